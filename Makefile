@@ -1,0 +1,50 @@
+# Bookbridge. `make run` for the demo, `make test` for the suite; see README.md.
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test bench lint format
+
+# (Re)install only when pyproject.toml changed; create .env from the example once.
+install: $(VENV)/.installed .env
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+.env:
+	cp .env.example .env
+	@echo "Created .env from .env.example (development settings)."
+
+run: install
+	$(MANAGE) migrate --noinput
+	$(MANAGE) setup_roles
+	$(MANAGE) load_demo
+	@echo
+	@$(MANAGE) ensure_superuser
+	@echo "Admin: http://$(HOST):$(PORT)/admin/   (Ctrl-C stops everything)"
+	@echo
+	@trap 'kill 0' INT TERM EXIT; \
+	$(MANAGE) qcluster & \
+	$(MANAGE) runserver $(HOST):$(PORT) & \
+	wait
+
+test: install
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) -m bench
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .

@@ -1,0 +1,455 @@
+"""The booking domain. It knows no integration: it announces changes through bookings.signals."""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
+from django.urls import reverse
+from django.utils import timezone
+
+from bookings import signals
+
+
+class ReservationStatus(models.TextChoices):
+    CONCEPT = "concept", "Concept"
+    OPTION = "option", "Option"
+    CONFIRMED = "confirmed", "Confirmed"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    CLOSED = "closed", "Closed"
+
+
+# A reservation in one of these states is over: it can no longer be cancelled.
+FINAL_STATUSES = frozenset(
+    {ReservationStatus.COMPLETED, ReservationStatus.CANCELLED, ReservationStatus.CLOSED}
+)
+
+
+class Direction(models.TextChoices):
+    OUTBOUND = "outbound", "Outbound (made in Bookbridge)"
+    INBOUND = "inbound", "Inbound (made in Outlook)"
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not an IANA time zone such as Europe/Amsterdam.")
+
+
+def money_field(**kwargs: Any) -> models.DecimalField:
+    return models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+        **kwargs,
+    )
+
+
+class TimestampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Location(TimestampedModel):
+    name = models.CharField(max_length=200, unique=True)
+    address = models.CharField(max_length=300, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    time_zone = models.CharField(
+        max_length=64,
+        default=settings.TIME_ZONE,
+        validators=[validate_time_zone],
+        help_text="IANA time zone of the building; reservations are sent to Outlook in it.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Resource(TimestampedModel):
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="resources")
+    name = models.CharField(max_length=200)
+    mailbox_email = models.EmailField(
+        "mailbox e-mail",
+        blank=True,
+        help_text="The room's Microsoft 365 mailbox, e.g. room.boardroom@contoso.com.",
+    )
+    capacity = models.PositiveIntegerField(null=True, blank=True)
+    price = money_field(help_text="Price charged per reservation (posted to the PMS).")
+    charge_code = models.CharField(max_length=50, blank=True, help_text="PMS charge code.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["location__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["location", "name"], name="resource_unique_name"),
+            models.UniqueConstraint(
+                Lower("mailbox_email"),
+                condition=~Q(mailbox_email=""),
+                name="resource_unique_mailbox",
+                violation_error_message="Another resource already uses this mailbox e-mail.",
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="resource_price_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.location})" if self.location_id else self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.mailbox_email = self.mailbox_email.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class Staff(TimestampedModel):
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField("e-mail", help_text="Also the staff member's Microsoft 365 mailbox.")
+    job_title = models.CharField(max_length=100, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name_plural = "staff"
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="staff_unique_email",
+                violation_error_message="Another staff member already uses this e-mail.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class Account(TimestampedModel):
+    """A company that books; its fields mirror the PMS company account payload."""
+
+    name = models.CharField(max_length=200, db_index=True)
+    account_number = models.CharField(max_length=50, blank=True)
+    street1 = models.CharField("street 1", max_length=200, blank=True)
+    street2 = models.CharField("street 2", max_length=200, blank=True)
+    street3 = models.CharField("street 3", max_length=200, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=100, blank=True)
+    contact_first_name = models.CharField(max_length=100, blank=True)
+    contact_last_name = models.CharField(max_length=100, blank=True)
+    contact_email = models.EmailField("contact e-mail", blank=True)
+    contact_phone = models.CharField(max_length=50, blank=True)
+    contact_job_title = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account_number"],
+                condition=~Q(account_number=""),
+                name="account_unique_number",
+                violation_error_message="Another account already has this account number.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Service(TimestampedModel):
+    """Something booked with a reservation (catering, equipment), priced per unit."""
+
+    name = models.CharField(max_length=200, unique=True)
+    price = money_field(help_text="Default unit price.")
+    charge_code = models.CharField(max_length=50, blank=True, help_text="PMS charge code.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="service_price_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def series_status(occurrence_statuses: Iterable[str]) -> str | None:
+    """The status a series takes from its occurrences, or None when the rules say nothing.
+
+    All confirmed → confirmed; all cancelled → cancelled; all closed → closed; all cancelled
+    or closed with at least one closed → closed.
+    """
+    statuses = set(occurrence_statuses)
+    if not statuses:
+        return None
+    if statuses == {ReservationStatus.CONFIRMED}:
+        return ReservationStatus.CONFIRMED
+    if statuses == {ReservationStatus.CANCELLED}:
+        return ReservationStatus.CANCELLED
+    if ReservationStatus.CLOSED in statuses and statuses <= {
+        ReservationStatus.CLOSED,
+        ReservationStatus.CANCELLED,
+    }:
+        return ReservationStatus.CLOSED
+    return None
+
+
+class ReservationSeries(TimestampedModel):
+    """A recurring reservation; its occurrences are Reservations pointing at it."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    title = models.CharField(max_length=255)
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="series")
+    staff = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="series"
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, null=True, blank=True, related_name="series"
+    )
+    recurrence = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The recurrence in Microsoft Graph's patternedRecurrence shape "
+        '({"pattern": {...}, "range": {...}}).',
+    )
+    status = models.CharField(
+        max_length=20, choices=ReservationStatus.choices, default=ReservationStatus.CONCEPT
+    )
+    direction = models.CharField(
+        max_length=10, choices=Direction.choices, default=Direction.OUTBOUND
+    )
+
+    class Meta:
+        verbose_name_plural = "reservation series"
+
+    def __str__(self) -> str:
+        return self.title
+
+    def refresh_status(self) -> bool:
+        """Apply series_status() to the stored occurrences; True when the status changed."""
+        new_status = series_status(self.occurrences.values_list("status", flat=True))
+        if new_status is None or new_status == self.status:
+            return False
+        self.status = new_status
+        self.save(update_fields=["status", "updated_at"])
+        return True
+
+
+class Reservation(TimestampedModel):
+    # Changes to these fields are announced through bookings.signals.
+    TRACKED_FIELDS = (
+        "resource_id",
+        "staff_id",
+        "account_id",
+        "series_id",
+        "title",
+        "description",
+        "start",
+        "end",
+        "status",
+    )
+
+    uuid = models.UUIDField(
+        "UUID",
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text="Stable id, sent to Outlook as transactionId so a retried create is one event.",
+    )
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="reservations")
+    staff = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="reservations"
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, null=True, blank=True, related_name="reservations"
+    )
+    series = models.ForeignKey(
+        ReservationSeries,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="occurrences",
+    )
+    title = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    status = models.CharField(
+        max_length=20, choices=ReservationStatus.choices, default=ReservationStatus.CONCEPT
+    )
+    direction = models.CharField(
+        max_length=10,
+        choices=Direction.choices,
+        default=Direction.OUTBOUND,
+        help_text="Inbound reservations came from Outlook and are changed only there.",
+    )
+    organizer_email = models.EmailField(
+        "organizer e-mail", blank=True, help_text="For inbound reservations: the Outlook organizer."
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")),
+                name="reservation_ends_after_start",
+                violation_error_message="The end must be after the start.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["resource", "start"], name="reservation_resource_start"),
+            models.Index(fields=["start"], name="reservation_start"),
+            models.Index(fields=["status", "start"], name="reservation_status_start"),
+        ]
+
+    def __str__(self) -> str:
+        if not self.start:
+            return self.title
+        return f"{self.title} ({timezone.localtime(self.start):%Y-%m-%d %H:%M})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        created = self._state.adding
+        saved_names = self.TRACKED_FIELDS
+        if kwargs.get("update_fields") is not None:
+            saved_attnames = {self._meta.get_field(f).attname for f in kwargs["update_fields"]}
+            saved_names = tuple(n for n in self.TRACKED_FIELDS if n in saved_attnames)
+        changes = (
+            {}
+            if created
+            else {name: change for name, change in self.changes().items() if name in saved_names}
+        )
+        # Receivers enqueue their work in the same transaction as the change.
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            self._announce(created, changes)
+        self._remember_stored_values(saved_names)
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:bookings_reservation_change", args=[self.pk])
+
+    def clean(self) -> None:
+        if self.start and self.end and self.end <= self.start:
+            raise ValidationError({"end": "The end must be after the start."})
+
+    @property
+    def is_inbound(self) -> bool:
+        return self.direction == Direction.INBOUND
+
+    @property
+    def can_be_cancelled(self) -> bool:
+        return self.status not in FINAL_STATUSES
+
+    # --- change tracking -------------------------------------------------------------------
+
+    @classmethod
+    def from_db(cls, db: str, field_names: Iterable[str], values: Iterable[Any]) -> Reservation:
+        instance = super().from_db(db, field_names, values)
+        instance._remember_stored_values()
+        return instance
+
+    def refresh_from_db(self, using: str | None = None, fields: Any = None, **kwargs: Any) -> None:
+        super().refresh_from_db(using=using, fields=fields, **kwargs)
+        if fields is None:
+            self._remember_stored_values()
+        else:
+            attnames = {self._meta.get_field(f).attname for f in fields}
+            self._remember_stored_values(n for n in self.TRACKED_FIELDS if n in attnames)
+
+    def _remember_stored_values(self, names: Iterable[str] | None = None) -> None:
+        deferred = self.get_deferred_fields()
+        stored = getattr(self, "_stored", {})
+        for name in self.TRACKED_FIELDS if names is None else names:
+            if name not in deferred:
+                stored[name] = getattr(self, name)
+        self._stored = stored
+
+    def changes(self) -> dict[str, tuple[Any, Any]]:
+        """Tracked fields whose value differs from what was loaded: {name: (old, new)}."""
+        stored = getattr(self, "_stored", {})
+        return {
+            name: (old, getattr(self, name))
+            for name, old in stored.items()
+            if old != getattr(self, name)
+        }
+
+    def _announce(self, created: bool, changes: dict[str, tuple[Any, Any]]) -> None:
+        if created:
+            signals.reservation_created.send(sender=Reservation, reservation=self)
+            signals.reservation_status_changed.send(
+                sender=Reservation, reservation=self, old_status=None, new_status=self.status
+            )
+            return
+        if not changes:
+            return
+        signals.reservation_changed.send(sender=Reservation, reservation=self, changes=changes)
+        if "status" in changes:
+            old_status, new_status = changes["status"]
+            signals.reservation_status_changed.send(
+                sender=Reservation, reservation=self, old_status=old_status, new_status=new_status
+            )
+
+
+class ServiceReservation(TimestampedModel):
+    """A service booked with a reservation; the unit price is fixed when it is booked."""
+
+    reservation = models.ForeignKey(
+        Reservation, on_delete=models.CASCADE, related_name="service_reservations"
+    )
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bookings")
+    quantity = models.PositiveIntegerField(default=1)
+    unit_price = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Leave blank to use the service's price.",
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="service_reservation_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="service_reservation_price_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.service}" if self.service_id else f"{self.quantity} ×"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.unit_price is None:
+            self.unit_price = self.service.price
+        super().save(*args, **kwargs)
+
+    @property
+    def amount(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+@receiver(pre_delete, sender=Reservation, dispatch_uid="bookings.announce_deletion")
+def _announce_deletion(sender: type[Reservation], instance: Reservation, **kwargs: Any) -> None:
+    # Sent before the row goes (also for queryset and cascade deletes), so receivers can still
+    # read what they need, inside the deleting transaction.
+    signals.reservation_deleted.send(sender=Reservation, reservation=instance)

@@ -1,0 +1,21 @@
+"""What the booking core announces. Integrations connect receivers; the core imports none.
+
+Every signal is sent inside the database transaction of the change, so a receiver that
+enqueues a background job commits it together with the change (or not at all).
+Changes made with QuerySet.update() bypass these signals: change reservations through save().
+"""
+
+from django.dispatch import Signal
+
+# reservation: the new Reservation.
+reservation_created = Signal()
+
+# reservation, changes: {field name: (old value, new value)} of Reservation.TRACKED_FIELDS
+# (foreign keys by their *_id name).
+reservation_changed = Signal()
+
+# reservation, old_status (None on creation), new_status.
+reservation_status_changed = Signal()
+
+# reservation: still in the database when sent.
+reservation_deleted = Signal()

@@ -1,0 +1,29 @@
+from typing import Any
+
+from django.apps import apps
+from django.db import transaction
+
+from config.commands import QuietCommand
+from config.encryption import EncryptedTextField
+
+
+class Command(QuietCommand):
+    help = (
+        "Re-encrypt every stored secret with the first key of FIELD_ENCRYPTION_KEY, so older "
+        "keys can then be removed. Safe to run repeatedly."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        for model in apps.get_models():
+            fields = [f.name for f in model._meta.fields if isinstance(f, EncryptedTextField)]
+            if not fields:
+                continue
+            count = 0
+            with transaction.atomic():
+                # Reading decrypts with whichever key fits; writing encrypts with the first.
+                for pk, *values in model._base_manager.values_list("pk", *fields):
+                    model._base_manager.filter(pk=pk).update(
+                        **dict(zip(fields, values, strict=True))
+                    )
+                    count += 1
+            self.say(f"{model._meta.label}: {count} rows re-encrypted")

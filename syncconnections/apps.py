@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SyncConnectionsConfig(AppConfig):
+    name = "syncconnections"
+    verbose_name = "Microsoft 365"

@@ -1,0 +1,340 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from bookings.models import TimestampedModel
+from config.encryption import EncryptedTextField
+from syncconnections.validators import split_csv, validate_domain_csv, validate_email_csv
+
+
+class SyncMode(models.TextChoices):
+    BIDIRECTIONAL = "bidirectional", "Bidirectional"
+    INBOUND = "inbound", "Inbound (Outlook → Bookbridge)"
+    OUTBOUND = "outbound", "Outbound (Bookbridge → Outlook)"
+
+
+class CalendarProvider(models.TextChoices):
+    MICROSOFT_EXCHANGE = "microsoft_exchange", "Microsoft Exchange"
+
+
+class GraphApiVersion(models.TextChoices):
+    V1 = "v1.0", "v1.0"
+    BETA = "beta", "beta"
+
+
+class Tenant(TimestampedModel):
+    """Microsoft Graph settings of one Microsoft 365 tenant (app registration)."""
+
+    name = models.CharField(max_length=100, unique=True, help_text="A label, e.g. Contoso.")
+    directory_id = models.CharField(
+        "directory (tenant) ID",
+        max_length=100,
+        help_text="The Azure Account Directory ID: the Tenant ID value provided by the client.",
+    )
+    client_id = models.CharField(
+        "application (client) ID",
+        max_length=100,
+        help_text="The Application (client) ID value provided by the client.",
+    )
+    client_secret = EncryptedTextField(
+        help_text="The Client Secret value provided by the client. Stored encrypted; never "
+        "shown again."
+    )
+    graph_api_version = models.CharField(
+        "Graph API version",
+        max_length=10,
+        choices=GraphApiVersion.choices,
+        default=GraphApiVersion.V1,
+        help_text="This should be set to v1.0.",
+    )
+    email_domains = models.CharField(
+        "e-mail domains (CSV)",
+        max_length=1000,
+        validators=[validate_domain_csv],
+        help_text="The e-mail domains used by the client, comma separated (e.g. contoso.com). "
+        "Every connected mailbox must be in one of them.",
+    )
+    sync_mode = models.CharField(
+        max_length=20,
+        choices=SyncMode.choices,
+        default=SyncMode.BIDIRECTIONAL,
+        help_text="Which way reservations flow. Bidirectional syncs both ways.",
+    )
+    calendar_provider = models.CharField(
+        max_length=30,
+        choices=CalendarProvider.choices,
+        default=CalendarProvider.MICROSOFT_EXCHANGE,
+    )
+    failure_notification_emails = models.TextField(
+        "failure notification e-mails (CSV)",
+        blank=True,
+        validators=[validate_email_csv],
+        help_text="Comma-separated addresses told about synchronisation errors. Blank: none.",
+    )
+    max_occurrences = models.PositiveIntegerField(
+        default=180,
+        validators=[MinValueValidator(1)],
+        help_text="Prevents an unlimited number of occurrences from being synchronised for one "
+        "recurring meeting.",
+    )
+    max_updates = models.PositiveIntegerField(
+        default=50,
+        validators=[MinValueValidator(1)],
+        help_text="Prevents an unlimited loop when updating a single reservation: at most this "
+        "many updates of one reservation are pushed within 24 hours.",
+    )
+    ignore_cancellation_requests = models.BooleanField(
+        default=False,
+        help_text="On: cancellations from Outlook are processed automatically. Off: every "
+        "cancellation from Outlook needs manual approval as a cancellation request.",
+    )
+
+    class Meta:
+        verbose_name = "Microsoft 365 tenant"
+        ordering = ["name"]
+        permissions = [("test_tenant", "Can test tenant credentials against Microsoft Graph")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["directory_id", "client_id"],
+                name="tenant_unique_app_registration",
+                violation_error_message="These credentials are already configured.",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_occurrences__gte=1) & Q(max_updates__gte=1),
+                name="tenant_limits_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email_domains = ", ".join(split_csv(self.email_domains))
+        self.failure_notification_emails = ", ".join(split_csv(self.failure_notification_emails))
+        super().save(*args, **kwargs)
+
+    @property
+    def email_domain_list(self) -> list[str]:
+        return split_csv(self.email_domains)
+
+    @property
+    def failure_notification_list(self) -> list[str]:
+        return split_csv(self.failure_notification_emails)
+
+    def accepts_mailbox(self, mailbox: str) -> bool:
+        domain = mailbox.rsplit("@", 1)[-1].strip().lower()
+        return domain in self.email_domain_list
+
+
+class UserType(models.TextChoices):
+    USER = "user", "User"
+    RESOURCE = "resource", "Resource"
+
+
+class SyncConnection(TimestampedModel):
+    """One mailbox calendar in Microsoft 365 kept in step with one resource or staff member."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="connections")
+    user_id = models.EmailField(
+        "user id",
+        max_length=320,
+        help_text="The id of the Outlook user that this sync connection connects to: almost "
+        "always the e-mail address of this user, e.g. room.boardroom@contoso.com.",
+    )
+    user_type = models.CharField(
+        max_length=10,
+        choices=UserType.choices,
+        default=UserType.RESOURCE,
+        help_text="Outlook supports resource users; if the user id is a resource mailbox set "
+        "this to Resource. This ensures attendees are marked as the correct type.",
+    )
+    calendar_name = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="The name of the calendar to sync to. Blank: the mailbox's default calendar.",
+    )
+    activate_after_validation = models.BooleanField(
+        default=False,
+        help_text="When checked the connection is activated automatically once its details "
+        "have been validated.",
+    )
+    active = models.BooleanField(
+        default=False,
+        help_text="If the connection is active or not. Only valid connections can be active, "
+        "and inactive connections do not sync.",
+    )
+    use_live_sync = models.BooleanField(
+        default=False,
+        help_text="Receive changes from Outlook as they happen (a Graph subscription), not "
+        "only at the nightly sync.",
+    )
+    resource = models.ForeignKey(
+        "bookings.Resource",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sync_connections",
+        help_text="The resource this calendar belongs to. Set either a resource or a staff member.",
+    )
+    staff = models.ForeignKey(
+        "bookings.Staff",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sync_connections",
+        help_text="The staff member this calendar belongs to. Set either a resource or a staff "
+        "member.",
+    )
+    # Written by the system only.
+    valid = models.BooleanField(
+        default=False,
+        help_text="If the connection is valid or not. Set by validation; not edited by hand.",
+    )
+    calendar_id = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="The id of the calendar named in Calendar name (or of the default "
+        "calendar). Filled after validation.",
+    )
+    delta_token = models.TextField(
+        blank=True,
+        help_text="Token received from Outlook to keep the calendars in sync.",
+    )
+    secondary_delta_token = models.TextField(
+        blank=True,
+        help_text="Token received from Outlook to keep the calendars in sync (primes the next "
+        "sync window).",
+    )
+    subscription_id = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Id of the current live subscription for this connection.",
+    )
+    subscription_expires_at = models.DateTimeField(null=True, blank=True)
+    subscription_client_state = EncryptedTextField(
+        blank=True, help_text="The random clientState of the current subscription."
+    )
+    last_validated_at = models.DateTimeField(null=True, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "sync connection"
+        permissions = [
+            ("validate_syncconnection", "Can validate sync connections"),
+            ("activate_syncconnection", "Can activate and deactivate sync connections"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(resource__isnull=False, staff__isnull=True)
+                | Q(resource__isnull=True, staff__isnull=False),
+                name="syncconnection_one_target",
+                violation_error_message="Set either a resource or a staff member, not both.",
+            ),
+            models.CheckConstraint(
+                condition=Q(active=False) | Q(valid=True),
+                name="syncconnection_active_requires_valid",
+                violation_error_message="Only a valid connection can be active.",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "user_id", "calendar_name"],
+                name="syncconnection_unique_calendar",
+                violation_error_message="This mailbox calendar is already connected.",
+            ),
+            models.UniqueConstraint(
+                fields=["subscription_id"],
+                condition=~Q(subscription_id=""),
+                name="syncconnection_unique_subscription",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["active", "tenant"], name="syncconnection_active"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ({self.calendar_name})" if self.calendar_name else self.user_id
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.user_id = self.user_id.strip().lower()
+        self.calendar_name = self.calendar_name.strip()
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.resource_id and self.staff_id:
+            errors["staff"] = "Set either a resource or a staff member, not both."
+        elif not self.resource_id and not self.staff_id:
+            errors["resource"] = "Set the resource or the staff member this calendar belongs to."
+        if self.active and not self.valid:
+            errors["active"] = "Only a valid connection can be active: validate it first."
+        if self.tenant_id and self.user_id and not self.tenant.accepts_mailbox(self.user_id):
+            errors["user_id"] = (
+                f"{self.user_id} is not in the e-mail domains of {self.tenant} "
+                f"({self.tenant.email_domains})."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def target(self) -> Any:
+        """The resource or staff member this connection belongs to."""
+        return self.resource or self.staff
+
+
+class LogOperation(models.TextChoices):
+    CREATED = "created", "Created"
+    UPDATED = "updated", "Updated"
+    CANCELLED = "cancelled", "Cancelled"
+    DELETED = "deleted", "Deleted"
+
+
+class CompanyLogEntry(models.Model):
+    """One inbound Microsoft 365 entry, with the original Outlook data."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    sync_connection = models.ForeignKey(
+        SyncConnection,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="log_entries",
+    )
+    reservation = models.ForeignKey(
+        "bookings.Reservation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="log_entries",
+    )
+    operation = models.CharField(max_length=20, choices=LogOperation.choices)
+    mailbox = models.EmailField(max_length=320, help_text="The mailbox the entry came from.")
+    organizer_email = models.EmailField("organizer e-mail", max_length=320, blank=True)
+    attendee_emails = models.TextField(
+        "attendee e-mails", blank=True, help_text="Comma-separated, lower case."
+    )
+    subject = models.CharField(max_length=500, blank=True)
+    start = models.DateTimeField(null=True, blank=True)
+    end = models.DateTimeField(null=True, blank=True)
+    event_id = models.CharField("Outlook event id", max_length=255, blank=True)
+    outlook_data = models.JSONField(
+        "original Outlook data", default=dict, blank=True, help_text="The event as Graph sent it."
+    )
+
+    class Meta:
+        verbose_name = "company log entry"
+        verbose_name_plural = "company log"
+        indexes = [
+            models.Index(fields=["-created_at"], name="companylog_created"),
+            models.Index(fields=["operation", "-created_at"], name="companylog_operation"),
+            models.Index(fields=["sync_connection", "-created_at"], name="companylog_connection"),
+            models.Index(fields=["organizer_email"], name="companylog_organizer"),
+            models.Index(fields=["mailbox"], name="companylog_mailbox"),
+            models.Index(fields=["event_id"], name="companylog_event"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_operation_display()}: {self.subject or self.event_id}"
