@@ -23,17 +23,14 @@ $(VENV)/.installed: pyproject.toml
 	@echo "Created .env from .env.example (development settings)."
 
 run: install
-	$(MANAGE) migrate --noinput
+	$(MANAGE) migrate --noinput --verbosity 0
 	$(MANAGE) setup_roles
 	$(MANAGE) load_demo
 	@echo
 	@$(MANAGE) ensure_superuser
 	@echo "Admin: http://$(HOST):$(PORT)/admin/   (Ctrl-C stops everything)"
 	@echo
-	@trap 'kill 0' INT TERM EXIT; \
-	$(MANAGE) qcluster & \
-	$(MANAGE) runserver $(HOST):$(PORT) & \
-	wait
+	@$(PY) -m config.devrun "$(MANAGE) qcluster" "$(MANAGE) runserver $(HOST):$(PORT)"
 
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
