@@ -1,0 +1,64 @@
+"""`make run`'s process runner stops every process tree together."""
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def alive(pid: int) -> bool:
+    """Running, not a zombie waiting for a parent to reap it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def start(tmp_path, *commands):
+    return subprocess.Popen(
+        [sys.executable, "-m", "config.devrun", *commands],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_pids(path: Path, count: int) -> list[int]:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        pids = path.read_text().split() if path.exists() else []
+        if len(pids) >= count:
+            return [int(p) for p in pids]
+        time.sleep(0.05)
+    raise AssertionError("children did not start")
+
+
+def test_ctrl_c_stops_every_process_and_their_children(tmp_path):
+    pids = tmp_path / "pids"
+    # Each command starts a grandchild (like runserver's reloader) and records both pids.
+    child = f"sh -c 'sleep 60 & echo $$ $! >> {pids}; wait'"
+    runner = start(tmp_path, child, child)
+    started = wait_for_pids(pids, 4)
+
+    runner.send_signal(signal.SIGINT)
+
+    assert runner.wait(timeout=15) == 0
+    time.sleep(0.2)
+    assert [pid for pid in started if alive(pid)] == []
+
+
+def test_one_process_failing_stops_the_others(tmp_path):
+    pids = tmp_path / "pids"
+    runner = start(tmp_path, f"sh -c 'echo $$ >> {pids}; sleep 60'", "sh -c 'sleep 0.5; exit 3'")
+    [survivor] = wait_for_pids(pids, 1)
+
+    assert runner.wait(timeout=15) == 1
+    assert "Stopped everything because this exited: sh -c 'sleep 0.5; exit 3'" in (
+        runner.stderr.read()
+    )
+    time.sleep(0.2)
+    assert not alive(survivor)
