@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import admin
@@ -83,6 +84,19 @@ class ServiceAdmin(admin.ModelAdmin):
     search_fields = ("name", "charge_code")
 
 
+class UuidSearchMixin:
+    """A search term that is a UUID finds exactly that row (through its unique index)."""
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        try:
+            wanted = uuid.UUID(search_term.strip())
+        except ValueError:
+            return super().get_search_results(request, queryset, search_term)
+        return queryset.filter(uuid=wanted), False
+
+
 class InboundReadOnlyMixin:
     """Reservations that came in from Outlook are changed only in Outlook."""
 
@@ -115,7 +129,7 @@ class ServiceReservationInline(admin.TabularInline):
 
 
 @admin.register(Reservation)
-class ReservationAdmin(InboundReadOnlyMixin, admin.ModelAdmin):
+class ReservationAdmin(UuidSearchMixin, InboundReadOnlyMixin, admin.ModelAdmin):
     list_display = ("title", "start", "end", "resource", "status", "direction", "account")
     list_filter = (
         "status",
@@ -124,7 +138,7 @@ class ReservationAdmin(InboundReadOnlyMixin, admin.ModelAdmin):
         ("start", DateRangeFilterBuilder(title="start")),
     )
     list_select_related = ("resource", "resource__location", "account")
-    search_fields = ("title", "=uuid", "organizer_email")
+    search_fields = ("title", "organizer_email")
     autocomplete_fields = ("resource", "staff", "account", "series")
     readonly_fields = ("uuid", "direction", "organizer_email", "created_at", "updated_at")
     inlines = (ServiceReservationInline,)
@@ -154,11 +168,11 @@ class OccurrenceInline(admin.TabularInline):
 
 
 @admin.register(ReservationSeries)
-class ReservationSeriesAdmin(admin.ModelAdmin):
+class ReservationSeriesAdmin(UuidSearchMixin, admin.ModelAdmin):
     list_display = ("title", "resource", "status", "direction", "occurrence_count")
     list_filter = ("status", "direction")
     list_select_related = ("resource", "resource__location")
-    search_fields = ("title", "=uuid")
+    search_fields = ("title",)
     autocomplete_fields = ("resource", "staff", "account")
     readonly_fields = ("uuid", "status", "direction", "created_at", "updated_at")
     inlines = (OccurrenceInline,)

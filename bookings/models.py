@@ -320,6 +320,7 @@ class Reservation(TimestampedModel):
             models.Index(fields=["resource", "start"], name="reservation_resource_start"),
             models.Index(fields=["start"], name="reservation_start"),
             models.Index(fields=["status", "start"], name="reservation_status_start"),
+            models.Index(fields=["direction", "start"], name="reservation_direction_start"),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 # The external state Outlook cancellations carry while they wait for a decision.
 CANCELLATION_REQUEST_STATE = "100"
@@ -72,6 +73,8 @@ class CancellationRequest(models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "-created_at"], name="cancellationrequest_state"),
+            # The admin's exact search ("=outlook_event_id") compares UPPER(outlook_event_id).
+            models.Index(Upper("outlook_event_id"), name="cancellationrequest_event"),
         ]
 
     def __str__(self) -> str:

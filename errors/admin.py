@@ -26,7 +26,7 @@ class SyncErrorAdmin(ReadOnlyAdmin):
         "sync_connection",
     )
     list_select_related = ("sync_connection", "reservation")
-    search_fields = ("=request_id", "stage", "sync_connection__user_id")
+    search_fields = ("=request_id", "stage")
     ordering = ("-created_at",)
     show_full_result_count = False
     fields = (
