@@ -79,7 +79,7 @@ class AccountAdmin(BaseAccountAdmin):
 class RoverAccountLinkAdmin(ReadOnlyAdmin):
     list_display = ("account", "rover_id", "linked_at")
     list_select_related = ("account",)
-    search_fields = ("account__name", "=rover_id")
+    search_fields = ("account__name", "rover_id__exact")
 
 
 @admin.register(PostingAccount)
@@ -92,7 +92,7 @@ class PostingAccountAdmin(ReadOnlyAdmin):
         "charges_posted_at",
     )
     list_select_related = ("reservation",)
-    search_fields = ("=rover_id", "reservation__title")
+    search_fields = ("rover_id__exact", "reservation__title")
     show_full_result_count = False
 
 

@@ -129,7 +129,7 @@ class PmsOperation(models.TextChoices):
     POST_CHARGES = "post_charges", "Post charges"
 
 
-class RequestState(models.TextChoices):
+class CalloutState(models.TextChoices):
     PENDING = "pending", "Pending"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
@@ -159,7 +159,7 @@ class StayNTouchRequest(models.Model):
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.TextField(blank=True)
     state = models.CharField(
-        max_length=10, choices=RequestState.choices, default=RequestState.PENDING
+        max_length=10, choices=CalloutState.choices, default=CalloutState.PENDING
     )
     attempts = models.PositiveIntegerField(default=0)
     error_message = models.TextField(blank=True)

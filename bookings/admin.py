@@ -18,6 +18,7 @@ from bookings.models import (
     ServiceReservation,
     Staff,
 )
+from config.admin_helpers import is_changelist
 
 
 @admin.register(Location)
@@ -168,7 +169,7 @@ class OccurrenceInline(admin.TabularInline):
 
 
 @admin.register(ReservationSeries)
-class ReservationSeriesAdmin(UuidSearchMixin, admin.ModelAdmin):
+class ReservationSeriesAdmin(UuidSearchMixin, InboundReadOnlyMixin, admin.ModelAdmin):
     list_display = ("title", "resource", "status", "direction", "occurrence_count")
     list_filter = ("status", "direction")
     list_select_related = ("resource", "resource__location")
@@ -178,7 +179,10 @@ class ReservationSeriesAdmin(UuidSearchMixin, admin.ModelAdmin):
     inlines = (OccurrenceInline,)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReservationSeries]:
-        return super().get_queryset(request).annotate(_occurrences=Count("occurrences"))
+        queryset = super().get_queryset(request)
+        if is_changelist(request):  # not for autocomplete or the change page
+            queryset = queryset.annotate(_occurrences=Count("occurrences"))
+        return queryset
 
     @admin.display(description="occurrences", ordering="_occurrences")
     def occurrence_count(self, obj: ReservationSeries) -> int:
@@ -187,8 +191,20 @@ class ReservationSeriesAdmin(UuidSearchMixin, admin.ModelAdmin):
 
 @admin.register(ServiceReservation)
 class ServiceReservationAdmin(admin.ModelAdmin):
+    """Services of inbound reservations are read-only, as on the reservation page."""
+
     list_display = ("service", "quantity", "unit_price", "reservation")
     list_select_related = ("service", "reservation")
     search_fields = ("service__name", "reservation__title")
     autocomplete_fields = ("reservation", "service")
     show_full_result_count = False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.reservation.is_inbound:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.reservation.is_inbound:
+            return False
+        return super().has_delete_permission(request, obj)

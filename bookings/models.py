@@ -42,6 +42,10 @@ class Direction(models.TextChoices):
     INBOUND = "inbound", "Inbound (made in Outlook)"
 
 
+def default_time_zone() -> str:
+    return settings.TIME_ZONE
+
+
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(f"“{value}” is not an IANA time zone such as Europe/Amsterdam.")
@@ -71,7 +75,7 @@ class Location(TimestampedModel):
     city = models.CharField(max_length=100, blank=True)
     time_zone = models.CharField(
         max_length=64,
-        default=settings.TIME_ZONE,
+        default=default_time_zone,
         validators=[validate_time_zone],
         help_text="IANA time zone of the building; reservations are sent to Outlook in it.",
     )
@@ -246,6 +250,10 @@ class ReservationSeries(TimestampedModel):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def is_inbound(self) -> bool:
+        return self.direction == Direction.INBOUND
+
     def refresh_status(self) -> bool:
         """Apply series_status() to the stored occurrences; True when the status changed."""
         new_status = series_status(self.occurrences.values_list("status", flat=True))
@@ -329,21 +337,41 @@ class Reservation(TimestampedModel):
         return f"{self.title} ({timezone.localtime(self.start):%Y-%m-%d %H:%M})"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        created = self._state.adding
-        saved_names = self.TRACKED_FIELDS
-        if kwargs.get("update_fields") is not None:
-            saved_attnames = {self._meta.get_field(f).attname for f in kwargs["update_fields"]}
-            saved_names = tuple(n for n in self.TRACKED_FIELDS if n in saved_attnames)
-        changes = (
-            {}
-            if created
-            else {name: change for name, change in self.changes().items() if name in saved_names}
-        )
-        # Receivers enqueue their work in the same transaction as the change.
+        """Save, and announce what changed (bookings.signals) inside the same transaction.
+
+        An update writes only the fields this instance changed, and compares them with the
+        row as locked in the database: a concurrent save of other fields is not undone, and
+        a change someone else already made is not announced twice.
+        """
+        if self._state.adding or kwargs.get("force_insert"):
+            with transaction.atomic():
+                super().save(*args, **kwargs)
+                self._announce_created()
+            self._remember_stored_values()
+            return
+        if kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [*self._unsaved_field_names(), "updated_at"]
+        saved = {self._meta.get_field(name).attname for name in kwargs["update_fields"]}
+        tracked = [name for name in self.TRACKED_FIELDS if name in saved]
         with transaction.atomic():
+            stored = (
+                type(self)
+                ._base_manager.select_for_update()
+                .filter(pk=self.pk)
+                .values(*tracked)
+                .first()
+                if tracked
+                else {}
+            ) or {}
             super().save(*args, **kwargs)
-            self._announce(created, changes)
-        self._remember_stored_values(saved_names)
+            self._announce_changes(
+                {
+                    name: (stored[name], getattr(self, name))
+                    for name in tracked
+                    if name in stored and stored[name] != getattr(self, name)
+                }
+            )
+        self._remember_stored_values()
 
     def get_absolute_url(self) -> str:
         return reverse("admin:bookings_reservation_change", args=[self.pk])
@@ -368,38 +396,37 @@ class Reservation(TimestampedModel):
         instance._remember_stored_values()
         return instance
 
-    def refresh_from_db(self, using: str | None = None, fields: Any = None, **kwargs: Any) -> None:
-        super().refresh_from_db(using=using, fields=fields, **kwargs)
-        if fields is None:
-            self._remember_stored_values()
-        else:
-            attnames = {self._meta.get_field(f).attname for f in fields}
-            self._remember_stored_values(n for n in self.TRACKED_FIELDS if n in attnames)
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self._remember_stored_values()
 
-    def _remember_stored_values(self, names: Iterable[str] | None = None) -> None:
+    def _remember_stored_values(self) -> None:
         deferred = self.get_deferred_fields()
-        stored = getattr(self, "_stored", {})
-        for name in self.TRACKED_FIELDS if names is None else names:
-            if name not in deferred:
-                stored[name] = getattr(self, name)
-        self._stored = stored
-
-    def changes(self) -> dict[str, tuple[Any, Any]]:
-        """Tracked fields whose value differs from what was loaded: {name: (old, new)}."""
-        stored = getattr(self, "_stored", {})
-        return {
-            name: (old, getattr(self, name))
-            for name, old in stored.items()
-            if old != getattr(self, name)
+        self._stored = {
+            f.attname: getattr(self, f.attname)
+            for f in self._meta.concrete_fields
+            if f.attname not in deferred
         }
 
-    def _announce(self, created: bool, changes: dict[str, tuple[Any, Any]]) -> None:
-        if created:
-            signals.reservation_created.send(sender=Reservation, reservation=self)
-            signals.reservation_status_changed.send(
-                sender=Reservation, reservation=self, old_status=None, new_status=self.status
-            )
-            return
+    def _unsaved_field_names(self) -> list[str]:
+        """Fields whose value differs from what was loaded (or that were not loaded)."""
+        stored = getattr(self, "_stored", {})
+        missing = object()
+        return [
+            f.name
+            for f in self._meta.concrete_fields
+            if not f.primary_key
+            and f.attname in self.__dict__
+            and stored.get(f.attname, missing) != getattr(self, f.attname)
+        ]
+
+    def _announce_created(self) -> None:
+        signals.reservation_created.send(sender=Reservation, reservation=self)
+        signals.reservation_status_changed.send(
+            sender=Reservation, reservation=self, old_status=None, new_status=self.status
+        )
+
+    def _announce_changes(self, changes: dict[str, tuple[Any, Any]]) -> None:
         if not changes:
             return
         signals.reservation_changed.send(sender=Reservation, reservation=self, changes=changes)
@@ -454,3 +481,11 @@ def _announce_deletion(sender: type[Reservation], instance: Reservation, **kwarg
     # Sent before the row goes (also for queryset and cascade deletes), so receivers can still
     # read what they need, inside the deleting transaction.
     signals.reservation_deleted.send(sender=Reservation, reservation=instance)
+
+
+@receiver(signals.reservation_status_changed, sender=Reservation, dispatch_uid="bookings.series")
+def _series_follows_occurrences(
+    sender: type[Reservation], reservation: Reservation, **kwargs: Any
+) -> None:
+    if reservation.series_id:
+        reservation.series.refresh_status()

@@ -1,13 +1,12 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Upper
 
 # The external state Outlook cancellations carry while they wait for a decision.
 CANCELLATION_REQUEST_STATE = "100"
 
 
-class RequestState(models.TextChoices):
+class Decision(models.TextChoices):
     PENDING = "pending", "Pending"
     APPROVED = "approved", "Approved (reservation cancelled)"
     REJECTED = "rejected", "Rejected (reservation kept)"
@@ -40,9 +39,7 @@ class CancellationRequest(models.Model):
         blank=True,
         help_text="The Outlook event as it was when the cancellation was detected.",
     )
-    state = models.CharField(
-        max_length=10, choices=RequestState.choices, default=RequestState.PENDING
-    )
+    state = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -73,8 +70,7 @@ class CancellationRequest(models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "-created_at"], name="cancellationrequest_state"),
-            # The admin's exact search ("=outlook_event_id") compares UPPER(outlook_event_id).
-            models.Index(Upper("outlook_event_id"), name="cancellationrequest_event"),
+            models.Index(fields=["outlook_event_id"], name="cancellationrequest_event"),
         ]
 
     def __str__(self) -> str:

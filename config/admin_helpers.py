@@ -24,6 +24,12 @@ def pretty_json(value: Any) -> SafeString | str:
     return format_html('<pre class="bb-json">{}</pre>', text)
 
 
+def is_changelist(request: HttpRequest) -> bool:
+    """Whether the admin is rendering a list (not autocomplete, not a change page)."""
+    match = request.resolver_match
+    return bool(match and match.url_name and match.url_name.endswith("_changelist"))
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """For log-like models written only by the system: viewable, never added or edited."""
 

@@ -1,7 +1,8 @@
 """Demo data a newcomer can explore, aimed at the local sandbox (`manage.py run_sandbox`).
 
-Every row has a natural key (or a UUID derived from one), so loading twice changes nothing
-but the dates of reservations, which follow today.
+Every row has a natural key (or a UUID derived from one) and is only created when missing:
+loading again adds nothing and changes nothing, whatever the day. Reservations are laid out
+around the day of the first load.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from bookings.models import (
     ServiceReservation,
     Staff,
 )
-from cancellations.models import CancellationRequest, RequestState
+from cancellations.models import CancellationRequest
 from errors.models import Operation, SyncError
 from syncconnections.models import CompanyLogEntry, LogOperation, SyncConnection, Tenant, UserType
 
@@ -178,7 +179,7 @@ def load(today: date | None = None) -> DemoSummary:
 
 def _locations() -> dict[str, Location]:
     return {
-        name: Location.objects.update_or_create(
+        name: Location.objects.get_or_create(
             name=name,
             defaults={"address": address, "city": city, "time_zone": settings.TIME_ZONE},
         )[0]
@@ -188,7 +189,7 @@ def _locations() -> dict[str, Location]:
 
 def _resources(locations: dict[str, Location]) -> dict[str, Resource]:
     return {
-        name: Resource.objects.update_or_create(
+        name: Resource.objects.get_or_create(
             location=locations[location],
             name=name,
             defaults={
@@ -204,7 +205,7 @@ def _resources(locations: dict[str, Location]) -> dict[str, Resource]:
 
 def _staff() -> list[Staff]:
     return [
-        Staff.objects.update_or_create(
+        Staff.objects.get_or_create(
             email=staff_email(first, last),
             defaults={"first_name": first, "last_name": last, "job_title": title},
         )[0]
@@ -214,14 +215,14 @@ def _staff() -> list[Staff]:
 
 def _accounts() -> list[Account]:
     return [
-        Account.objects.update_or_create(name=fields["name"], defaults=fields)[0]
+        Account.objects.get_or_create(name=fields["name"], defaults=fields)[0]
         for fields in ACCOUNTS
     ]
 
 
 def _services() -> list[Service]:
     return [
-        Service.objects.update_or_create(
+        Service.objects.get_or_create(
             name=name, defaults={"price": Decimal(price), "charge_code": code}
         )[0]
         for name, price, code in SERVICES
@@ -243,6 +244,22 @@ def _status_for(day: date, today: date, rng: random.Random) -> str:
     )
 
 
+def working_days(today: date, before: int = 5, after: int = 5) -> list[date]:
+    """`before` working days before today and `after` from today on: always the same count."""
+    days: list[date] = []
+    day = today
+    while len([d for d in days if d < today]) < before:
+        day -= timedelta(days=1)
+        if day.weekday() < 5:
+            days.insert(0, day)
+    day = today
+    while len([d for d in days if d >= today]) < after:
+        if day.weekday() < 5:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
 def _reservations(
     today: date,
     resources: dict[str, Resource],
@@ -250,19 +267,16 @@ def _reservations(
     accounts: list[Account],
     services: list[Service],
 ) -> list[Reservation]:
-    """Two weeks of outbound reservations, a week back and a week ahead, on working days."""
+    """Two weeks of outbound reservations: five working days back and five ahead."""
     rng = random.Random(2026)  # the same choices on every run
     rooms = list(resources.values())
     made = []
-    for offset in range(-7, 7):
-        day = today + timedelta(days=offset)
-        if day.weekday() >= 5:
-            continue
+    for index, day in enumerate(working_days(today)):
         for slot in range(4):
-            room = rooms[(offset * 4 + slot) % len(rooms)]
+            room = rooms[(index * 4 + slot) % len(rooms)]
             hour = 9 + slot * 2
-            reservation, _ = Reservation.objects.update_or_create(
-                uuid=demo_uuid(f"reservation:{offset}:{slot}"),
+            reservation, _ = Reservation.objects.get_or_create(
+                uuid=demo_uuid(f"reservation:{index}:{slot}"),
                 defaults={
                     "title": rng.choice(MEETING_TITLES),
                     "resource": room,
@@ -276,7 +290,7 @@ def _reservations(
             )
             if slot % 2 == 0:
                 service = rng.choice(services)
-                ServiceReservation.objects.update_or_create(
+                ServiceReservation.objects.get_or_create(
                     reservation=reservation,
                     service=service,
                     defaults={"quantity": rng.randint(1, 12), "unit_price": service.price},
@@ -286,12 +300,9 @@ def _reservations(
 
 
 def _series(today: date, room: Resource, organiser: Staff) -> ReservationSeries:
-    """A daily stand-up on the working days of this week and the next."""
-    monday = today - timedelta(days=today.weekday())
-    days = [
-        monday + timedelta(days=d) for d in range(14) if (monday + timedelta(days=d)).weekday() < 5
-    ]
-    series, _ = ReservationSeries.objects.update_or_create(
+    """A daily stand-up on the next ten working days."""
+    days = working_days(today, before=0, after=10)
+    series, _ = ReservationSeries.objects.get_or_create(
         uuid=demo_uuid("series:stand-up"),
         defaults={
             "title": "Team stand-up",
@@ -313,7 +324,7 @@ def _series(today: date, room: Resource, organiser: Staff) -> ReservationSeries:
         },
     )
     for index, day in enumerate(days):
-        Reservation.objects.update_or_create(
+        Reservation.objects.get_or_create(
             uuid=demo_uuid(f"series:stand-up:{index}"),
             defaults={
                 "series": series,
@@ -329,7 +340,7 @@ def _series(today: date, room: Resource, organiser: Staff) -> ReservationSeries:
 
 
 def _tenant() -> Tenant:
-    tenant, _ = Tenant.objects.update_or_create(
+    tenant, _ = Tenant.objects.get_or_create(
         name="Contoso (sandbox)",
         defaults={
             "directory_id": "sandbox",
@@ -348,7 +359,7 @@ def _connections(
     """One connection per room, waiting for validation, plus one staff calendar."""
     connections = {}
     for name, resource in resources.items():
-        connections[name], _ = SyncConnection.objects.update_or_create(
+        connections[name], _ = SyncConnection.objects.get_or_create(
             tenant=tenant,
             user_id=resource.mailbox_email,
             calendar_name="",
@@ -359,7 +370,7 @@ def _connections(
                 "use_live_sync": True,
             },
         )
-    connections["staff"], _ = SyncConnection.objects.update_or_create(
+    connections["staff"], _ = SyncConnection.objects.get_or_create(
         tenant=tenant,
         user_id=staff[0].email,
         calendar_name="Room bookings",
@@ -403,7 +414,7 @@ def _inbound(
     ]
     for index, (room, title, days_ahead, hour, organizer) in enumerate(bookings):
         event_id = f"AAMkADemoEvent{index:04d}="
-        reservation, _ = Reservation.objects.update_or_create(
+        reservation, _ = Reservation.objects.get_or_create(
             uuid=demo_uuid(f"inbound:{index}"),
             defaults={
                 "title": title,
@@ -420,19 +431,18 @@ def _inbound(
         if index == 2:
             cancelled = {**data, "isCancelled": True}
             _log(connections[room], reservation, LogOperation.CANCELLED, cancelled)
-            CancellationRequest.objects.update_or_create(
-                outlook_event_id=event_id,
-                state=RequestState.PENDING,
-                defaults={
-                    "reservation": reservation,
-                    "sync_connection": connections[room],
-                    "outlook_data": cancelled,
-                },
-            )
+            # Once someone decided it, loading again must not ask again.
+            if not CancellationRequest.objects.filter(outlook_event_id=event_id).exists():
+                CancellationRequest.objects.create(
+                    outlook_event_id=event_id,
+                    reservation=reservation,
+                    sync_connection=connections[room],
+                    outlook_data=cancelled,
+                )
 
 
 def _log(connection: SyncConnection, reservation: Reservation, operation: str, data: dict) -> None:
-    CompanyLogEntry.objects.update_or_create(
+    CompanyLogEntry.objects.get_or_create(
         event_id=data["id"],
         operation=operation,
         defaults={
@@ -477,7 +487,7 @@ def _sync_errors(connections: dict[str, SyncConnection], reservations: list[Rese
         ),
     ]
     for operation, stage, status, connection, reservation, message in examples:
-        SyncError.objects.update_or_create(
+        SyncError.objects.get_or_create(
             operation=operation,
             stage=stage,
             sync_connection=connection,
@@ -491,11 +501,13 @@ def _sync_errors(connections: dict[str, SyncConnection], reservations: list[Rese
 
 
 def _stayntouch() -> None:
+    if StayNTouchSettings.current():
+        return  # never replace settings someone made
     origin = settings.SANDBOX_ORIGIN
-    settings_row = StayNTouchSettings.current() or StayNTouchSettings()
-    settings_row.api_base_url = f"{origin}/connect/"
-    settings_row.auth_url = f"{origin}/oauth/token"
-    settings_row.client_id = "sandbox-rover"
-    settings_row.client_secret = "sandbox-secret"
-    settings_row.hotel_id = 1
-    settings_row.save()
+    StayNTouchSettings(
+        api_base_url=f"{origin}/connect/",
+        auth_url=f"{origin}/oauth/token",
+        client_id="sandbox-rover",
+        client_secret="sandbox-secret",
+        hotel_id=1,
+    ).save()

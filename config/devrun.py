@@ -8,6 +8,7 @@ autoreloader child, qcluster's workers) is stopped, not just its first process.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import signal
@@ -18,17 +19,23 @@ import time
 GRACE_SECONDS = 10
 
 
+def signal_group(process: subprocess.Popen, signum: int) -> None:
+    # The group outlives its first process when that exits before its children.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signum)
+
+
 def stop(processes: list[subprocess.Popen]) -> None:
     for process in processes:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
+        signal_group(process, signal.SIGTERM)
     deadline = time.monotonic() + GRACE_SECONDS
     for process in processes:
         try:
             process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            signal_group(process, signal.SIGKILL)
             process.wait()
+        signal_group(process, signal.SIGKILL)  # whatever of the group is left
 
 
 def main(commands: list[str]) -> int:

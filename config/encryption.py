@@ -81,6 +81,14 @@ class SecretInput(forms.PasswordInput):
         )
 
 
+class SecretFormField(forms.CharField):
+    widget = SecretInput
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        # Blank means "keep the stored secret", so only a typed value is a change.
+        return bool(data)
+
+
 class EncryptedTextField(models.TextField):
     """A text column holding a Fernet token; Python code sees the plaintext.
 
@@ -101,8 +109,14 @@ class EncryptedTextField(models.TextField):
     def formfield(self, **kwargs: Any) -> forms.Field:
         # Whatever widget a caller (the admin, say) asks for, a secret is never rendered back.
         # Blank on a change form means "keep the stored secret" (see SecretFieldsAdminMixin).
-        return super().formfield(**{**kwargs, "widget": SecretInput, "required": False})
+        return super().formfield(
+            **{**kwargs, "form_class": SecretFormField, "widget": SecretInput, "required": False}
+        )
 
     def save_form_data(self, instance: models.Model, data: Any) -> None:
         if data:
             super().save_form_data(instance, data)
+
+    def value_to_string(self, obj: models.Model) -> str:
+        # Serialised data (dumpdata, fixtures) never carries a secret, not even encrypted.
+        return ""

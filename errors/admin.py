@@ -1,9 +1,39 @@
+from typing import Any
+
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.template.defaultfilters import truncatechars
 from rangefilter.filters import DateRangeFilterBuilder
 
 from config.admin_helpers import ReadOnlyAdmin
 from errors.models import SyncError
+
+
+class StatusCodeFilter(admin.SimpleListFilter):
+    """Fixed choices: listing the distinct codes would scan the whole table."""
+
+    title = "status code"
+    parameter_name = "status"
+    RANGES = {
+        "none": ("No HTTP status", None),
+        "429": ("429 throttled", (429, 430)),
+        "4xx": ("Other 4xx", (400, 500)),
+        "5xx": ("5xx", (500, 600)),
+    }
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(key, label) for key, (label, _) in self.RANGES.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() not in self.RANGES:
+            return queryset
+        bounds = self.RANGES[self.value()][1]
+        if bounds is None:
+            return queryset.filter(status_code__isnull=True)
+        low, high = bounds
+        queryset = queryset.filter(status_code__gte=low, status_code__lt=high)
+        return queryset.exclude(status_code=429) if self.value() == "4xx" else queryset
 
 
 @admin.register(SyncError)
@@ -21,12 +51,12 @@ class SyncErrorAdmin(ReadOnlyAdmin):
     list_filter = (
         "operation",
         "resolved",
-        "status_code",
+        StatusCodeFilter,
         ("created_at", DateRangeFilterBuilder(title="date")),
         "sync_connection",
     )
     list_select_related = ("sync_connection", "reservation")
-    search_fields = ("=request_id", "stage")
+    search_fields = ("request_id__exact", "stage")
     ordering = ("-created_at",)
     show_full_result_count = False
     fields = (

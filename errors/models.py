@@ -1,6 +1,5 @@
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Upper
 
 
 class Operation(models.TextChoices):
@@ -78,8 +77,7 @@ class SyncError(models.Model):
             models.Index(fields=["sync_connection", "-created_at"], name="syncerror_connection"),
             models.Index(fields=["resolved", "-created_at"], name="syncerror_resolved"),
             models.Index(fields=["status_code", "-created_at"], name="syncerror_status"),
-            # The admin's exact search ("=request_id") compares UPPER(request_id).
-            models.Index(Upper("request_id"), name="syncerror_request_id"),
+            models.Index(fields=["request_id"], name="syncerror_request_id"),
         ]
 
     def __str__(self) -> str:

@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from rangefilter.filters import DateRangeFilterBuilder
 
-from config.admin_helpers import ReadOnlyAdmin, SecretFieldsAdminMixin, pretty_json
+from config.admin_helpers import (
+    ReadOnlyAdmin,
+    SecretFieldsAdminMixin,
+    is_changelist,
+    pretty_json,
+)
 from syncconnections.models import CompanyLogEntry, SyncConnection, Tenant
 
 
@@ -54,7 +61,10 @@ class TenantAdmin(SecretFieldsAdminMixin, admin.ModelAdmin):
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Tenant]:
-        return super().get_queryset(request).annotate(_connections=Count("connections"))
+        queryset = super().get_queryset(request)
+        if is_changelist(request):
+            queryset = queryset.annotate(_connections=Count("connections"))
+        return queryset
 
     @admin.display(description="connections", ordering="_connections")
     def connection_count(self, obj: Tenant) -> int:
@@ -126,6 +136,20 @@ class SyncConnectionAdmin(admin.ModelAdmin):
         ),
     )
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SyncConnection]:
+        # Lists never show secrets: don't even decrypt them.
+        return (
+            super()
+            .get_queryset(request)
+            .defer("subscription_client_state", "tenant__client_secret")
+        )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: SyncConnection | None = None) -> Any:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.has_perm("syncconnections.activate_syncconnection"):
+            readonly.append("active")
+        return readonly
+
     @admin.display(description="resource or staff")
     def target(self, obj: SyncConnection) -> str:
         return str(obj.target)
@@ -167,6 +191,10 @@ class CompanyLogEntryAdmin(ReadOnlyAdmin):
         "outlook_data_display",
     )
     readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CompanyLogEntry]:
+        queryset = super().get_queryset(request)
+        return queryset.defer("outlook_data") if is_changelist(request) else queryset
 
     @admin.display(description="original Outlook data")
     def outlook_data_display(self, obj: CompanyLogEntry) -> str:

@@ -5,7 +5,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Lower
 
 from bookings.models import TimestampedModel
 from config.encryption import EncryptedTextField
@@ -241,7 +242,9 @@ class SyncConnection(TimestampedModel):
                 violation_error_message="Only a valid connection can be active.",
             ),
             models.UniqueConstraint(
-                fields=["tenant", "user_id", "calendar_name"],
+                F("tenant"),
+                Lower("user_id"),
+                Lower("calendar_name"),
                 name="syncconnection_unique_calendar",
                 violation_error_message="This mailbox calendar is already connected.",
             ),
@@ -259,11 +262,44 @@ class SyncConnection(TimestampedModel):
         return f"{self.user_id} ({self.calendar_name})" if self.calendar_name else self.user_id
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        self.user_id = self.user_id.strip().lower()
-        self.calendar_name = self.calendar_name.strip()
+        self._normalise()
+        update_fields = kwargs.get("update_fields")
+        if not self._state.adding and self._mailbox_changed(update_fields):
+            self._forget_mailbox_state()
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, *self.MAILBOX_STATE}
         super().save(*args, **kwargs)
 
+    # What validation and sync learned about the mailbox: void once it points elsewhere.
+    MAILBOX_STATE = {
+        "valid": False,
+        "active": False,
+        "calendar_id": "",
+        "delta_token": "",
+        "secondary_delta_token": "",
+        "subscription_id": "",
+        "subscription_expires_at": None,
+        "subscription_client_state": "",
+        "last_validated_at": None,
+    }
+
+    def _normalise(self) -> None:
+        self.user_id = (self.user_id or "").strip().lower()
+        self.calendar_name = (self.calendar_name or "").strip()
+
+    def _mailbox_changed(self, update_fields: Any) -> bool:
+        identity = ("tenant_id", "user_id", "calendar_name")
+        if update_fields is not None and not {"tenant", *identity} & set(update_fields):
+            return False
+        before = type(self)._base_manager.filter(pk=self.pk).values_list(*identity).first()
+        return before is not None and before != tuple(getattr(self, f) for f in identity)
+
+    def _forget_mailbox_state(self) -> None:
+        for name, value in self.MAILBOX_STATE.items():
+            setattr(self, name, value)
+
     def clean(self) -> None:
+        self._normalise()
         errors: dict[str, str] = {}
         if self.resource_id and self.staff_id:
             errors["staff"] = "Set either a resource or a staff member, not both."

@@ -11,14 +11,14 @@ pytestmark = pytest.mark.django_db
 def test_quiet_by_default_when_not_on_a_terminal():
     out = StringIO()
     call_command("setup_roles", stdout=out)
-    call_command("load_demo", stdout=out)
+    call_command("load_demo", force=True, stdout=out)
     assert out.getvalue() == ""
 
 
 def test_reports_with_verbosity_2():
     out = StringIO()
     call_command("setup_roles", verbosity=2, stdout=out)
-    call_command("load_demo", verbosity=2, stdout=out)
+    call_command("load_demo", force=True, verbosity=2, stdout=out)
     assert out.getvalue().splitlines() == [
         "Back office: 41 permissions",
         "Support: 14 permissions",

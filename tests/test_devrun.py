@@ -62,3 +62,14 @@ def test_one_process_failing_stops_the_others(tmp_path):
     )
     time.sleep(0.2)
     assert not alive(survivor)
+
+
+def test_children_of_a_process_that_already_exited_are_stopped(tmp_path):
+    pids = tmp_path / "pids"
+    # The first process starts a child and exits at once, leaving the child in its group.
+    runner = start(tmp_path, f"sh -c 'sleep 60 & echo $! >> {pids}'", "sleep 60")
+    [orphan] = wait_for_pids(pids, 1)
+
+    assert runner.wait(timeout=15) == 0
+    time.sleep(0.2)
+    assert not alive(orphan)

@@ -1,12 +1,16 @@
 """load_demo fills an explorable back office and is safe to run again."""
 
+from datetime import date
+
 import pytest
 from django.apps import apps
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from bookings.models import Direction, Reservation, Resource
 from cancellations.models import CancellationRequest
+from config import demo
 from syncconnections.models import SyncConnection, Tenant
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -22,16 +26,55 @@ def row_counts():
 
 
 def test_load_demo_twice_leaves_the_same_rows():
-    call_command("load_demo")
+    call_command("load_demo", force=True)
     first = row_counts()
 
-    call_command("load_demo")
+    call_command("load_demo", force=True)
 
     assert row_counts() == first
 
 
+def test_loading_on_another_day_adds_and_changes_nothing():
+    from bookings import signals
+
+    demo.load(today=date(2026, 3, 2))  # a Monday
+    first = row_counts()
+    statuses = dict(Reservation.objects.values_list("uuid", "status"))
+    heard = []
+
+    def listen(sender, **kwargs):
+        heard.append(kwargs)
+
+    signals.reservation_changed.connect(listen, sender=Reservation)
+    try:
+        demo.load(today=date(2026, 3, 4))  # the Wednesday after
+    finally:
+        signals.reservation_changed.disconnect(listen, sender=Reservation)
+
+    assert row_counts() == first
+    assert dict(Reservation.objects.values_list("uuid", "status")) == statuses
+    assert heard == []
+
+
+def test_refused_with_debug_off_unless_forced(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="with DEBUG off it runs only with --force"):
+        call_command("load_demo")
+    assert Reservation.objects.count() == 0
+
+
+def test_never_replaces_existing_stayntouch_settings():
+    existing = factories.StayNTouchSettingsFactory(client_id="production-client")
+
+    call_command("load_demo", force=True)
+
+    existing.refresh_from_db()
+    assert existing.client_id == "production-client"
+
+
 def test_demo_content():
-    call_command("load_demo")
+    call_command("load_demo", force=True)
 
     counts = row_counts()
     assert counts["bookings.Location"] == 2

@@ -82,3 +82,20 @@ def test_adding_a_reservation_with_a_service_takes_the_service_price(admin_clien
         "16.00",
         "192.00",
     )
+
+
+def test_inbound_series_and_its_services_are_view_only(admin_client):
+    series = factories.ReservationSeriesFactory(direction=Direction.INBOUND)
+    inbound = factories.ReservationFactory(direction=Direction.INBOUND)
+    service = factories.ServiceReservationFactory(reservation=inbound)
+
+    series_page = admin_client.get(
+        reverse("admin:bookings_reservationseries_change", args=[series.pk])
+    )
+    service_page = admin_client.get(
+        reverse("admin:bookings_servicereservation_change", args=[service.pk])
+    )
+
+    assert series_page.context["has_change_permission"] is False
+    assert service_page.context["has_change_permission"] is False
+    assert service_page.context["has_delete_permission"] is False

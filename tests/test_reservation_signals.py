@@ -160,3 +160,33 @@ def test_refresh_from_db_resets_what_counts_as_changed(heard):
     reservation.save()
 
     assert heard == []
+
+
+def test_a_change_to_a_field_that_was_not_loaded_is_announced(heard):
+    reservation = factories.ReservationFactory(status=ReservationStatus.CONFIRMED)
+    partial = Reservation.objects.defer("status").get(pk=reservation.pk)
+    heard.clear()
+
+    partial.status = ReservationStatus.CANCELLED
+    partial.save()
+
+    assert [name for name, _, _ in heard] == ["reservation_changed", "reservation_status_changed"]
+    assert heard[1][1]["old_status"] == "confirmed"
+
+
+def test_concurrent_saves_keep_each_others_changes_and_announce_once(heard):
+    reservation = factories.ReservationFactory(title="Board", status=ReservationStatus.CONFIRMED)
+    first = Reservation.objects.get(pk=reservation.pk)
+    second = Reservation.objects.get(pk=reservation.pk)
+    heard.clear()
+
+    first.title = "Board (moved)"
+    first.status = ReservationStatus.COMPLETED
+    first.save()
+    second.status = ReservationStatus.COMPLETED  # made the same change without seeing it
+    second.save()
+
+    stored = Reservation.objects.get(pk=reservation.pk)
+    assert (stored.title, stored.status) == ("Board (moved)", "completed")
+    status_changes = [kw for name, kw, _ in heard if name == "reservation_status_changed"]
+    assert len(status_changes) == 1

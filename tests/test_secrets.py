@@ -165,3 +165,28 @@ def test_a_malformed_key_is_reported_by_the_system_check(settings):
 
     assert error.id == "bookbridge.E001"
     assert error.msg.startswith("FIELD_ENCRYPTION_KEY entry 1 is not a valid Fernet key")
+
+
+def test_dumpdata_leaves_secrets_out():
+    from io import StringIO
+
+    factories.TenantFactory(client_secret=SECRET)
+    out = StringIO()
+
+    call_command("dumpdata", "syncconnections.tenant", stdout=out)
+
+    assert SECRET not in out.getvalue()
+    assert '"client_secret": ""' in out.getvalue()
+
+
+def test_saving_without_typing_a_secret_does_not_log_it_as_changed(admin_client):
+    from django.contrib.admin.models import LogEntry
+
+    tenant = factories.TenantFactory(client_secret=SECRET)
+    url = reverse("admin:syncconnections_tenant_change", args=[tenant.pk])
+
+    admin_client.post(url, tenant_form_data(tenant, name="Renamed"))
+    admin_client.post(url, tenant_form_data(tenant, name="Renamed", client_secret="rotated"))
+
+    messages = [e.get_change_message() for e in LogEntry.objects.order_by("pk")]
+    assert messages == ["Changed Name.", "Changed Client secret."]

@@ -3,7 +3,7 @@
 import pytest
 
 from bookings.models import ReservationStatus as S
-from bookings.models import series_status
+from bookings.models import ReservationSeries, series_status
 from tests import factories
 
 
@@ -29,8 +29,26 @@ def test_refresh_status_stores_the_derived_status():
     series = factories.ReservationSeriesFactory(status=S.CONFIRMED)
     for status in (S.CANCELLED, S.CLOSED):
         factories.ReservationFactory(series=series, resource=series.resource, status=status)
+    ReservationSeries.objects.filter(pk=series.pk).update(status=S.CONFIRMED)
+    series.refresh_from_db()
 
     assert series.refresh_status() is True
     series.refresh_from_db()
     assert series.status == S.CLOSED
     assert series.refresh_status() is False
+
+
+@pytest.mark.django_db
+def test_the_series_follows_when_an_occurrence_changes_status():
+    series = factories.ReservationSeriesFactory(status=S.CONFIRMED)
+    occurrences = [
+        factories.ReservationFactory(series=series, resource=series.resource, status=S.CONFIRMED)
+        for _ in range(2)
+    ]
+
+    for occurrence in occurrences:
+        occurrence.status = S.CANCELLED
+        occurrence.save()
+
+    series.refresh_from_db()
+    assert series.status == S.CANCELLED

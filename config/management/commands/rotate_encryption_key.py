@@ -21,7 +21,9 @@ class Command(QuietCommand):
             count = 0
             with transaction.atomic():
                 # Reading decrypts with whichever key fits; writing encrypts with the first.
-                for pk, *values in model._base_manager.values_list("pk", *fields):
+                # The rows stay locked so a secret changed meanwhile is not overwritten.
+                rows = model._base_manager.select_for_update().values_list("pk", *fields)
+                for pk, *values in rows:
                     model._base_manager.filter(pk=pk).update(
                         **dict(zip(fields, values, strict=True))
                     )
