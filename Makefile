@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
+SANDBOX_PORT ?= 8443
+SANDBOX_CA := .sandbox/ca.pem
 
 .PHONY: install run test bench lint format
 
@@ -22,15 +24,25 @@ $(VENV)/.installed: pyproject.toml
 	cp .env.example .env
 	@echo "Created .env from .env.example (development settings)."
 
+# The web server, the task cluster and the sandbox (Microsoft Graph and Rover stand-ins),
+# with Graph aimed at the sandbox.
+run: export GRAPH_API_ROOT ?= https://127.0.0.1:$(SANDBOX_PORT)
+run: export GRAPH_AUTHORITY_HOST ?= https://127.0.0.1:$(SANDBOX_PORT)
+run: export GRAPH_CA_BUNDLE ?= $(SANDBOX_CA)
+run: export SANDBOX_ORIGIN ?= https://127.0.0.1:$(SANDBOX_PORT)
 run: install
 	$(MANAGE) migrate --noinput --verbosity 0
 	$(MANAGE) setup_roles
 	$(MANAGE) load_demo
 	@echo
 	@$(MANAGE) ensure_superuser
-	@echo "Admin: http://$(HOST):$(PORT)/admin/   (Ctrl-C stops everything)"
+	@echo "Admin:   http://$(HOST):$(PORT)/admin/   (Ctrl-C stops everything)"
+	@echo "Sandbox: https://127.0.0.1:$(SANDBOX_PORT)/  (Microsoft Graph and Rover stand-ins)"
 	@echo
-	@$(PY) -m config.devrun "$(MANAGE) qcluster" "$(MANAGE) runserver $(HOST):$(PORT)"
+	@$(PY) -m config.devrun \
+		"$(MANAGE) run_sandbox --port $(SANDBOX_PORT) --ca-file $(SANDBOX_CA)" \
+		"$(MANAGE) qcluster" \
+		"$(MANAGE) runserver $(HOST):$(PORT)"
 
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -146,6 +146,11 @@ GRAPH_AUTHORITY_HOST = env.str(
 ).rstrip("/")
 GRAPH_CA_BUNDLE = env.str("GRAPH_CA_BUNDLE", default="") or None
 
+# StayNTouch Rover: the CA bundle trusted for its hosts (default: the Graph one, as both are
+# the sandbox in development) and the path of the undocumented charges call.
+ROVER_CA_BUNDLE = env.str("ROVER_CA_BUNDLE", default="") or GRAPH_CA_BUNDLE
+ROVER_CHARGES_PATH = env.str("ROVER_CHARGES_PATH", default="")
+
 # The local stand-in for Microsoft Graph and Rover (`manage.py run_sandbox`).
 SANDBOX_ORIGIN = env.str("SANDBOX_ORIGIN", default="https://127.0.0.1:8443").rstrip("/")
 

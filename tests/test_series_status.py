@@ -2,8 +2,8 @@
 
 import pytest
 
-from bookings.models import ReservationStatus as S
 from bookings.models import ReservationSeries, series_status
+from bookings.models import ReservationStatus as S
 from tests import factories
 
 

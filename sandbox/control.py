@@ -1,0 +1,339 @@
+"""The sandbox's control API under /_sandbox/: seed data, act as an Outlook user, inject
+faults, read the request log. Used by tests, benchmarks and `make run`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sandbox.calendar import InvalidEvent, master_to_graph
+from sandbox.state import Mailbox, Room, RoomList, now
+from sandbox.subscriptions import send_lifecycle, subscription_json
+from sandbox.web import HttpError, Request, Response, Router
+
+router = Router()
+FAULT_KINDS = {"status", "delay", "drop", "drop_after_write"}
+LIFECYCLE_EVENTS = {"reauthorizationRequired", "subscriptionRemoved", "missed"}
+
+
+def bad(message: str, status: int = 400) -> HttpError:
+    return HttpError(Response.json(status, {"error": message}))
+
+
+def body_of(request: Request) -> dict[str, Any]:
+    data = request.json(lambda m: Response.json(400, {"error": m}))
+    if not isinstance(data, dict):
+        raise bad("The body must be a JSON object.")
+    return data
+
+
+def mailbox_of(app: Any, request: Request) -> Mailbox:
+    mailbox = app.state.mailboxes.get(request.params["mailbox"].lower())
+    if mailbox is None:
+        raise bad(f"No mailbox {request.params['mailbox']}.", 404)
+    return mailbox
+
+
+@router.route("GET", "/_sandbox/health")
+def health(app: Any, request: Request) -> Response:
+    return Response.json(200, {"status": "ok"})
+
+
+@router.route("POST", "/_sandbox/reset")
+def reset(app: Any, request: Request) -> Response:
+    app.notifier.wait_idle()
+    app.state.reset()
+    app.notifier.clear()
+    return Response.json(200, {"status": "reset"})
+
+
+# --- seeding ------------------------------------------------------------------------------
+
+
+def seed_everything(app: Any, data: dict[str, Any]) -> dict[str, int]:
+    state = app.state
+    with state.lock:
+        for item in data.get("apps", []):
+            permissions = item.get("permissions")
+            state.add_app(
+                item["tenant"],
+                item["client_id"],
+                item["client_secret"],
+                None if permissions is None else set(permissions),
+            )
+        for item in data.get("mailboxes", []):
+            state.add_mailbox(
+                item["address"],
+                tenant=item.get("tenant", "sandbox"),
+                display_name=item.get("display_name", ""),
+                kind=item.get("kind", "user"),
+                calendars=item.get("calendars"),
+            )
+        for item in data.get("room_lists", []):
+            address = item["address"].lower()
+            state.room_lists.setdefault(
+                address, RoomList(address, item.get("display_name", address))
+            )
+        for item in data.get("rooms", []):
+            address = item["address"].lower()
+            state.add_mailbox(
+                address,
+                tenant=item.get("tenant", "sandbox"),
+                display_name=item.get("display_name", ""),
+                kind="room",
+            )
+            state.rooms[address] = Room(
+                address,
+                item.get("display_name", address),
+                item.get("capacity"),
+                item.get("building", ""),
+                (item.get("room_list") or "").lower() or None,
+            )
+        for item in data.get("rover_accounts", []):
+            account_id = state.rover.allocate_id()
+            state.rover.accounts[account_id] = {"type": "COMPANY", **item, "id": account_id}
+        return {
+            "apps": len(state.apps),
+            "mailboxes": len(state.mailboxes),
+            "rooms": len(state.rooms),
+            "room_lists": len(state.room_lists),
+        }
+
+
+@router.route("POST", "/_sandbox/seed")
+def seed(app: Any, request: Request) -> Response:
+    try:
+        return Response.json(200, seed_everything(app, body_of(request)))
+    except (KeyError, TypeError) as exc:
+        raise bad(f"Missing or malformed field in the seed data: {exc}") from None
+
+
+@router.route("POST", "/_sandbox/tenants/{tenant}/revoke")
+def revoke(app: Any, request: Request) -> Response:
+    with app.state.lock:
+        app.state.revoke(request.params["tenant"])
+    return Response.json(200, {"revoked": request.params["tenant"]})
+
+
+@router.route("PUT", "/_sandbox/apps/{tenant}/{client_id}/permissions")
+def set_permissions(app: Any, request: Request) -> Response:
+    permissions = body_of(request).get("permissions")
+    with app.state.lock:
+        registration = app.state.apps.get((request.params["tenant"], request.params["client_id"]))
+        if registration is None or not isinstance(permissions, list):
+            raise bad("Unknown app, or 'permissions' is not a list.")
+        registration.permissions = set(permissions)
+    return Response.json(200, {"permissions": sorted(permissions)})
+
+
+# --- acting as an Outlook user ------------------------------------------------------------
+
+
+@router.route("GET", "/_sandbox/mailboxes/{mailbox}/events")
+def list_events(app: Any, request: Request) -> Response:
+    with app.state.lock:
+        mailbox = mailbox_of(app, request)
+        events = [
+            master_to_graph(e)
+            | {"calendarId": e.calendar_id, "cancelledOccurrences": sorted(e.cancelled)}
+            for e in mailbox.events.values()
+            if not e.deleted
+        ]
+    return Response.json(200, {"value": events})
+
+
+@router.route("POST", "/_sandbox/outlook/{mailbox}/events")
+def outlook_create(app: Any, request: Request) -> Response:
+    """Create one event, or many with {"events": [...]}, as the mailbox's Outlook user."""
+    body = body_of(request)
+    many = body.get("events")
+    with app.state.lock:
+        mailbox = mailbox_of(app, request)
+        created = [outlook_create_one(app, mailbox, dict(e)) for e in (many or [body])]
+    if many is not None:
+        return Response.json(201, {"value": created})
+    return Response.json(201, created[0])
+
+
+def outlook_create_one(app: Any, mailbox: Mailbox, body: dict[str, Any]) -> dict[str, Any]:
+    calendar_name = body.pop("calendar", None)
+    calendar = (
+        mailbox.default_calendar
+        if not calendar_name
+        else next((c for c in mailbox.calendars.values() if c.name == calendar_name), None)
+    )
+    if calendar is None:
+        raise bad(f"No calendar {calendar_name!r} in {mailbox.address}.")
+    organizer = body.pop("organizerEmail", None)
+    try:
+        event, _ = app.state.create_event(mailbox, calendar.id, body, organizer)
+    except InvalidEvent as exc:
+        raise bad(str(exc)) from None
+    return master_to_graph(event)
+
+
+def outlook_event(app: Any, request: Request) -> tuple[Mailbox, Any, str | None]:
+    mailbox = mailbox_of(app, request)
+    found = app.state.find_event(mailbox, request.params["event"])
+    if found is None:
+        raise bad(f"No event {request.params['event']} in {mailbox.address}.", 404)
+    return mailbox, *found
+
+
+@router.route("PATCH", "/_sandbox/outlook/{mailbox}/events/{event}")
+def outlook_update(app: Any, request: Request) -> Response:
+    body = body_of(request)
+    with app.state.lock:
+        mailbox, event, key = outlook_event(app, request)
+        try:
+            app.state.update_event(mailbox, event, key, body)
+        except InvalidEvent as exc:
+            raise bad(str(exc)) from None
+        return Response.json(200, master_to_graph(event))
+
+
+@router.route("POST", "/_sandbox/outlook/{mailbox}/events/{event}/cancel")
+def outlook_cancel(app: Any, request: Request) -> Response:
+    """The organizer cancels: the copy in this (room) calendar is marked cancelled."""
+    with app.state.lock:
+        mailbox, event, key = outlook_event(app, request)
+        subject = event.fields.get("subject", "")
+        app.state.update_event(
+            mailbox, event, key, {"isCancelled": True, "subject": f"Canceled: {subject}"}
+        )
+        return Response.json(200, master_to_graph(event))
+
+
+@router.route("DELETE", "/_sandbox/outlook/{mailbox}/events/{event}")
+def outlook_delete(app: Any, request: Request) -> Response:
+    with app.state.lock:
+        mailbox, event, key = outlook_event(app, request)
+        app.state.delete_event(mailbox, event, key)
+    return Response(204)
+
+
+# --- faults, delta tokens, subscriptions ----------------------------------------------------
+
+
+@router.route("POST", "/_sandbox/faults")
+def add_fault(app: Any, request: Request) -> Response:
+    body = body_of(request)
+    kind = body.get("kind", "status")
+    if kind not in FAULT_KINDS or not body.get("path"):
+        raise bad(f"A fault needs a 'path' pattern and a kind in {sorted(FAULT_KINDS)}.")
+    spec = {
+        "path": body["path"],
+        "method": body.get("method", "*").upper(),
+        "times": int(body.get("times", 1)),
+        "kind": kind,
+        "status": int(body.get("status", 503)),
+        "retry_after": body.get("retry_after"),
+        "code": body.get("code", ""),
+        "message": body.get("message", ""),
+        "seconds": float(body.get("seconds", 0)),
+    }
+    with app.state.lock:
+        fault = app.state.add_fault(**spec)
+    return Response.json(201, {"id": fault.id, **spec})
+
+
+@router.route("DELETE", "/_sandbox/faults")
+def clear_faults(app: Any, request: Request) -> Response:
+    with app.state.lock:
+        app.state.faults.clear()
+    return Response(204)
+
+
+@router.route("POST", "/_sandbox/mailboxes/{mailbox}/delta/expire")
+def expire_delta(app: Any, request: Request) -> Response:
+    with app.state.lock:
+        mailbox = mailbox_of(app, request)
+        expired = 0
+        for token in app.state.delta_tokens.values():
+            if token.mailbox == mailbox.address and not token.expired:
+                token.expired, expired = True, expired + 1
+    return Response.json(200, {"expired": expired})
+
+
+@router.route("GET", "/_sandbox/subscriptions")
+def list_subscriptions(app: Any, request: Request) -> Response:
+    with app.state.lock:
+        return Response.json(
+            200,
+            {
+                "value": [
+                    subscription_json(s) | {"mailbox": s.mailbox}
+                    for s in app.state.subscriptions.values()
+                ]
+            },
+        )
+
+
+@router.route("POST", "/_sandbox/subscriptions/{subscription}/lifecycle")
+def lifecycle(app: Any, request: Request) -> Response:
+    event = body_of(request).get("event")
+    if event not in LIFECYCLE_EVENTS:
+        raise bad(f"'event' must be one of {sorted(LIFECYCLE_EVENTS)}.")
+    with app.state.lock:
+        subscription = app.state.subscriptions.get(request.params["subscription"])
+        if subscription is None:
+            raise bad("No such subscription.", 404)
+        if event == "subscriptionRemoved":
+            del app.state.subscriptions[subscription.id]
+        send_lifecycle(app, subscription, event)
+    return Response.json(200, {"sent": event})
+
+
+@router.route("POST", "/_sandbox/subscriptions/{subscription}/expire")
+def expire_subscription(app: Any, request: Request) -> Response:
+    with app.state.lock:
+        subscription = app.state.subscriptions.get(request.params["subscription"])
+        if subscription is None:
+            raise bad("No such subscription.", 404)
+        subscription.expires_at = now() - dt.timedelta(seconds=1)
+    return Response.json(200, {"expired": subscription.id})
+
+
+@router.route("GET", "/_sandbox/notifications")
+def notifications(app: Any, request: Request) -> Response:
+    app.notifier.wait_idle()
+    return Response.json(200, {"value": app.notifier.history()})
+
+
+# --- the request log and Rover ------------------------------------------------------------
+
+
+@router.route("GET", "/_sandbox/requests")
+def request_log(app: Any, request: Request) -> Response:
+    since = int(request.query.get("since", 0) or 0)
+    with app.state.lock:
+        return Response.json(200, {"value": [r for r in app.state.requests if r["id"] > since]})
+
+
+@router.route("DELETE", "/_sandbox/requests")
+def clear_request_log(app: Any, request: Request) -> Response:
+    with app.state.lock:
+        app.state.requests.clear()
+    return Response(204)
+
+
+@router.route("GET", "/_sandbox/rover")
+def rover_state(app: Any, request: Request) -> Response:
+    with app.state.lock:
+        rover = app.state.rover
+        return Response.json(
+            200,
+            {
+                "accounts": list(rover.accounts.values()),
+                "posting_accounts": list(rover.posting_accounts.values()),
+                "charges": {str(k): v for k, v in rover.charges.items()},
+            },
+        )
+
+
+@router.route("POST", "/_sandbox/rover/expire-tokens")
+def expire_rover_tokens(app: Any, request: Request) -> Response:
+    with app.state.lock:
+        count = len(app.state.rover.tokens)
+        app.state.rover.tokens.clear()
+    return Response.json(200, {"expired": count})

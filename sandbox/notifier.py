@@ -1,0 +1,103 @@
+"""Calls the sandbox makes to subscribers: validation handshakes and notifications."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import secrets
+import threading
+import time
+from typing import Any
+
+import requests
+
+logger = logging.getLogger(__name__)
+HANDSHAKE_TIMEOUT = 10  # seconds Graph waits for the validation answer
+DELIVERY_TIMEOUT = 10
+
+
+class Notifier:
+    """Delivers notifications in the background, in order, and remembers each delivery."""
+
+    def __init__(self) -> None:
+        self.session = requests.Session()
+        self.deliveries: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._queue: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue()
+        self._worker = threading.Thread(target=self._run, name="sandbox-notifier", daemon=True)
+        self._worker.start()
+
+    def handshake(self, url: str) -> str | None:
+        """Graph's validation request; None when it passed, else why it failed."""
+        token = f"Validation: Testing client application reachability {secrets.token_hex(8)}"
+        try:
+            answer = self.session.post(
+                url,
+                params={"validationToken": token},
+                headers={"Content-Type": "text/plain; charset=utf-8"},
+                timeout=HANDSHAKE_TIMEOUT,
+            )
+        except requests.RequestException as exc:
+            return (
+                f"Subscription validation request failed. Notification endpoint must respond "
+                f"with 200 OK to validation request. ({type(exc).__name__})"
+            )
+        if answer.status_code != 200:
+            return (
+                "Subscription validation request failed. Notification endpoint must respond "
+                f"with 200 OK to validation request (got {answer.status_code})."
+            )
+        if answer.text != token:
+            return (
+                "Subscription validation request failed. Response must exactly match "
+                "validationToken query parameter."
+            )
+        return None
+
+    def send(self, url: str, payload: dict[str, Any]) -> None:
+        self._queue.put((url, payload))
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """True once everything queued has been delivered (or has failed)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._queue.unfinished_tasks == 0:
+                return True
+            time.sleep(0.02)
+        return False
+
+    def history(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.deliveries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.deliveries.clear()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            url, payload = item
+            started = time.monotonic()
+            try:
+                answer = self.session.post(url, json=payload, timeout=DELIVERY_TIMEOUT)
+                status, error = answer.status_code, ""
+            except requests.RequestException as exc:
+                status, error = None, f"{type(exc).__name__}: {exc}"
+            record = {
+                "url": url,
+                "payload": payload,
+                "status": status,
+                "error": error,
+                "duration_ms": round((time.monotonic() - started) * 1000, 1),
+            }
+            with self._lock:
+                self.deliveries.append(record)
+            if error:
+                logger.info("notification to %s failed: %s", url, error)
+            self._queue.task_done()
+
+    def stop(self) -> None:
+        self._queue.put(None)

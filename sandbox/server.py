@@ -1,0 +1,308 @@
+"""The sandbox process: one HTTPS origin serving identity, Graph, Rover and the control API."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import socket
+import ssl
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from sandbox import control, graph_api, identity, rover_api, subscriptions
+from sandbox.calendar import InvalidEvent
+from sandbox.certs import Certificates, generate
+from sandbox.notifier import Notifier
+from sandbox.state import State
+from sandbox.web import HttpError, Request, Response, Router
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH = 20
+MAILBOX_CONCURRENCY = 4  # Graph: concurrent requests per app per mailbox
+_MAILBOX_IN_PATH = re.compile(r"^/(?:v1\.0|beta)/users/([^/]+)", re.IGNORECASE)
+DROP = object()  # answer nothing: the connection is closed
+
+
+class SandboxApp:
+    def __init__(self, state: State | None = None) -> None:
+        self.state = state or State()
+        self.notifier = Notifier()
+        self.state.on_event_change = lambda mailbox, event, change, event_id: (
+            subscriptions.notify_event_change(self, mailbox, event, change, event_id)
+        )
+        self.router = Router()
+        # The control API and Rover first: identity's "/{tenant}/…" would match anything.
+        for module in (control, rover_api, graph_api, identity):
+            self.router.include(module.router)
+        self._in_flight: dict[str, int] = {}
+        self._in_flight_lock = threading.Lock()
+        self.public_origin: str | None = None
+
+    def origin(self, request: Request) -> str:
+        return self.public_origin or f"https://{request.header('Host', '127.0.0.1')}"
+
+    # --- the request pipeline ---------------------------------------------------------------
+
+    def handle(self, request: Request, *, inner: bool = False) -> Response | object:
+        request.request_id = str(uuid.uuid4())
+        started, started_at = time.monotonic(), time.time()
+        logged = not request.path.startswith("/_sandbox/")
+        with self._mailbox_in_flight(request, inner) as busy:
+            response = self.throttled(request) if busy else self.serve(request, logged)
+        if isinstance(response, Response):
+            response.headers.setdefault("request-id", request.request_id)
+            response.headers.setdefault(
+                "client-request-id", request.header("client-request-id") or request.request_id
+            )
+        if logged:
+            with self.state.lock:
+                self.state.log_request(
+                    method=request.method,
+                    path=request.path,
+                    query=request.query,
+                    status=response.status if isinstance(response, Response) else None,
+                    started_at=started_at,
+                    duration_ms=round((time.monotonic() - started) * 1000, 1),
+                    inner=inner,
+                    request_id=request.request_id,
+                )
+        return response
+
+    def serve(self, request: Request, faults_apply: bool) -> Response | object:
+        """Answer the request, unless an injected fault says otherwise."""
+        fault = None
+        if faults_apply:
+            with self.state.lock:
+                fault = self.state.take_fault(request.method, request.path)
+        if fault and fault.kind == "delay":
+            time.sleep(fault.seconds)
+        if fault and fault.kind == "drop":
+            return DROP
+        if fault and fault.kind == "status":
+            return self.fault_response(
+                request, fault.status, fault.code, fault.message, fault.retry_after
+            )
+        response = self.dispatch(request)
+        return DROP if fault and fault.kind == "drop_after_write" else response
+
+    @contextmanager
+    def _mailbox_in_flight(self, request: Request, inner: bool) -> Iterator[bool]:
+        """Count the requests running for a mailbox; True when this one is over the limit."""
+        found = _MAILBOX_IN_PATH.match(request.path)
+        key = found.group(1).lower() if found and not inner else None
+        if key is None:
+            yield False
+            return
+        with self._in_flight_lock:
+            self._in_flight[key] = self._in_flight.get(key, 0) + 1
+            busy = self._in_flight[key] > MAILBOX_CONCURRENCY
+        try:
+            yield busy
+        finally:
+            with self._in_flight_lock:
+                self._in_flight[key] -= 1
+
+    def throttled(self, request: Request) -> Response:
+        # Graph's answer to a fifth concurrent request for one mailbox.
+        return graph_api.graph_error(
+            request,
+            429,
+            "ApplicationThrottled",
+            "Application is over its MailboxConcurrency limit.",
+            {"Retry-After": "1"},
+        )
+
+    def dispatch(self, request: Request) -> Response:
+        if request.method == "POST" and re.match(r"^/(v1\.0|beta)/\$batch/?$", request.path):
+            return self.batch(request)
+        matched = self.router.match(request.method, request.path)
+        if matched is None:
+            status = 405 if self.router.allows_path(request.path) else 404
+            return self.fault_response(
+                request,
+                status,
+                "BadRequest" if status == 405 else "ResourceNotFound",
+                f"No {request.method} {request.path} here.",
+            )
+        handler, request.params = matched
+        try:
+            return handler(self, request)
+        except HttpError as exc:
+            return exc.response
+        except InvalidEvent as exc:
+            return graph_api.graph_error(request, 400, "ErrorInvalidRequest", str(exc))
+        except Exception:  # a bug in the sandbox: say so like a server would
+            logger.exception("sandbox handler failed: %s %s", request.method, request.path)
+            return self.fault_response(
+                request, 500, "InternalServerError", "The sandbox failed to handle this request."
+            )
+
+    def fault_response(
+        self, request: Request, status: int, code: str, message: str, retry_after: int | None = None
+    ) -> Response:
+        """An error in the body shape of the service the path belongs to."""
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        code = code or {
+            429: "TooManyRequests",
+            503: "ServiceUnavailable",
+            504: "GatewayTimeout",
+            410: "SyncStateNotFound",
+        }.get(status, "Error")
+        message = message or f"Injected fault: {status}"
+        if request.path.startswith("/connect/"):
+            response = rover_api.errors(status, code.upper(), message)
+        elif request.path.startswith(("/v1.0/", "/beta/")):
+            response = graph_api.graph_error(request, status, code, message)
+        else:
+            response = identity.oauth_error(status, code, message, [])
+        response.headers.update(headers)
+        return response
+
+    def batch(self, request: Request) -> Response:
+        body = graph_api.body_of(request)
+        inner_requests = body.get("requests")
+        if not isinstance(inner_requests, list) or not inner_requests:
+            return graph_api.graph_error(
+                request, 400, "BadRequest", "A batch needs a non-empty 'requests' list."
+            )
+        if len(inner_requests) > MAX_BATCH:
+            return graph_api.graph_error(
+                request,
+                400,
+                "BadRequest",
+                f"The number of requests in a batch cannot exceed {MAX_BATCH}.",
+            )
+        version = request.path.split("/")[1]
+        answers = []
+        for item in inner_requests:
+            headers = Message()
+            headers["Authorization"] = request.header("Authorization")
+            for name, value in (item.get("headers") or {}).items():
+                headers[name] = value
+            payload = item.get("body")
+            inner = Request.from_target(
+                item.get("method", "GET"),
+                f"/{version}/{str(item.get('url', '')).lstrip('/')}",
+                headers,
+                json.dumps(payload).encode() if payload is not None else b"",
+            )
+            answer = self.handle(inner, inner=True)
+            if not isinstance(answer, Response):
+                answer = graph_api.graph_error(inner, 504, "GatewayTimeout", "No answer.")
+            answers.append(
+                {
+                    "id": item.get("id"),
+                    "status": answer.status,
+                    "headers": {
+                        k: v
+                        for k, v in answer.headers.items()
+                        if k in ("Retry-After", "Content-Type", "Location")
+                    },
+                    "body": answer.data() if answer.body else None,
+                }
+            )
+        return Response.json(200, {"responses": answers})
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "BookbridgeSandbox/1.0"
+    server: _Server
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        request = Request.from_target(self.command, self.path, self.headers, body)
+        result = self.server.app.handle(request)
+        if result is DROP or not isinstance(result, Response):
+            self.close_connection = True
+            return
+        self.send_response(result.status)
+        for name, value in result.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(result.body)))
+        self.end_headers()
+        if result.body and self.command != "HEAD":
+            self.wfile.write(result.body)
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("%s %s", self.address_string(), format % args)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], app: SandboxApp, context: ssl.SSLContext):
+        super().__init__(address, _Handler)
+        self.app = app
+        self.socket = context.wrap_socket(
+            self.socket, server_side=True, do_handshake_on_connect=False
+        )
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        # The TLS handshake runs in the connection's own thread, never in the accept loop.
+        try:
+            request.do_handshake()
+        except (ssl.SSLError, OSError):
+            return
+        super().finish_request(request, client_address)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        logger.debug(
+            "sandbox connection from %s ended with an error", client_address, exc_info=True
+        )
+
+
+class SandboxServer:
+    """Start with .start(); the origin is .url and the CA certificate is at .ca_file."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8443,
+        ca_file: str | Path = ".sandbox/ca.pem",
+        app: SandboxApp | None = None,
+    ) -> None:
+        self.app = app or SandboxApp()
+        self.certificates: Certificates = generate((host, "localhost"))
+        self.ca_file = Path(ca_file)
+        self.ca_file.parent.mkdir(parents=True, exist_ok=True)
+        self.ca_file.write_bytes(self.certificates.ca_pem)
+        self._server = _Server((host, port), self.app, self.certificates.server_context())
+        self.host, self.port = host, self._server.server_address[1]
+        self.url = f"https://{host}:{self.port}"
+        self.app.public_origin = self.url
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> SandboxServer:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="sandbox", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self.app.notifier.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -1,0 +1,375 @@
+"""Everything the sandbox knows, in memory, behind one lock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox.calendar import (
+    UTC,
+    WRITABLE,
+    Event,
+    InvalidEvent,
+    Override,
+    new_change_key,
+    new_id,
+    parse_graph_time,
+)
+
+DEFAULT_TENANT = "sandbox"
+DEFAULT_CLIENT_ID = "sandbox-client"
+DEFAULT_CLIENT_SECRET = "sandbox-secret"
+DEFAULT_ROVER_CLIENT_ID = "sandbox-rover"
+DEFAULT_ROVER_CLIENT_SECRET = "sandbox-secret"
+DEFAULT_HOTEL_ID = 1
+ALL_PERMISSIONS = frozenset({"Calendars.ReadWrite", "User.Read.All", "Place.Read.All"})
+TOKEN_LIFETIME = dt.timedelta(hours=1)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(UTC)
+
+
+@dataclass
+class App:
+    """An app registration (client credentials) in a tenant."""
+
+    tenant: str
+    client_id: str
+    client_secret: str
+    permissions: set[str] = field(default_factory=lambda: set(ALL_PERMISSIONS))
+
+
+@dataclass
+class Token:
+    tenant: str
+    client_id: str
+    expires_at: dt.datetime
+
+
+@dataclass
+class Calendar:
+    id: str
+    name: str
+    is_default: bool = False
+
+
+@dataclass
+class Mailbox:
+    address: str
+    tenant: str
+    display_name: str
+    kind: str  # "user" or "room"
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    calendars: dict[str, Calendar] = field(default_factory=dict)
+    events: dict[str, Event] = field(default_factory=dict)
+
+    @property
+    def default_calendar(self) -> Calendar:
+        return next(c for c in self.calendars.values() if c.is_default)
+
+
+@dataclass
+class Room:
+    address: str
+    display_name: str
+    capacity: int | None
+    building: str
+    room_list: str | None
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+@dataclass
+class RoomList:
+    address: str
+    display_name: str
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+@dataclass
+class Subscription:
+    id: str
+    tenant: str
+    client_id: str
+    resource: str
+    mailbox: str
+    calendar_id: str | None
+    change_types: set[str]
+    notification_url: str
+    lifecycle_url: str | None
+    client_state: str | None
+    expires_at: dt.datetime
+
+
+@dataclass
+class DeltaToken:
+    mailbox: str
+    calendar_id: str
+    start: dt.datetime
+    end: dt.datetime
+    seq: int
+    expired: bool = False
+
+
+@dataclass
+class Fault:
+    """Make the next `times` calls whose path matches `path` (a regular expression) and
+    method matches misbehave."""
+
+    id: int
+    path: str
+    method: str
+    times: int
+    kind: str  # "status", "delay", "drop" (before handling), "drop_after_write"
+    status: int = 503
+    retry_after: int | None = None
+    code: str = ""
+    message: str = ""
+    seconds: float = 0.0
+
+    def matches(self, method: str, path: str) -> bool:
+        return (
+            self.times > 0
+            and self.method in ("*", method)
+            and re.search(self.path, path, re.IGNORECASE) is not None
+        )
+
+
+@dataclass
+class RoverState:
+    clients: dict[str, str] = field(
+        default_factory=lambda: {DEFAULT_ROVER_CLIENT_ID: DEFAULT_ROVER_CLIENT_SECRET}
+    )
+    hotels: set[int] = field(default_factory=lambda: {DEFAULT_HOTEL_ID})
+    tokens: dict[str, dt.datetime] = field(default_factory=dict)
+    accounts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    posting_accounts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    charges: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    next_id: int = 1000
+
+    def allocate_id(self) -> int:
+        self.next_id += 1
+        return self.next_id
+
+
+class State:
+    """The sandbox's world. Hold `lock` while reading or changing anything."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.on_event_change: Callable[[Mailbox, Event, str, str], None] = lambda *a: None
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.apps: dict[tuple[str, str], App] = {}
+            self.tokens: dict[str, Token] = {}
+            self.mailboxes: dict[str, Mailbox] = {}
+            self.rooms: dict[str, Room] = {}
+            self.room_lists: dict[str, RoomList] = {}
+            self.subscriptions: dict[str, Subscription] = {}
+            self.delta_tokens: dict[str, DeltaToken] = {}
+            self.delta_pages: dict[str, tuple[list[dict[str, Any]], str]] = {}
+            self.transactions: dict[tuple[str, str], str] = {}  # (mailbox, transactionId) -> id
+            self.faults: list[Fault] = []
+            self.fault_ids = 0
+            self.requests: list[dict[str, Any]] = []
+            self.seq = 0
+            self.rover = RoverState()
+            self.add_app(DEFAULT_TENANT, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
+
+    def next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    # --- identity --------------------------------------------------------------------------
+
+    def add_app(
+        self, tenant: str, client_id: str, secret: str, permissions: set[str] | None = None
+    ) -> App:
+        app = App(
+            tenant, client_id, secret, set(ALL_PERMISSIONS if permissions is None else permissions)
+        )
+        self.apps[(tenant, client_id)] = app
+        return app
+
+    def knows_tenant(self, tenant: str) -> bool:
+        return any(t == tenant for t, _ in self.apps)
+
+    def issue_token(self, app: App) -> tuple[str, int]:
+        token = secrets.token_urlsafe(32)
+        self.tokens[token] = Token(app.tenant, app.client_id, now() + TOKEN_LIFETIME)
+        return token, int(TOKEN_LIFETIME.total_seconds())
+
+    def revoke(self, tenant: str) -> None:
+        """Credentials of the tenant stop working: tokens die, secrets are rotated away."""
+        for key, app in self.apps.items():
+            if key[0] == tenant:
+                app.client_secret = secrets.token_urlsafe(16)
+        self.tokens = {k: t for k, t in self.tokens.items() if t.tenant != tenant}
+
+    # --- mailboxes and events --------------------------------------------------------------
+
+    def add_mailbox(
+        self,
+        address: str,
+        *,
+        tenant: str = DEFAULT_TENANT,
+        display_name: str = "",
+        kind: str = "user",
+        calendars: list[str] | None = None,
+    ) -> Mailbox:
+        address = address.lower()
+        mailbox = self.mailboxes.get(address)
+        if mailbox is None:
+            mailbox = Mailbox(address, tenant, display_name or address.split("@")[0], kind)
+            default = Calendar(new_id(), "Calendar", is_default=True)
+            mailbox.calendars[default.id] = default
+            self.mailboxes[address] = mailbox
+        for name in calendars or []:
+            if not any(c.name == name for c in mailbox.calendars.values()):
+                calendar = Calendar(new_id(), name)
+                mailbox.calendars[calendar.id] = calendar
+        return mailbox
+
+    def find_mailbox(self, tenant: str, user: str) -> Mailbox | None:
+        user = user.lower()
+        mailbox = self.mailboxes.get(user) or next(
+            (m for m in self.mailboxes.values() if m.id == user), None
+        )
+        return mailbox if mailbox and mailbox.tenant == tenant else None
+
+    def find_event(self, mailbox: Mailbox, event_id: str) -> tuple[Event, str | None] | None:
+        """The event, and the occurrence key when the id names an occurrence or exception."""
+        event = mailbox.events.get(event_id)
+        if event and not event.deleted:
+            return event, None
+        if ".OCC." in event_id:  # an occurrence keeps its id when it becomes an exception
+            master_id, key = event_id.split(".OCC.", 1)
+            master = mailbox.events.get(master_id)
+            if (
+                master
+                and not master.deleted
+                and key not in master.cancelled
+                and any(i.key == key for i in master.instances())
+            ):
+                return master, key
+        return None
+
+    def create_event(
+        self, mailbox: Mailbox, calendar_id: str, body: dict[str, Any], organizer: str | None
+    ) -> tuple[Event, bool]:
+        """Create an event; (event, False) when transactionId names one that exists."""
+        transaction_id = body.get("transactionId")
+        if transaction_id:
+            existing = self.transactions.get((mailbox.address, transaction_id))
+            if existing and existing in mailbox.events:
+                return mailbox.events[existing], False
+        fields = {k: v for k, v in body.items() if k in WRITABLE}
+        for required in ("start", "end"):
+            if required not in fields:
+                raise InvalidEvent(f"'{required}' is required.")
+        start = parse_graph_time(fields["start"], "start")
+        end = parse_graph_time(fields["end"], "end")
+        if end < start:
+            raise InvalidEvent("The end of the event is before its start.")
+        fields.setdefault(
+            "organizer",
+            {
+                "emailAddress": {
+                    "address": organizer or mailbox.address,
+                    "name": mailbox.display_name,
+                }
+            },
+        )
+        stamp = now()
+        event = Event(
+            id=new_id(),
+            mailbox=mailbox.address,
+            calendar_id=calendar_id,
+            fields=fields,
+            start=start,
+            end=end,
+            seq=self.next_seq(),
+            created=stamp,
+            modified=stamp,
+            transaction_id=transaction_id,
+            time_zone=fields["start"].get("timeZone") or "UTC",
+        )
+        if event.is_series:
+            event.occurrence_starts()  # refuse an unsupported pattern now, not when read
+        mailbox.events[event.id] = event
+        if transaction_id:
+            self.transactions[(mailbox.address, transaction_id)] = event.id
+        self.on_event_change(mailbox, event, "created", event.id)
+        return event, True
+
+    def update_event(
+        self, mailbox: Mailbox, event: Event, key: str | None, changes: dict[str, Any]
+    ) -> None:
+        fields = {k: v for k, v in changes.items() if k in WRITABLE and k != "transactionId"}
+        if key is None:
+            start = parse_graph_time(fields["start"], "start") if "start" in fields else event.start
+            end = parse_graph_time(fields["end"], "end") if "end" in fields else event.end
+            if end < start:
+                raise InvalidEvent("The end of the event is before its start.")
+            event.fields.update(fields)
+            event.start, event.end = start, end
+            event.seq = self.next_seq()
+            event.change_key = new_change_key()
+            changed_id = event.id
+        else:
+            instance = next(i for i in event.instances() if i.key == key)
+            start = (
+                parse_graph_time(fields["start"], "start") if "start" in fields else instance.begins
+            )
+            end = parse_graph_time(fields["end"], "end") if "end" in fields else instance.ends
+            previous = event.overrides.get(key)
+            override_fields = {**(previous.fields if previous else {}), **fields}
+            event.overrides[key] = Override(
+                id=event.occurrence_id(key),
+                fields=override_fields,
+                start=start,
+                end=end,
+                change_key=new_change_key(),
+                seq=self.next_seq(),
+            )
+            changed_id = event.overrides[key].id
+        event.modified = now()
+        self.on_event_change(mailbox, event, "updated", changed_id)
+
+    def delete_event(self, mailbox: Mailbox, event: Event, key: str | None) -> None:
+        if key is None:
+            event.deleted = True
+            event.seq = self.next_seq()
+            changed_id = event.id
+        else:
+            changed_id = event.occurrence_id(key)
+            event.cancelled[key] = self.next_seq()
+        event.modified = now()
+        self.on_event_change(mailbox, event, "deleted", changed_id)
+
+    # --- faults and the request log ----------------------------------------------------------
+
+    def add_fault(self, **spec: Any) -> Fault:
+        self.fault_ids += 1
+        fault = Fault(id=self.fault_ids, **spec)
+        self.faults.append(fault)
+        return fault
+
+    def take_fault(self, method: str, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.matches(method, path):
+                fault.times -= 1
+                return fault
+        return None
+
+    def log_request(self, **entry: Any) -> None:
+        self.requests.append({"id": len(self.requests) + 1, "at": time.time(), **entry})

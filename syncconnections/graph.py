@@ -1,0 +1,496 @@
+"""Microsoft Graph client: the only module that builds Graph URLs and headers.
+
+Tokens come from msal (one ConfidentialClientApplication per tenant credentials per process,
+whose cache keeps the token). Calls retry 429/503/504 after Retry-After (else back off with
+jitter), at most four run at once per mailbox, `$batch` chunks by twenty, and delta queries
+are followed page by page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import msal
+import requests
+from django.conf import settings
+
+from config.http_client import (
+    RETRY_STATUSES,
+    HttpClient,
+    TransportError,
+    json_or_none,
+    retry_after_seconds,
+)
+
+if TYPE_CHECKING:
+    from syncconnections.models import Tenant
+
+GRAPH_SCOPES = ["https://graph.microsoft.com/.default"]
+BATCH_SIZE = 20
+MAILBOX_CONCURRENCY = 4
+DEFAULT_DELTA_PAGE_SIZE = 100
+# Token errors that no retry fixes: wrong secret, unknown app or tenant.
+PERMANENT_TOKEN_ERRORS = {
+    "invalid_client",
+    "unauthorized_client",
+    "invalid_tenant",
+    "invalid_request",
+    "invalid_scope",
+    "unsupported_grant_type",
+}
+_MAILBOX = re.compile(r"^/?(?:users)/([^/?]+)", re.IGNORECASE)
+
+
+class GraphError(TransportError):
+    """A failed Graph call: HTTP status, Graph error code, message, request-id, permanence."""
+
+
+class ResyncNeeded(GraphError):
+    """The delta token is gone (410 / syncStateNotFound / resyncRequired): start over."""
+
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        super().__init__(message, permanent=False, **kwargs)
+
+
+# --- tokens -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Credentials:
+    tenant_id: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    api_version: str = "v1.0"
+
+    @classmethod
+    def of(cls, tenant: Tenant) -> Credentials:
+        return cls(
+            tenant.directory_id, tenant.client_id, tenant.client_secret, tenant.graph_api_version
+        )
+
+    @property
+    def cache_key(self) -> tuple[str, str, str]:
+        secret_digest = hashlib.sha256(self.client_secret.encode()).hexdigest()
+        return (self.tenant_id, self.client_id, secret_digest)
+
+
+class _PinnedHttp:
+    """What msal calls for HTTP: our session, with the CA bundle and timeouts pinned."""
+
+    def __init__(self, verify: str | bool) -> None:
+        self.verify = verify
+
+    def get(self, url: str, **kwargs: Any) -> requests.Response:
+        return self._send("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> requests.Response:
+        return self._send("POST", url, **kwargs)
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", (GraphClient.connect_timeout, GraphClient.read_timeout))
+        return GraphClient.session().request(method, url, verify=self.verify, **kwargs)
+
+    def close(self) -> None:
+        """msal may close its client; the shared session stays open."""
+
+
+class TokenProvider:
+    """One msal application per credentials per process; msal's cache reuses its token."""
+
+    _apps: dict[tuple[Any, ...], msal.ConfidentialClientApplication] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, credentials: Credentials) -> None:
+        self.credentials = credentials
+        self.authority_host = settings.GRAPH_AUTHORITY_HOST
+        self.verify = settings.GRAPH_CA_BUNDLE or True
+
+    @property
+    def _key(self) -> tuple[Any, ...]:
+        return (self.authority_host, *self.credentials.cache_key)
+
+    def _app(self) -> msal.ConfidentialClientApplication:
+        with self._lock:
+            app = self._apps.get(self._key)
+            if app is None:
+                app = self._apps[self._key] = self._build()
+            return app
+
+    def _build(self) -> msal.ConfidentialClientApplication:
+        authority = f"{self.authority_host}/{self.credentials.tenant_id}"
+        try:
+            return msal.ConfidentialClientApplication(
+                self.credentials.client_id,
+                client_credential=self.credentials.client_secret,
+                authority=authority,
+                http_client=_PinnedHttp(self.verify),
+                # Microsoft's own hosts need no discovery; a stand-in host must skip it.
+                instance_discovery="login.microsoftonline.com" in self.authority_host,
+            )
+        except ValueError as exc:  # tenant discovery refused: unknown tenant
+            raise GraphError(
+                f"Unknown tenant {self.credentials.tenant_id!r}: {_first_line(exc)}",
+                status=400,
+                code="invalid_tenant",
+                permanent=True,
+            ) from None
+        except requests.RequestException as exc:
+            raise GraphError(
+                f"The Microsoft identity platform could not be reached: {type(exc).__name__}",
+                permanent=False,
+            ) from None
+
+    def token(self) -> str:
+        try:
+            result = self._app().acquire_token_for_client(scopes=GRAPH_SCOPES)
+        except requests.RequestException as exc:
+            raise GraphError(
+                f"The Microsoft identity platform could not be reached: {type(exc).__name__}",
+                permanent=False,
+            ) from None
+        if "access_token" in result:
+            return result["access_token"]
+        error = result.get("error", "token_error")
+        raise GraphError(
+            _first_line(result.get("error_description") or error),
+            code=error,
+            status=400,
+            permanent=error in PERMANENT_TOKEN_ERRORS,
+        )
+
+    def forget(self) -> None:
+        """Drop the cached application (and its token): the next call signs in again."""
+        with self._lock:
+            self._apps.pop(self._key, None)
+
+    @classmethod
+    def forget_all(cls) -> None:
+        with cls._lock:
+            cls._apps.clear()
+
+
+def _first_line(value: Any) -> str:
+    return str(value).strip().splitlines()[0] if str(value).strip() else ""
+
+
+# --- requests -----------------------------------------------------------------------------
+
+
+@dataclass
+class BatchRequest:
+    id: str
+    method: str
+    url: str  # relative to the API version, e.g. "/users/room@x.com/events"
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        item: dict[str, Any] = {"id": self.id, "method": self.method.upper(), "url": self.url}
+        if self.body is not None:
+            item["body"] = self.body
+            item["headers"] = {"Content-Type": "application/json", **(self.headers or {})}
+        elif self.headers:
+            item["headers"] = self.headers
+        return item
+
+
+@dataclass
+class BatchResult:
+    id: str
+    status: int
+    body: Any
+    error: GraphError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class DeltaPage:
+    events: list[dict[str, Any]]
+    next_link: str | None
+    delta_link: str | None
+
+
+class GraphClient(HttpClient):
+    service = "Microsoft Graph"
+    error_class = GraphError
+    _mailbox_slots: dict[str, threading.BoundedSemaphore] = {}
+    _slots_lock = threading.Lock()
+
+    def __init__(self, credentials: Credentials, **kwargs: Any) -> None:
+        super().__init__(verify=settings.GRAPH_CA_BUNDLE or True, **kwargs)
+        self.credentials = credentials
+        self.tokens = TokenProvider(credentials)
+        self.root = f"{settings.GRAPH_API_ROOT}/{credentials.api_version}"
+
+    @classmethod
+    def for_tenant(cls, tenant: Tenant, **kwargs: Any) -> GraphClient:
+        return cls(Credentials.of(tenant), **kwargs)
+
+    # --- HttpClient hooks ------------------------------------------------------------------
+
+    def auth_headers(self) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {self.tokens.token()}",
+            "client-request-id": str(uuid.uuid4()),
+        }
+
+    def refresh_auth(self) -> bool:
+        self.tokens.forget()
+        return True
+
+    def error_from(self, response: requests.Response) -> GraphError:
+        return error_from_body(response.status_code, json_or_none(response), response.headers)
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    def url(self, path: str) -> str:
+        if path.startswith("https://"):
+            if not path.startswith(settings.GRAPH_API_ROOT + "/"):
+                raise GraphError(
+                    f"Refusing to follow a link outside Graph: {path[:80]}", permanent=True
+                )
+            return path
+        return f"{self.root}/{path.lstrip('/')}"
+
+    @contextmanager
+    def _mailbox_slot(self, path: str) -> Iterator[None]:
+        relative = path.removeprefix(self.root).removeprefix(settings.GRAPH_API_ROOT)
+        relative = re.sub(r"^/(v1\.0|beta)", "", relative)
+        found = _MAILBOX.match(relative)
+        if not found:
+            yield
+            return
+        key = (self.credentials.tenant_id, found.group(1).lower())
+        with self._slots_lock:
+            slot = self._mailbox_slots.setdefault(
+                "|".join(key), threading.BoundedSemaphore(MAILBOX_CONCURRENCY)
+            )
+        with slot:
+            yield
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """Send one request; the JSON answer (None when there is no body)."""
+        url = self.url(path)
+        with self._mailbox_slot(url):
+            response = self.send(
+                method, url, params=params, json=json, headers=headers, idempotent=idempotent
+            )
+        return json_or_none(response)
+
+    # --- users, calendars, events ----------------------------------------------------------
+
+    @staticmethod
+    def user_path(mailbox: str) -> str:
+        return f"/users/{quote(mailbox, safe='@')}"
+
+    def get_user(self, mailbox: str) -> dict[str, Any]:
+        return self.call("GET", self.user_path(mailbox))
+
+    def default_calendar(self, mailbox: str) -> dict[str, Any]:
+        return self.call("GET", f"{self.user_path(mailbox)}/calendar")
+
+    def find_calendar(self, mailbox: str, name: str) -> dict[str, Any] | None:
+        escaped = name.replace("'", "''")
+        found = self.call(
+            "GET",
+            f"{self.user_path(mailbox)}/calendars",
+            params={"$filter": f"name eq '{escaped}'"},
+        )
+        return next(iter(found.get("value", [])), None)
+
+    def events_path(self, mailbox: str, calendar_id: str | None = None) -> str:
+        base = self.user_path(mailbox)
+        return f"{base}/calendars/{calendar_id}/events" if calendar_id else f"{base}/events"
+
+    def create_event(
+        self, mailbox: str, event: dict[str, Any], calendar_id: str | None = None
+    ) -> dict[str, Any]:
+        """Create an event. With a transactionId in the body a retried create returns the
+        first event, so the call is retried even when a connection drops mid-write."""
+        return self.call(
+            "POST",
+            self.events_path(mailbox, calendar_id),
+            json=event,
+            idempotent="transactionId" in event,
+        )
+
+    def get_event(self, mailbox: str, event_id: str) -> dict[str, Any]:
+        return self.call("GET", f"{self.user_path(mailbox)}/events/{event_id}")
+
+    def update_event(self, mailbox: str, event_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        return self.call("PATCH", f"{self.user_path(mailbox)}/events/{event_id}", json=changes)
+
+    def delete_event(self, mailbox: str, event_id: str) -> None:
+        self.call("DELETE", f"{self.user_path(mailbox)}/events/{event_id}")
+
+    def cancel_event(self, mailbox: str, event_id: str, comment: str = "") -> None:
+        self.call(
+            "POST",
+            f"{self.user_path(mailbox)}/events/{event_id}/cancel",
+            json={"comment": comment},
+            idempotent=True,
+        )
+
+    def calendar_view(
+        self, mailbox: str, start: dt.datetime, end: dt.datetime, calendar_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        base = self.user_path(mailbox) + (f"/calendars/{calendar_id}" if calendar_id else "")
+        page = self.call(
+            "GET",
+            f"{base}/calendarView",
+            params={"startDateTime": _iso(start), "endDateTime": _iso(end)},
+        )
+        events = list(page.get("value", []))
+        while page.get("@odata.nextLink"):
+            page = self.call("GET", page["@odata.nextLink"])
+            events.extend(page.get("value", []))
+        return events
+
+    # --- delta -----------------------------------------------------------------------------
+
+    def delta_pages(
+        self,
+        mailbox: str,
+        *,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+        link: str | None = None,
+        calendar_id: str | None = None,
+        page_size: int = DEFAULT_DELTA_PAGE_SIZE,
+    ) -> Iterator[DeltaPage]:
+        """Yield delta pages until the one carrying the deltaLink.
+
+        Start a sync with start/end, or resume from a stored next or delta link. A named
+        calendar needs Graph's beta endpoint. Raises ResyncNeeded when the token is gone."""
+        headers = {"Prefer": f"odata.maxpagesize={page_size}"}
+        if link:
+            url, params = link, None
+        else:
+            if start is None or end is None:
+                raise ValueError("A delta query starts with a start and end, or a link.")
+            path = f"{self.user_path(mailbox)}/calendarView/delta"
+            if calendar_id:
+                path = (
+                    f"{settings.GRAPH_API_ROOT}/beta{self.user_path(mailbox)}"
+                    f"/calendars/{calendar_id}/calendarView/delta"
+                )
+            url, params = path, {"startDateTime": _iso(start), "endDateTime": _iso(end)}
+        while url:
+            try:
+                page = self.call("GET", url, params=params, headers=headers)
+            except GraphError as exc:
+                if exc.status == 410 or exc.code.lower() in ("syncstatenotfound", "resyncrequired"):
+                    raise ResyncNeeded(
+                        exc.message, status=exc.status, code=exc.code, request_id=exc.request_id
+                    ) from exc
+                raise
+            next_link, delta_link = page.get("@odata.nextLink"), page.get("@odata.deltaLink")
+            yield DeltaPage(page.get("value", []), next_link, delta_link)
+            url, params = next_link, None
+
+    # --- subscriptions ---------------------------------------------------------------------
+
+    def create_subscription(self, subscription: dict[str, Any]) -> dict[str, Any]:
+        return self.call("POST", "/subscriptions", json=subscription)
+
+    def renew_subscription(self, subscription_id: str, expires: dt.datetime) -> dict[str, Any]:
+        return self.call(
+            "PATCH", f"/subscriptions/{subscription_id}", json={"expirationDateTime": _iso(expires)}
+        )
+
+    def delete_subscription(self, subscription_id: str) -> None:
+        self.call("DELETE", f"/subscriptions/{subscription_id}")
+
+    # --- places ----------------------------------------------------------------------------
+
+    def room_lists(self) -> list[dict[str, Any]]:
+        return self.call("GET", "/places/microsoft.graph.roomlist").get("value", [])
+
+    def rooms(self, room_list: str | None = None) -> list[dict[str, Any]]:
+        path = (
+            f"/places/{quote(room_list, safe='@')}/microsoft.graph.roomlist/rooms"
+            if room_list
+            else "/places/microsoft.graph.room"
+        )
+        return self.call("GET", path).get("value", [])
+
+    # --- $batch ----------------------------------------------------------------------------
+
+    def batch(self, requests_: list[BatchRequest]) -> list[BatchResult]:
+        """Run requests in $batch calls of twenty; throttled ones are sent again after the
+        longest Retry-After among them. Results come back in the order asked."""
+        results: dict[str, BatchResult] = {}
+        for first in range(0, len(requests_), BATCH_SIZE):
+            pending = requests_[first : first + BATCH_SIZE]
+            attempt = 0
+            while pending:
+                answer = self.call(
+                    "POST", "/$batch", json={"requests": [r.as_json() for r in pending]}
+                )
+                by_id = {str(a.get("id")): a for a in answer.get("responses", [])}
+                throttled, waits = [], []
+                for request in pending:
+                    inner = by_id.get(request.id, {"status": 502, "body": None})
+                    status = int(inner.get("status", 502))
+                    if status in RETRY_STATUSES and attempt < self.max_retries:
+                        throttled.append(request)
+                        waits.append(retry_after_seconds(inner.get("headers")))
+                        continue
+                    error = (
+                        error_from_body(status, inner.get("body"), inner.get("headers"))
+                        if status >= 400
+                        else None
+                    )
+                    results[request.id] = BatchResult(request.id, status, inner.get("body"), error)
+                if throttled:
+                    known = [w for w in waits if w is not None]
+                    self.sleep(
+                        min(self.max_retry_after, max(known)) if known else self.backoff(attempt)
+                    )
+                    attempt += 1
+                pending = throttled
+        return [results[r.id] for r in requests_]
+
+
+def error_from_body(status: int, body: Any, headers: Any = None) -> GraphError:
+    """A GraphError from Graph's {"error": {"code", "message", "innerError"}} body."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        text = body if isinstance(body, str) else ""
+        return GraphError(
+            text[:300] or f"HTTP {status}",
+            status=status,
+            request_id=(headers or {}).get("request-id", ""),
+        )
+    inner = error.get("innerError") or {}
+    return GraphError(
+        error.get("message") or f"HTTP {status}",
+        status=status,
+        code=error.get("code", ""),
+        request_id=inner.get("request-id") or (headers or {}).get("request-id", ""),
+    )
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

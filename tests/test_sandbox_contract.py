@@ -1,0 +1,215 @@
+"""The sandbox behaves like the services it stands in for (see docs/sandbox.md)."""
+
+import datetime as dt
+import time
+
+import pytest
+import requests
+
+from syncconnections.graph import Credentials, GraphClient, GraphError
+
+ROOM = "room.maas@contoso.test"
+APP = Credentials("sandbox", "sandbox-client", "sandbox-secret")
+
+
+def soon(minutes=60 * 24):
+    return dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes)
+
+
+def subscription(receiver, **overrides):
+    return {
+        "changeType": "created,updated,deleted",
+        "notificationUrl": f"{receiver.url}/graph/notifications/",
+        "lifecycleNotificationUrl": f"{receiver.url}/graph/lifecycle/",
+        "resource": f"users/{ROOM}/events",
+        "expirationDateTime": soon().isoformat(),
+        "clientState": "s3cret-state",
+        **overrides,
+    }
+
+
+def meeting(subject="Client visit", day=24):
+    return {
+        "subject": subject,
+        "start": {"dateTime": f"2026-11-{day}T09:00:00", "timeZone": "UTC"},
+        "end": {"dateTime": f"2026-11-{day}T10:00:00", "timeZone": "UTC"},
+    }
+
+
+def wait_for(condition, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.fixture
+def graph(sandbox):
+    sandbox.mailbox(ROOM)
+    return GraphClient(APP)
+
+
+def test_subscription_is_validated_at_both_urls(sandbox, graph, webhook_receiver):
+    created = graph.create_subscription(subscription(webhook_receiver))
+
+    assert webhook_receiver.handshakes == ["/graph/notifications/", "/graph/lifecycle/"]
+    assert [s["id"] for s in sandbox.subscriptions()] == [created["id"]]
+    assert created["clientState"] == "s3cret-state"
+
+
+def test_a_wrong_handshake_echo_refuses_the_subscription(sandbox, graph, webhook_receiver):
+    webhook_receiver.echo_wrong = True
+
+    with pytest.raises(GraphError) as caught:
+        graph.create_subscription(subscription(webhook_receiver))
+
+    assert (caught.value.status, caught.value.code) == (400, "ValidationError")
+    assert "Response must exactly match validationToken" in caught.value.message
+    assert sandbox.subscriptions() == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"expirationDateTime": soon(10081).isoformat()},
+            "Subscription expiration can only be 10080 minutes in the future.",
+        ),
+        ({"lifecycleNotificationUrl": None}, "lifecycleNotificationUrl is a required property"),
+        ({"resource": "users/nobody@contoso.test/messages"}, "is not supported"),
+    ],
+)
+def test_invalid_subscriptions_are_refused(sandbox, graph, webhook_receiver, changes, message):
+    with pytest.raises(GraphError) as caught:
+        graph.create_subscription(subscription(webhook_receiver, **changes))
+
+    assert caught.value.status == 400
+    assert message in caught.value.message
+    assert sandbox.subscriptions() == []
+
+
+def test_an_outlook_change_notifies_with_the_client_state(sandbox, graph, webhook_receiver):
+    created = graph.create_subscription(subscription(webhook_receiver))
+
+    made = sandbox.outlook_create(ROOM, **meeting())
+    sandbox.outlook_update(ROOM, made["id"], subject="Client visit (moved)")
+    sandbox.outlook_delete(ROOM, made["id"])
+
+    assert wait_for(lambda: len(webhook_receiver.received) == 3)
+    notes = [r["body"]["value"][0] for r in webhook_receiver.received]
+    assert [n["changeType"] for n in notes] == ["created", "updated", "deleted"]
+    assert {n["clientState"] for n in notes} == {"s3cret-state"}
+    assert {n["subscriptionId"] for n in notes} == {created["id"]}
+    assert {n["resourceData"]["id"] for n in notes} == {made["id"]}
+
+
+def test_our_own_writes_are_notified_too(sandbox, graph, webhook_receiver):
+    graph.create_subscription(subscription(webhook_receiver, changeType="created"))
+
+    graph.create_event(ROOM, meeting())
+
+    assert wait_for(lambda: len(webhook_receiver.received) == 1)
+
+
+def test_renewed_and_deleted_subscriptions(sandbox, graph, webhook_receiver):
+    created = graph.create_subscription(subscription(webhook_receiver))
+
+    renewed = graph.renew_subscription(created["id"], soon(10000))
+    graph.delete_subscription(created["id"])
+    sandbox.outlook_create(ROOM, **meeting())
+
+    assert renewed["expirationDateTime"] != created["expirationDateTime"]
+    assert sandbox.subscriptions() == []
+    assert sandbox.notifications() == []
+
+
+@pytest.mark.parametrize("event", ["reauthorizationRequired", "subscriptionRemoved", "missed"])
+def test_lifecycle_notifications_on_command(sandbox, graph, webhook_receiver, event):
+    created = graph.create_subscription(subscription(webhook_receiver))
+
+    sandbox.lifecycle(created["id"], event)
+
+    assert wait_for(lambda: len(webhook_receiver.received) == 1)
+    [received] = webhook_receiver.received
+    assert received["path"] == "/graph/lifecycle/"
+    assert received["body"]["value"][0]["lifecycleEvent"] == event
+    assert received["body"]["value"][0]["clientState"] == "s3cret-state"
+    remaining = [s["id"] for s in sandbox.subscriptions()]
+    assert remaining == ([] if event == "subscriptionRemoved" else [created["id"]])
+
+
+def test_every_answer_has_a_request_id_and_graph_errors_their_shape(sandbox_server, sandbox):
+    answer = requests.get(
+        f"{sandbox_server.url}/v1.0/users/{ROOM}", verify=str(sandbox_server.ca_file), timeout=10
+    )
+
+    body = answer.json()
+    assert answer.status_code == 401
+    assert body["error"]["code"] == "InvalidAuthenticationToken"
+    assert body["error"]["innerError"]["request-id"] == answer.headers["request-id"]
+    assert set(body["error"]["innerError"]) >= {"request-id", "date"}
+
+
+def test_recurring_series_occurrences_and_exceptions(sandbox, graph):
+    master = graph.create_event(
+        ROOM,
+        {
+            **meeting("Stand-up", day=23),
+            "recurrence": {
+                "pattern": {"type": "daily", "interval": 1},
+                "range": {"type": "numbered", "startDate": "2026-11-23", "numberOfOccurrences": 5},
+            },
+        },
+    )
+    window = (dt.datetime(2026, 11, 20, tzinfo=dt.UTC), dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+    occurrences = graph.calendar_view(ROOM, *window)
+    moved, cancelled = occurrences[1], occurrences[3]
+
+    graph.update_event(
+        ROOM,
+        moved["id"],
+        {
+            "start": {"dateTime": "2026-11-24T15:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2026-11-24T16:00:00", "timeZone": "UTC"},
+        },
+    )
+    graph.delete_event(ROOM, cancelled["id"])
+    view = graph.calendar_view(ROOM, *window)
+
+    assert master["type"] == "seriesMaster"
+    assert [o["type"] for o in occurrences] == ["occurrence"] * 5
+    assert {o["seriesMasterId"] for o in occurrences} == {master["id"]}
+    assert [(o["id"], o["type"], o["start"]["dateTime"][:16]) for o in view] == [
+        (occurrences[0]["id"], "occurrence", "2026-11-23T09:00"),
+        (moved["id"], "exception", "2026-11-24T15:00"),
+        (occurrences[2]["id"], "occurrence", "2026-11-25T09:00"),
+        (occurrences[4]["id"], "occurrence", "2026-11-27T09:00"),
+    ]
+
+
+def test_repeated_transaction_id_returns_the_first_event(sandbox, graph):
+    body = {**meeting(), "transactionId": "7f0d3c1e-0000-4000-8000-000000000042"}
+
+    first = graph.create_event(ROOM, body)
+    second = graph.create_event(ROOM, {**body, "subject": "Retried"})
+
+    assert second["id"] == first["id"]
+    assert [e["subject"] for e in sandbox.events(ROOM)] == ["Client visit"]
+
+
+def test_batch_over_twenty_is_refused(sandbox, graph):
+    with pytest.raises(GraphError) as caught:
+        graph.call(
+            "POST",
+            "/$batch",
+            json={
+                "requests": [
+                    {"id": str(i), "method": "GET", "url": f"/users/{ROOM}"} for i in range(21)
+                ]
+            },
+        )
+
+    assert caught.value.status == 400
+    assert "cannot exceed 20" in caught.value.message
