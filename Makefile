@@ -33,6 +33,7 @@ run: export SANDBOX_ORIGIN ?= https://127.0.0.1:$(SANDBOX_PORT)
 run: install
 	$(MANAGE) migrate --noinput --verbosity 0
 	$(MANAGE) setup_roles
+	$(MANAGE) setup_schedules
 	$(MANAGE) load_demo
 	@echo
 	@$(MANAGE) ensure_superuser

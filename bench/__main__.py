@@ -1,12 +1,29 @@
 """Run every benchmark module (bench/bench_*.py) and print its figures as a table.
 
-A benchmark module defines `run() -> list[tuple[str, str]]`: (measure, figure) rows.
+A benchmark module defines `run() -> list[tuple[str, str]]`: (measure, figure) rows. They run
+against a throw-away database: SQLite in a temporary folder, or BENCH_DATABASE_URL (for
+example a PostgreSQL database that may be emptied).
 """
 
 import importlib
+import os
 import pkgutil
 import sys
+import tempfile
 from pathlib import Path
+
+
+def setup_django(folder: str) -> None:
+    os.environ["DATABASE_URL"] = os.environ.get(
+        "BENCH_DATABASE_URL", f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
+    )
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
 
 
 def main() -> int:
@@ -18,10 +35,12 @@ def main() -> int:
     if not names:
         print("no benchmarks yet")
         return 0
-    rows: list[tuple[str, str, str]] = []
-    for name in names:
-        module = importlib.import_module(f"bench.{name}")
-        rows += [(name.removeprefix("bench_"), measure, figure) for measure, figure in module.run()]
+    with tempfile.TemporaryDirectory() as folder:
+        setup_django(folder)
+        rows: list[tuple[str, str, str]] = [("benchmark", "measure", "figure")]
+        for name in names:
+            module = importlib.import_module(f"bench.{name}")
+            rows += [(name.removeprefix("bench_"), m, f) for m, f in module.run(folder)]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))

@@ -244,11 +244,28 @@ class ReservationSeries(TimestampedModel):
         max_length=10, choices=Direction.choices, default=Direction.OUTBOUND
     )
 
+    occurrences_complete = models.BooleanField(
+        "all occurrences created",
+        default=False,
+        help_text="Tick once every occurrence exists: only then is the series sent to Outlook, "
+        "as one recurring event.",
+    )
+
     class Meta:
         verbose_name_plural = "reservation series"
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        was_complete = (
+            not self._state.adding
+            and type(self)._base_manager.filter(pk=self.pk, occurrences_complete=True).exists()
+        )
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if self.occurrences_complete and not was_complete:
+                signals.series_completed.send(sender=ReservationSeries, series=self)
 
     @property
     def is_inbound(self) -> bool:

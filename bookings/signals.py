@@ -19,3 +19,7 @@ reservation_status_changed = Signal()
 
 # reservation: still in the database when sent.
 reservation_deleted = Signal()
+
+# series: a ReservationSeries whose occurrences have all been created (sent once, when its
+# "all occurrences created" flag is set).
+series_completed = Signal()

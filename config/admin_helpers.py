@@ -6,7 +6,10 @@ import json
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import path
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -106,3 +109,48 @@ class SecretFieldsAdminMixin:
             if is_set:
                 field.widget.attrs["placeholder"] = "•••••••• stored — leave blank to keep it"
         return form
+
+
+class ObjectActionsMixin:
+    """Offer some of a ModelAdmin's list actions as buttons on the change page too.
+
+    `object_actions` names admin actions; a button runs the same action function on a
+    queryset of the one object, with the action's own permission check, by POST only.
+    """
+
+    object_actions: tuple[str, ...] = ()
+    change_form_template = "admin/object_actions_change_form.html"
+
+    def get_urls(self) -> list[Any]:
+        opts = self.model._meta
+        own = [
+            path(
+                "<path:object_id>/run/<str:action>/",
+                self.admin_site.admin_view(self.run_object_action),
+                name=f"{opts.app_label}_{opts.model_name}_run",
+            )
+        ]
+        return own + super().get_urls()
+
+    def allowed_object_actions(self, request: HttpRequest) -> list[tuple[str, str]]:
+        actions = self.get_actions(request)
+        return [(name, actions[name][2]) for name in self.object_actions if name in actions]
+
+    def run_object_action(self, request: HttpRequest, object_id: str, action: str) -> Any:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        actions = self.get_actions(request)
+        if action not in self.object_actions or action not in actions:
+            raise PermissionDenied
+        queryset = self.get_queryset(request).filter(pk=object_id)
+        if not queryset.exists():
+            raise Http404(f"No {self.model._meta.verbose_name} {object_id}.")
+        func = actions[action][0]
+        response = func(self, request, queryset)
+        opts = self.model._meta
+        return response or redirect(f"admin:{opts.app_label}_{opts.model_name}_change", object_id)
+
+    def render_change_form(self, request: HttpRequest, context: dict, **kwargs: Any) -> Any:
+        if kwargs.get("obj") is not None:
+            context["object_actions"] = self.allowed_object_actions(request)
+        return super().render_change_form(request, context, **kwargs)

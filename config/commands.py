@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
 
 from django.core.management.base import BaseCommand
+
+T = TypeVar("T")
 
 
 class QuietCommand(BaseCommand):
@@ -21,3 +24,18 @@ class QuietCommand(BaseCommand):
     def say(self, message: str) -> None:
         if self.chatty:
             self.stdout.write(message)
+
+    def progress(self, items: Iterable[T], label: str) -> Iterator[T]:
+        """Yield the items, drawing a progress bar when writing to a terminal."""
+        items = list(items)
+        show = self.stdout.isatty() and items
+        for done, item in enumerate(items, start=1):
+            yield item
+            if show:
+                filled = int(30 * done / len(items))
+                self.stdout.write(
+                    f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{len(items)}",
+                    ending="",
+                )
+        if show:
+            self.stdout.write("")

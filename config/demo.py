@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from accounts_pms.models import StayNTouchSettings
 from bookings.models import (
@@ -336,6 +337,9 @@ def _series(today: date, room: Resource, organiser: Staff) -> ReservationSeries:
                 "status": ReservationStatus.CONFIRMED,
             },
         )
+    if not series.occurrences_complete:
+        series.occurrences_complete = True
+        series.save()
     return series
 
 
@@ -356,10 +360,11 @@ def _tenant() -> Tenant:
 def _connections(
     tenant: Tenant, resources: dict[str, Resource], staff: list[Staff]
 ) -> dict[str, SyncConnection]:
-    """One connection per room, waiting for validation, plus one staff calendar."""
-    connections = {}
+    """One connection per room, activated once valid, plus one staff calendar. New ones are
+    queued for validation, which the task cluster runs (against the sandbox in `make run`)."""
+    connections, created = {}, []
     for name, resource in resources.items():
-        connections[name], _ = SyncConnection.objects.get_or_create(
+        connections[name], was_created = SyncConnection.objects.get_or_create(
             tenant=tenant,
             user_id=resource.mailbox_email,
             calendar_name="",
@@ -370,12 +375,24 @@ def _connections(
                 "use_live_sync": True,
             },
         )
-    connections["staff"], _ = SyncConnection.objects.get_or_create(
+        if was_created:
+            created.append(connections[name])
+    connections["staff"], was_created = SyncConnection.objects.get_or_create(
         tenant=tenant,
         user_id=staff[0].email,
         calendar_name="Room bookings",
         defaults={"user_type": UserType.USER, "staff": staff[0]},
     )
+    if was_created:
+        created.append(connections["staff"])
+    for connection in created:
+        # Always queued, never run on the spot: loading demo data needs no Graph.
+        async_task(
+            "syncconnections.tasks.validate_connection",
+            connection.pk,
+            sync=False,
+            task_name=f"validate {connection.user_id}",
+        )
     return connections
 
 

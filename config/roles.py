@@ -55,6 +55,7 @@ ROLES: dict[str, list[str]] = {
     # Sets up and repairs the Microsoft 365 and StayNTouch connections.
     "Integration admin": [
         *crud("syncconnections", "tenant", "syncconnection"),
+        *view("syncconnections", "outlookevent", "outboxentry"),
         "syncconnections.test_tenant",
         "syncconnections.validate_syncconnection",
         "syncconnections.activate_syncconnection",

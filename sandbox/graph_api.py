@@ -149,6 +149,24 @@ def for_each_version(method: str, pattern: str):  # type: ignore[no-untyped-def]
     return register
 
 
+def user_json(mailbox: Mailbox) -> dict[str, Any]:
+    return {
+        "id": mailbox.id,
+        "displayName": mailbox.display_name,
+        "mail": mailbox.address,
+        "userPrincipalName": mailbox.address,
+    }
+
+
+@for_each_version("GET", "/users")
+def list_users(app: Any, request: Request) -> Response:
+    with app.state.lock:
+        token = authorize(app, request, "User.Read.All")
+        users = [m for m in app.state.mailboxes.values() if m.tenant == token.tenant]
+        top = int(request.query.get("$top") or 100)
+        return Response.json(200, {"value": [user_json(m) for m in users[:top]]})
+
+
 @for_each_version("GET", "/users/{user}")
 def get_user(app: Any, request: Request) -> Response:
     with app.state.lock:
@@ -162,15 +180,7 @@ def get_user(app: Any, request: Request) -> Response:
                 f"Resource '{request.params['user']}' does not exist or one of its "
                 "queried reference-property objects are not present.",
             )
-        return Response.json(
-            200,
-            {
-                "id": mailbox.id,
-                "displayName": mailbox.display_name,
-                "mail": mailbox.address,
-                "userPrincipalName": mailbox.address,
-            },
-        )
+        return Response.json(200, user_json(mailbox))
 
 
 def calendar_json(calendar: Any, mailbox: Mailbox) -> dict[str, Any]:

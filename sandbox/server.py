@@ -74,6 +74,7 @@ class SandboxApp:
                     duration_ms=round((time.monotonic() - started) * 1000, 1),
                     inner=inner,
                     request_id=request.request_id,
+                    body=_loggable_body(request),
                 )
         return response
 
@@ -300,6 +301,18 @@ class SandboxServer:
         self._server.shutdown()
         self._server.server_close()
         self.app.notifier.stop()
+
+
+def _loggable_body(request: Request) -> Any:
+    """A JSON request body, for tests that check what was sent (never a form: secrets)."""
+    if not request.body or len(request.body) > 20_000:
+        return None
+    if "json" not in request.header("Content-Type", "application/json"):
+        return None
+    try:
+        return json.loads(request.body)
+    except ValueError:
+        return None
 
 
 def free_port() -> int:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import msal
 import requests
@@ -193,6 +193,11 @@ class BatchRequest:
     body: dict[str, Any] | None = None
     headers: dict[str, str] | None = None
 
+    @property
+    def idempotent(self) -> bool:
+        """Safe to send twice: reads, updates, deletes, and creates with a transactionId."""
+        return self.method.upper() != "POST" or bool(self.body and "transactionId" in self.body)
+
     def as_json(self) -> dict[str, Any]:
         item: dict[str, Any] = {"id": self.id, "method": self.method.upper(), "url": self.url}
         if self.body is not None:
@@ -307,6 +312,11 @@ class GraphClient(HttpClient):
     def get_user(self, mailbox: str) -> dict[str, Any]:
         return self.call("GET", self.user_path(mailbox))
 
+    def first_user(self) -> dict[str, Any] | None:
+        """One user of the tenant: the cheapest read that proves token and permission."""
+        found = self.call("GET", "/users", params={"$top": 1, "$select": "id,mail"})
+        return next(iter(found.get("value", [])), None)
+
     def default_calendar(self, mailbox: str) -> dict[str, Any]:
         return self.call("GET", f"{self.user_path(mailbox)}/calendar")
 
@@ -335,19 +345,22 @@ class GraphClient(HttpClient):
             idempotent="transactionId" in event,
         )
 
+    def event_path(self, mailbox: str, event_id: str) -> str:
+        return f"{self.user_path(mailbox)}/events/{event_id}"
+
     def get_event(self, mailbox: str, event_id: str) -> dict[str, Any]:
-        return self.call("GET", f"{self.user_path(mailbox)}/events/{event_id}")
+        return self.call("GET", self.event_path(mailbox, event_id))
 
     def update_event(self, mailbox: str, event_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-        return self.call("PATCH", f"{self.user_path(mailbox)}/events/{event_id}", json=changes)
+        return self.call("PATCH", self.event_path(mailbox, event_id), json=changes)
 
     def delete_event(self, mailbox: str, event_id: str) -> None:
-        self.call("DELETE", f"{self.user_path(mailbox)}/events/{event_id}")
+        self.call("DELETE", self.event_path(mailbox, event_id))
 
     def cancel_event(self, mailbox: str, event_id: str, comment: str = "") -> None:
         self.call(
             "POST",
-            f"{self.user_path(mailbox)}/events/{event_id}/cancel",
+            f"{self.event_path(mailbox, event_id)}/cancel",
             json={"comment": comment},
             idempotent=True,
         )
@@ -366,6 +379,44 @@ class GraphClient(HttpClient):
             page = self.call("GET", page["@odata.nextLink"])
             events.extend(page.get("value", []))
         return events
+
+    def instances(
+        self, mailbox: str, event_id: str, start: dt.datetime, end: dt.datetime
+    ) -> list[dict[str, Any]]:
+        """The occurrences and exceptions of a series within a window."""
+        page = self.call(
+            "GET",
+            f"{self.event_path(mailbox, event_id)}/instances",
+            params={"startDateTime": _iso(start), "endDateTime": _iso(end)},
+        )
+        events = list(page.get("value", []))
+        while page.get("@odata.nextLink"):
+            page = self.call("GET", page["@odata.nextLink"])
+            events.extend(page.get("value", []))
+        return events
+
+    # Requests for batch(): the same calls, built here so no other module builds Graph paths.
+
+    def create_event_request(
+        self, request_id: str, mailbox: str, event: dict[str, Any], calendar_id: str | None = None
+    ) -> BatchRequest:
+        return BatchRequest(request_id, "POST", self.events_path(mailbox, calendar_id), event)
+
+    def update_event_request(
+        self, request_id: str, mailbox: str, event_id: str, changes: dict[str, Any]
+    ) -> BatchRequest:
+        return BatchRequest(request_id, "PATCH", self.event_path(mailbox, event_id), changes)
+
+    def delete_event_request(self, request_id: str, mailbox: str, event_id: str) -> BatchRequest:
+        return BatchRequest(request_id, "DELETE", self.event_path(mailbox, event_id))
+
+    def instances_request(
+        self, request_id: str, mailbox: str, event_id: str, start: dt.datetime, end: dt.datetime
+    ) -> BatchRequest:
+        query = urlencode({"startDateTime": _iso(start), "endDateTime": _iso(end)})
+        return BatchRequest(
+            request_id, "GET", f"{self.event_path(mailbox, event_id)}/instances?{query}"
+        )
 
     # --- delta -----------------------------------------------------------------------------
 
@@ -446,7 +497,10 @@ class GraphClient(HttpClient):
             attempt = 0
             while pending:
                 answer = self.call(
-                    "POST", "/$batch", json={"requests": [r.as_json() for r in pending]}
+                    "POST",
+                    "/$batch",
+                    json={"requests": [r.as_json() for r in pending]},
+                    idempotent=all(r.idempotent for r in pending),
                 )
                 by_id = {str(a.get("id")): a for a in answer.get("responses", [])}
                 throttled, waits = [], []

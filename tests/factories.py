@@ -29,7 +29,14 @@ from bookings.models import (
 )
 from cancellations.models import CancellationRequest
 from errors.models import Operation, SyncError
-from syncconnections.models import CompanyLogEntry, LogOperation, SyncConnection, Tenant
+from syncconnections.models import (
+    CompanyLogEntry,
+    LogOperation,
+    OutboxEntry,
+    OutlookEvent,
+    SyncConnection,
+    Tenant,
+)
 
 DOMAIN = "contoso.test"
 
@@ -236,3 +243,22 @@ class StayNTouchRequestFactory(factory.django.DjangoModelFactory):
     state = "succeeded"
     attempts = 1
     duration_ms = 42
+
+
+class OutlookEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OutlookEvent
+
+    sync_connection = factory.SubFactory(SyncConnectionFactory)
+    reservation = factory.SubFactory(ReservationFactory)
+    event_id = factory.Sequence(lambda n: f"AAMkPushed{n}=")
+    ical_uid = factory.Sequence(lambda n: f"040000008200E00074C5B7101A82E008{n:032d}")
+    change_key = "ck-1"
+    pushed = factory.LazyAttribute(lambda e: {"subject": e.reservation.title})
+
+
+class OutboxEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OutboxEntry
+
+    reservation = factory.SubFactory(ReservationFactory)

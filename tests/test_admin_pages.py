@@ -24,7 +24,13 @@ from bookings.models import (
 )
 from cancellations.models import CancellationRequest
 from errors.models import SyncError
-from syncconnections.models import CompanyLogEntry, SyncConnection, Tenant
+from syncconnections.models import (
+    CompanyLogEntry,
+    OutboxEntry,
+    OutlookEvent,
+    SyncConnection,
+    Tenant,
+)
 from tests import factories
 
 FACTORIES = {
@@ -45,6 +51,8 @@ FACTORIES = {
     RoverAccountLink: factories.RoverAccountLinkFactory,
     PostingAccount: factories.PostingAccountFactory,
     StayNTouchRequest: factories.StayNTouchRequestFactory,
+    OutlookEvent: factories.OutlookEventFactory,
+    OutboxEntry: factories.OutboxEntryFactory,
 }
 
 # Written only by the system: no add page.
@@ -55,6 +63,8 @@ NO_ADD_PAGE = {
     RoverAccountLink,
     PostingAccount,
     CancellationRequest,
+    OutlookEvent,
+    OutboxEntry,
 }
 
 PROJECT_APPS = {"bookings", "syncconnections", "errors", "cancellations", "accounts_pms"}

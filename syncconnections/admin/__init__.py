@@ -1,0 +1,5 @@
+"""The Microsoft 365 admin pages, one module per model (imported here to register them)."""
+
+from syncconnections.admin import company_log, connections, outbound, sync_errors, tenants
+
+__all__ = ["company_log", "connections", "outbound", "sync_errors", "tenants"]

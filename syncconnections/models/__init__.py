@@ -1,0 +1,19 @@
+from syncconnections.models.company_log import CompanyLogEntry, LogOperation
+from syncconnections.models.connections import SyncConnection, UserType
+from syncconnections.models.outbound import EventKind, OutboxEntry, OutlookEvent, WakeUp
+from syncconnections.models.tenants import CalendarProvider, GraphApiVersion, SyncMode, Tenant
+
+__all__ = [
+    "CalendarProvider",
+    "CompanyLogEntry",
+    "EventKind",
+    "GraphApiVersion",
+    "LogOperation",
+    "OutboxEntry",
+    "OutlookEvent",
+    "SyncConnection",
+    "SyncMode",
+    "Tenant",
+    "UserType",
+    "WakeUp",
+]

@@ -1,0 +1,123 @@
+"""What outbound sync knows: which Outlook event stands for which reservation, and which
+reservations still have to be pushed."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from syncconnections.models.connections import SyncConnection
+
+
+class EventKind(models.TextChoices):
+    SINGLE = "single", "Single event"
+    SERIES = "series", "Recurring series"
+    OCCURRENCE = "occurrence", "Occurrence of a series"
+
+
+class OutlookEvent(models.Model):
+    """An event Bookbridge made in a connection's calendar.
+
+    A reservation's link outlives the reservation (its reservation becomes empty): such an
+    orphan tells the outbound sync to delete the event.
+    """
+
+    sync_connection = models.ForeignKey(
+        SyncConnection, on_delete=models.CASCADE, related_name="outlook_events"
+    )
+    kind = models.CharField(max_length=12, choices=EventKind.choices, default=EventKind.SINGLE)
+    reservation = models.ForeignKey(
+        "bookings.Reservation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="outlook_events",
+    )
+    series = models.ForeignKey(
+        "bookings.ReservationSeries",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="outlook_events",
+    )
+    event_id = models.CharField("Outlook event id", max_length=255)
+    ical_uid = models.CharField("iCalUId", max_length=255, blank=True)
+    change_key = models.CharField(max_length=100, blank=True)
+    pushed = models.JSONField(
+        default=dict, blank=True, help_text="The event fields as last sent to Outlook."
+    )
+    # Loop guard: updates pushed in the current 24-hour window.
+    update_window_start = models.DateTimeField(null=True, blank=True)
+    update_count = models.PositiveIntegerField(default=0)
+    updates_stopped_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "Outlook event"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sync_connection", "reservation"],
+                condition=Q(reservation__isnull=False),
+                name="outlookevent_one_per_reservation",
+            ),
+            models.UniqueConstraint(
+                fields=["sync_connection", "series"],
+                condition=Q(series__isnull=False, kind="series"),
+                name="outlookevent_one_per_series",
+            ),
+            models.UniqueConstraint(
+                fields=["sync_connection", "event_id"], name="outlookevent_unique_event"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["sync_connection"],
+                condition=Q(reservation__isnull=True, series__isnull=True),
+                name="outlookevent_orphans",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.event_id[:20]}… in {self.sync_connection}"
+
+    @property
+    def is_orphan(self) -> bool:
+        return self.reservation_id is None and self.series_id is None
+
+
+class OutboxEntry(models.Model):
+    """A reservation whose Outlook events must be brought up to date.
+
+    Written in the transaction of the change. The outbound worker claims entries with a
+    conditional update and deletes them when done, so a crash leaves them to run again; a
+    change that arrives while an entry is being worked on releases the claim, so the entry
+    is worked on once more with the new state.
+    """
+
+    reservation = models.OneToOneField(
+        "bookings.Reservation", on_delete=models.CASCADE, related_name="outbox_entry"
+    )
+    queued_at = models.DateTimeField(auto_now_add=True)
+    not_before = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "outbox entries"
+        indexes = [models.Index(fields=["queued_at"], name="outboxentry_queue")]
+
+    def __str__(self) -> str:
+        return f"Outbox: reservation {self.reservation_id}"
+
+
+class WakeUp(models.Model):
+    """A flag per background worker: raised when work arrives, lowered when the worker
+    starts. Raising it with a conditional update enqueues the worker at most once."""
+
+    name = models.CharField(max_length=50, unique=True)
+    raised = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({'raised' if self.raised else 'lowered'})"

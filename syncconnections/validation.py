@@ -1,0 +1,168 @@
+"""Setting connections up: validate a mailbox calendar, activate and deactivate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Case, F, Value, When
+from django.utils import timezone
+from django_q.tasks import async_task
+
+import errors
+from errors.models import Operation, SyncError
+from syncconnections import outbound
+from syncconnections.graph import GraphClient, GraphError
+from syncconnections.models import SyncConnection
+
+
+@dataclass
+class ValidationResult:
+    connection: SyncConnection
+    valid: bool
+    stage: str = ""
+    message: str = ""
+    temporary: bool = False
+
+    @property
+    def summary(self) -> str:
+        if self.valid:
+            return f"{self.connection}: valid"
+        kind = "could not be validated now" if self.temporary else "is not valid"
+        return f"{self.connection} {kind} ({self.stage}): {self.message}"
+
+
+def request_validation(connection: SyncConnection) -> None:
+    """Validate in the background; enqueued in the caller's transaction."""
+    async_task(
+        "syncconnections.tasks.validate_connection",
+        connection.pk,
+        task_name=f"validate {connection.user_id}",
+    )
+
+
+def validate(connection_id: int) -> ValidationResult:
+    """Check the mailbox's domain, that the mailbox exists and that its calendar is found.
+
+    Success stores the calendar id and marks the connection valid (and active, with
+    "activate after validation"). A failure marks it invalid and inactive, and records a
+    SyncError (Connection Setup) naming the stage. A temporary failure (Graph unreachable,
+    throttled) is recorded too, but leaves the connection as it was."""
+    connection = SyncConnection.objects.select_related("tenant").get(pk=connection_id)
+    tenant = connection.tenant
+    if not tenant.accepts_mailbox(connection.user_id):
+        return _invalid(
+            connection,
+            "domain check",
+            None,
+            "",
+            f"{connection.user_id} is not in the e-mail domains of {tenant} "
+            f"({tenant.email_domains}).",
+        )
+    client = GraphClient.for_tenant(tenant)
+    stage = "get user"
+    try:
+        client.get_user(connection.user_id)
+        stage = "find calendar"
+        if connection.calendar_name:
+            calendar = client.find_calendar(connection.user_id, connection.calendar_name)
+        else:
+            calendar = client.default_calendar(connection.user_id)
+    except GraphError as exc:
+        return _invalid(
+            connection, stage, exc.status, exc.request_id, exc.message, temporary=not exc.permanent
+        )
+    if calendar is None:
+        return _invalid(
+            connection,
+            stage,
+            404,
+            "",
+            f"No calendar named “{connection.calendar_name}” in {connection.user_id}.",
+        )
+    return _valid(connection, calendar["id"])
+
+
+def _same_mailbox(connection: SyncConnection):  # type: ignore[no-untyped-def]
+    # Only the mailbox that was checked: if someone pointed the connection elsewhere
+    # meanwhile, this result no longer applies.
+    return SyncConnection.objects.filter(
+        pk=connection.pk,
+        tenant_id=connection.tenant_id,
+        user_id=connection.user_id,
+        calendar_name=connection.calendar_name,
+    )
+
+
+def _valid(connection: SyncConnection, calendar_id: str) -> ValidationResult:
+    was_active = connection.active
+    with transaction.atomic():
+        _same_mailbox(connection).update(
+            valid=True,
+            calendar_id=calendar_id,
+            last_validated_at=timezone.now(),
+            active=Case(
+                When(activate_after_validation=True, then=Value(True)), default=F("active")
+            ),
+        )
+        connection.refresh_from_db()
+        SyncError.objects.filter(
+            sync_connection=connection, operation=Operation.CONNECTION_SETUP, resolved=False
+        ).update(resolved=True, resolved_at=timezone.now())
+        if connection.active and not was_active:
+            outbound.queue_future_reservations([connection])
+    return ValidationResult(connection, True)
+
+
+def _invalid(
+    connection: SyncConnection,
+    stage: str,
+    status: int | None,
+    request_id: str,
+    message: str,
+    *,
+    temporary: bool = False,
+) -> ValidationResult:
+    with transaction.atomic():
+        if not temporary:
+            _same_mailbox(connection).update(
+                valid=False, active=False, calendar_id="", last_validated_at=timezone.now()
+            )
+        errors.record(
+            operation=Operation.CONNECTION_SETUP,
+            stage=stage,
+            connection=connection,
+            status_code=status,
+            request_id=request_id,
+            message=message,
+        )
+    connection.refresh_from_db()
+    return ValidationResult(connection, False, stage, message, temporary)
+
+
+@dataclass
+class ActivationResult:
+    activated: list[SyncConnection]
+    refused: list[SyncConnection]
+    reservations_queued: int
+
+
+def activate(connections: Iterable[SyncConnection]) -> ActivationResult:
+    """Activate the valid ones and push their future reservations; refuse the others."""
+    connections = list(connections)
+    with transaction.atomic():
+        ids = [c.pk for c in connections if not c.active]
+        SyncConnection.objects.filter(pk__in=ids, valid=True).update(active=True)
+        now_active = list(SyncConnection.objects.filter(pk__in=ids, active=True))
+        queued = outbound.queue_future_reservations(now_active)
+    activated_ids = {c.pk for c in now_active}
+    refused = [c for c in connections if not c.valid]
+    return ActivationResult([c for c in connections if c.pk in activated_ids], refused, queued)
+
+
+def deactivate(connections: Iterable[SyncConnection]) -> int:
+    """Stop syncing: the events already in Outlook stay."""
+    return SyncConnection.objects.filter(pk__in=[c.pk for c in connections], active=True).update(
+        active=False
+    )

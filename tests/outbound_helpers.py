@@ -1,0 +1,77 @@
+"""Shared set-up for outbound sync tests: a sandbox tenant with connected rooms and staff."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from syncconnections import validation
+from syncconnections.models import SyncConnection, UserType
+from tests import factories
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+def sandbox_tenant(**fields):
+    defaults = {
+        "name": "Contoso",
+        "directory_id": "sandbox",
+        "client_id": "sandbox-client",
+        "client_secret": "sandbox-secret",
+        "email_domains": "contoso.test",
+    }
+    return factories.TenantFactory(**{**defaults, **fields})
+
+
+def connected_room(sandbox, tenant, name="Boardroom", **connection_fields) -> SyncConnection:
+    """A room whose mailbox exists in the sandbox, with a validated, active connection."""
+    address = f"room.{name.lower().replace(' ', '')}@contoso.test"
+    sandbox.mailbox(address)
+    resource = factories.ResourceFactory(
+        name=name, mailbox_email=address, location__time_zone="Europe/Amsterdam"
+    )
+    connection = SyncConnection.objects.create(
+        tenant=tenant,
+        user_id=address,
+        resource=resource,
+        user_type=UserType.RESOURCE,
+        **{"activate_after_validation": True, **connection_fields},
+    )
+    assert validation.validate(connection.pk).valid
+    connection.refresh_from_db()
+    return connection
+
+
+def connected_staff(sandbox, tenant, first="Anna", calendar="") -> SyncConnection:
+    address = f"{first.lower()}@contoso.test"
+    sandbox.mailbox(address, kind="user", calendars=[calendar] if calendar else None)
+    staff = factories.StaffFactory(first_name=first, email=address)
+    connection = SyncConnection.objects.create(
+        tenant=tenant,
+        user_id=address,
+        staff=staff,
+        user_type=UserType.USER,
+        calendar_name=calendar,
+        activate_after_validation=True,
+    )
+    assert validation.validate(connection.pk).valid
+    connection.refresh_from_db()
+    return connection
+
+
+def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(2026, 12, day, hour, minute, tzinfo=AMSTERDAM)
+
+
+def graph_writes(sandbox, since: int = 0) -> list[tuple[str, str]]:
+    """(method, path) of every Graph write, $batch inner requests included."""
+    return [
+        (r["method"], r["path"])
+        for r in sandbox.requests(since)
+        if r["path"].startswith("/v1.0/users") and r["method"] in ("POST", "PATCH", "DELETE")
+    ]
+
+
+def last_request_id(sandbox) -> int:
+    log = sandbox.requests()
+    return log[-1]["id"] if log else 0

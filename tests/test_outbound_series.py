@@ -1,0 +1,123 @@
+"""A recurring reservation goes to Outlook as one recurring event, within the tenant's limit."""
+
+import datetime as dt
+
+import pytest
+
+from bookings.models import ReservationStatus
+from errors.models import SyncError
+from syncconnections.graph import Credentials, GraphClient
+from syncconnections.models import OutlookEvent
+from tests import factories
+from tests.outbound_helpers import at, connected_room, graph_writes, last_request_id, sandbox_tenant
+
+pytestmark = pytest.mark.django_db
+
+
+def weekday_series(connection, days, title="Stand-up"):
+    """A daily series on consecutive days starting 2026-12-07: the series, its occurrences,
+    then the mark that all occurrences exist."""
+    series = factories.ReservationSeriesFactory(
+        title=title,
+        resource=connection.resource,
+        recurrence={
+            "pattern": {"type": "daily", "interval": 1},
+            "range": {"type": "numbered", "startDate": "2026-12-07", "numberOfOccurrences": days},
+        },
+    )
+    occurrences = [
+        factories.ReservationFactory(
+            series=series,
+            resource=connection.resource,
+            title=title,
+            start=at(7, 9) + dt.timedelta(days=d),
+            end=at(7, 9, 15) + dt.timedelta(days=d),
+        )
+        for d in range(days)
+    ]
+    series.occurrences_complete = True
+    series.save()
+    return series, occurrences
+
+
+@pytest.fixture
+def room(sandbox):
+    return connected_room(sandbox, sandbox_tenant())
+
+
+def test_a_series_becomes_one_recurring_event_with_linked_occurrences(sandbox, room):
+    series, occurrences = weekday_series(room, 5)
+
+    [event] = sandbox.events(room.user_id)
+    assert event["type"] == "seriesMaster"
+    assert event["transactionId"] == str(series.uuid)
+    assert event["recurrence"]["range"] == {
+        "type": "numbered",
+        "startDate": "2026-12-07",
+        "numberOfOccurrences": 5,
+    }
+    master = OutlookEvent.objects.get(kind="series")
+    assert (master.series, master.event_id) == (series, event["id"])
+    linked = {
+        link.reservation_id: link.event_id
+        for link in OutlookEvent.objects.filter(kind="occurrence")
+    }
+    assert set(linked) == {o.pk for o in occurrences}
+    assert all(event_id.startswith(event["id"]) for event_id in linked.values())
+
+
+def test_cancelling_one_occurrence_cancels_only_it(sandbox, room):
+    _, occurrences = weekday_series(room, 5)
+    link = OutlookEvent.objects.get(reservation=occurrences[2])
+    since = last_request_id(sandbox)
+
+    occurrences[2].status = ReservationStatus.CANCELLED
+    occurrences[2].save()
+
+    assert graph_writes(sandbox, since) == [
+        ("DELETE", f"/v1.0/users/{room.user_id}/events/{link.event_id}")
+    ]
+    [event] = sandbox.events(room.user_id)
+    assert event["cancelledOccurrences"] == ["20261209"]
+
+
+def test_moving_one_occurrence_makes_an_exception(sandbox, room):
+    _, occurrences = weekday_series(room, 3)
+    link = OutlookEvent.objects.get(reservation=occurrences[1])
+
+    occurrences[1].start, occurrences[1].end = at(8, 15), at(8, 16)
+    occurrences[1].save()
+
+    import requests
+
+    seen = GraphClient(Credentials("sandbox", "sandbox-client", "sandbox-secret")).get_event(
+        room.user_id, link.event_id
+    )
+    assert (seen["type"], seen["start"]["dateTime"]) == ("exception", "2026-12-08T14:00:00.0000000")
+    assert requests  # imported for the client's session
+
+
+def test_nothing_goes_out_before_all_occurrences_exist(sandbox, room):
+    since = last_request_id(sandbox)
+    series = factories.ReservationSeriesFactory(resource=room.resource)
+
+    factories.ReservationFactory(series=series, resource=room.resource)
+
+    assert graph_writes(sandbox, since) == []
+
+
+def test_more_occurrences_than_the_tenant_allows_is_refused_whole(sandbox, room):
+    room.tenant.max_occurrences = 4
+    room.tenant.save()
+    since = last_request_id(sandbox)
+
+    weekday_series(room, 5)
+
+    assert graph_writes(sandbox, since) == []
+    assert OutlookEvent.objects.count() == 0
+    errors = list(SyncError.objects.all())
+    assert {(e.operation, e.stage) for e in errors} == {("create", "check occurrences")}
+    assert errors[-1].error_message == (
+        "The series “Stand-up” has 5 occurrences; Contoso syncs at most 4 (max occurrences). "
+        "Nothing was sent to Outlook."
+    )

@@ -1,0 +1,97 @@
+"""Import rooms from Microsoft 365: list, match by mailbox, create connections once."""
+
+import pytest
+from django.urls import reverse
+
+from syncconnections.models import SyncConnection
+from tests import factories
+from tests.outbound_helpers import sandbox_tenant
+
+pytestmark = pytest.mark.django_db
+URL = "admin:syncconnections_syncconnection_import_rooms"
+
+
+@pytest.fixture
+def rooms(sandbox):
+    sandbox.seed(
+        room_lists=[{"address": "rooms.hq@contoso.test", "display_name": "HQ rooms"}],
+        rooms=[
+            {
+                "address": "room.a@contoso.test",
+                "display_name": "Room A",
+                "capacity": 8,
+                "room_list": "rooms.hq@contoso.test",
+            },
+            {
+                "address": "room.b@contoso.test",
+                "display_name": "Room B",
+                "capacity": 4,
+                "room_list": "rooms.hq@contoso.test",
+            },
+            {"address": "room.c@contoso.test", "display_name": "Room C"},
+        ],
+    )
+    return sandbox_tenant()
+
+
+def test_lists_rooms_by_list_with_their_matched_resources(rooms, admin_client):
+    room_a = factories.ResourceFactory(mailbox_email="room.a@contoso.test")
+
+    page = admin_client.get(reverse(URL), {"tenant": rooms.pk})
+
+    assert [(r.address, r.room_list, r.resource) for r in page.context["rows"]] == [
+        ("room.a@contoso.test", "HQ rooms", room_a),
+        ("room.b@contoso.test", "HQ rooms", None),
+        ("room.c@contoso.test", "", None),
+    ]
+
+
+def test_import_creates_validated_connections_and_twice_creates_nothing(rooms, admin_client):
+    room_a = factories.ResourceFactory(mailbox_email="room.a@contoso.test")
+    chosen_b = factories.ResourceFactory(name="Chosen by hand")
+    form = {
+        "room": ["room.a@contoso.test", "room.b@contoso.test"],
+        "resource:room.a@contoso.test": room_a.pk,
+        "resource:room.b@contoso.test": chosen_b.pk,
+    }
+
+    first = admin_client.post(f"{reverse(URL)}?tenant={rooms.pk}", form, follow=True)
+    second = admin_client.post(f"{reverse(URL)}?tenant={rooms.pk}", form, follow=True)
+
+    connections = SyncConnection.objects.order_by("user_id")
+    assert [(c.user_id, c.resource, c.user_type, c.valid, c.active) for c in connections] == [
+        ("room.a@contoso.test", room_a, "resource", True, True),
+        ("room.b@contoso.test", chosen_b, "resource", True, True),
+    ]
+    assert str(list(first.context["messages"])[-1]) == (
+        "Created 2 connection(s); they are being validated and become active once valid. "
+        "Already connected: 0."
+    )
+    assert str(list(second.context["messages"])[-1]).startswith("Created 0 connection(s);")
+
+
+def test_a_ticked_room_without_a_resource_imports_nothing(rooms, admin_client):
+    response = admin_client.post(
+        f"{reverse(URL)}?tenant={rooms.pk}", {"room": ["room.c@contoso.test"]}, follow=True
+    )
+
+    assert SyncConnection.objects.count() == 0
+    assert [str(m) for m in response.context["messages"]] == [
+        "Choose a resource for: room.c@contoso.test. Nothing was imported."
+    ]
+
+
+def test_a_graph_failure_is_shown_in_place(rooms, sandbox, admin_client):
+    sandbox.permissions(["Calendars.ReadWrite"])
+
+    page = admin_client.get(reverse(URL), {"tenant": rooms.pk})
+
+    assert page.status_code == 200
+    assert page.context["problem"].startswith(
+        "Microsoft 365 did not list the rooms of Contoso: 403 ErrorAccessDenied"
+    )
+
+
+def test_needs_the_add_permission(rooms, client):
+    client.force_login(factories.UserFactory())
+    assert client.get(reverse(URL)).status_code == 403
