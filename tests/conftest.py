@@ -120,6 +120,7 @@ def browser_page(live_server, monkeypatch):
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop in this thread; the ORM calls the test makes
@@ -141,6 +142,8 @@ def browser_page(live_server, monkeypatch):
         page = browser.new_page(base_url=live_server.url)
         page.set_default_timeout(15_000)
         yield page
+        # Queries the test made inside Playwright's context used a connection of their own.
+        connections.close_all()
         browser.close()
 
 
