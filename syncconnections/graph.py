@@ -369,31 +369,18 @@ class GraphClient(HttpClient):
         self, mailbox: str, start: dt.datetime, end: dt.datetime, calendar_id: str | None = None
     ) -> list[dict[str, Any]]:
         base = self.user_path(mailbox) + (f"/calendars/{calendar_id}" if calendar_id else "")
-        page = self.call(
-            "GET",
-            f"{base}/calendarView",
-            params={"startDateTime": _iso(start), "endDateTime": _iso(end)},
+        return self.all_pages(
+            f"{base}/calendarView", {"startDateTime": _iso(start), "endDateTime": _iso(end)}
         )
-        events = list(page.get("value", []))
-        while page.get("@odata.nextLink"):
-            page = self.call("GET", page["@odata.nextLink"])
-            events.extend(page.get("value", []))
-        return events
 
-    def instances(
-        self, mailbox: str, event_id: str, start: dt.datetime, end: dt.datetime
-    ) -> list[dict[str, Any]]:
-        """The occurrences and exceptions of a series within a window."""
-        page = self.call(
-            "GET",
-            f"{self.event_path(mailbox, event_id)}/instances",
-            params={"startDateTime": _iso(start), "endDateTime": _iso(end)},
-        )
-        events = list(page.get("value", []))
+    def all_pages(self, path: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Every item of a collection, following @odata.nextLink to the end."""
+        page = self.call("GET", path, params=params)
+        items = list(page.get("value", []))
         while page.get("@odata.nextLink"):
             page = self.call("GET", page["@odata.nextLink"])
-            events.extend(page.get("value", []))
-        return events
+            items.extend(page.get("value", []))
+        return items
 
     # Requests for batch(): the same calls, built here so no other module builds Graph paths.
 

@@ -13,6 +13,20 @@ from syncconnections import validation
 from syncconnections.admin.room_import import import_rooms_view
 from syncconnections.models import SyncConnection
 
+# Written by validation and sync only.
+SYSTEM_FIELDS = (
+    "valid",
+    "calendar_id",
+    "delta_token",
+    "secondary_delta_token",
+    "subscription_id",
+    "subscription_expires_at",
+    "last_validated_at",
+    "last_synced_at",
+    "created_at",
+    "updated_at",
+)
+
 
 @admin.register(SyncConnection)
 class SyncConnectionAdmin(ObjectActionsMixin, admin.ModelAdmin):
@@ -33,18 +47,7 @@ class SyncConnectionAdmin(ObjectActionsMixin, admin.ModelAdmin):
     list_select_related = ("tenant", "resource", "resource__location", "staff")
     search_fields = ("user_id", "calendar_name", "resource__name", "staff__last_name")
     autocomplete_fields = ("tenant", "resource", "staff")
-    readonly_fields = (
-        "valid",
-        "calendar_id",
-        "delta_token",
-        "secondary_delta_token",
-        "subscription_id",
-        "subscription_expires_at",
-        "last_validated_at",
-        "last_synced_at",
-        "created_at",
-        "updated_at",
-    )
+    readonly_fields = SYSTEM_FIELDS
     fieldsets = (
         (
             None,
@@ -62,23 +65,7 @@ class SyncConnectionAdmin(ObjectActionsMixin, admin.ModelAdmin):
                 )
             },
         ),
-        (
-            "Filled by the system",
-            {
-                "fields": (
-                    "valid",
-                    "calendar_id",
-                    "delta_token",
-                    "secondary_delta_token",
-                    "subscription_id",
-                    "subscription_expires_at",
-                    "last_validated_at",
-                    "last_synced_at",
-                    "created_at",
-                    "updated_at",
-                )
-            },
-        ),
+        ("Filled by the system", {"fields": SYSTEM_FIELDS}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SyncConnection]:
