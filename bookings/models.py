@@ -264,7 +264,8 @@ class ReservationSeries(TimestampedModel):
         )
         with transaction.atomic():
             super().save(*args, **kwargs)
-            if self.occurrences_complete and not was_complete:
+            # Created complete (no occurrences yet) is not the moment: ticking it later is.
+            if self.occurrences_complete and not was_complete and self.occurrences.exists():
                 signals.series_completed.send(sender=ReservationSeries, series=self)
 
     @property

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponseNotAllowed
 from django.shortcuts import redirect
@@ -142,9 +143,10 @@ class ObjectActionsMixin:
         actions = self.get_actions(request)
         if action not in self.object_actions or action not in actions:
             raise PermissionDenied
-        queryset = self.get_queryset(request).filter(pk=object_id)
-        if not queryset.exists():
+        obj = self.get_object(request, unquote(object_id))  # None for a malformed id too
+        if obj is None:
             raise Http404(f"No {self.model._meta.verbose_name} {object_id}.")
+        queryset = self.get_queryset(request).filter(pk=obj.pk)
         func = actions[action][0]
         response = func(self, request, queryset)
         opts = self.model._meta

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import secrets
 from typing import Any
+from urllib.parse import urlencode
 
 from sandbox.calendar import InvalidEvent, master_to_graph
 from sandbox.state import DeltaToken, Mailbox, Token, now
@@ -318,7 +319,22 @@ def event_instances(app: Any, request: Request) -> Response:
         mailbox = mailbox_of(app, request, authorize(app, request, "Calendars.Read"))
         event, _ = find_event(app, request, mailbox)
         found = [i.to_graph() for i in event.instances() if i.overlaps(start, end)]
-    return Response.json(200, {"value": found})
+    return paged(app, request, found)
+
+
+def paged(app: Any, request: Request, items: list[dict[str, Any]]) -> Response:
+    """A collection page: $top items (default 10, as Graph's calendar collections) from $skip
+    on, with an @odata.nextLink while more remain."""
+    try:
+        top = min(MAX_PAGE_SIZE, int(request.query.get("$top") or DEFAULT_PAGE_SIZE))
+        skip = int(request.query.get("$skip") or 0)
+    except ValueError:
+        raise fail(request, 400, "BadRequest", "$top and $skip must be numbers.") from None
+    body: dict[str, Any] = {"value": items[skip : skip + top]}
+    if skip + top < len(items):
+        query = urlencode({**request.query, "$top": top, "$skip": skip + top})
+        body["@odata.nextLink"] = f"{app.origin(request)}{request.path}?{query}"
+    return Response.json(200, body)
 
 
 @for_each_version("GET", "/users/{user}/calendarView")
@@ -338,7 +354,7 @@ def calendar_view(app: Any, request: Request) -> Response:
             ),
             key=lambda i: i.begins,
         )
-        return Response.json(200, {"value": [i.to_graph() for i in found]})
+        return paged(app, request, [i.to_graph() for i in found])
 
 
 # --- delta --------------------------------------------------------------------------------

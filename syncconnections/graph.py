@@ -38,6 +38,7 @@ GRAPH_SCOPES = ["https://graph.microsoft.com/.default"]
 BATCH_SIZE = 20
 MAILBOX_CONCURRENCY = 4
 DEFAULT_DELTA_PAGE_SIZE = 100
+INSTANCES_PAGE = 500
 # Token errors that no retry fixes: wrong secret, unknown app or tenant.
 PERMANENT_TOKEN_ERRORS = {
     "invalid_client",
@@ -373,9 +374,15 @@ class GraphClient(HttpClient):
             f"{base}/calendarView", {"startDateTime": _iso(start), "endDateTime": _iso(end)}
         )
 
-    def all_pages(self, path: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Every item of a collection, following @odata.nextLink to the end."""
-        page = self.call("GET", path, params=params)
+    def all_pages(
+        self,
+        path: str = "",
+        params: dict[str, Any] | None = None,
+        first: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every item of a collection, following @odata.nextLink to the end (from `first`,
+        a page already fetched, e.g. by a batch)."""
+        page = first if first is not None else self.call("GET", path, params=params)
         items = list(page.get("value", []))
         while page.get("@odata.nextLink"):
             page = self.call("GET", page["@odata.nextLink"])
@@ -400,7 +407,10 @@ class GraphClient(HttpClient):
     def instances_request(
         self, request_id: str, mailbox: str, event_id: str, start: dt.datetime, end: dt.datetime
     ) -> BatchRequest:
-        query = urlencode({"startDateTime": _iso(start), "endDateTime": _iso(end)})
+        """The first page of a series' instances; follow its nextLink with all_pages()."""
+        query = urlencode(
+            {"startDateTime": _iso(start), "endDateTime": _iso(end), "$top": INSTANCES_PAGE}
+        )
         return BatchRequest(
             request_id, "GET", f"{self.event_path(mailbox, event_id)}/instances?{query}"
         )

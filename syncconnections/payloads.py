@@ -23,6 +23,12 @@ def local_time(moment: dt.datetime, time_zone: str) -> dict[str, str]:
     }
 
 
+def parse_local(value: dict[str, str]) -> dt.datetime:
+    """The moment of a {"dateTime", "timeZone"} as local_time() writes it."""
+    naive = dt.datetime.fromisoformat(value["dateTime"][:19])
+    return naive.replace(tzinfo=ZoneInfo(value.get("timeZone") or "UTC"))
+
+
 def utc_minute(moment: dt.datetime) -> str:
     """How Graph writes a time in UTC, to the minute: 2026-11-23T08:30."""
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M")

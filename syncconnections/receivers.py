@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
 from bookings import signals
 from bookings.models import Reservation, ReservationSeries
 from syncconnections import outbound
+from syncconnections.models import Tenant
+from syncconnections.outbound.queueing import OUTBOUND_MODES
 
 
 @receiver(signals.reservation_created, sender=Reservation, dispatch_uid="outbound.created")
@@ -28,3 +31,22 @@ def push_series(sender: type[ReservationSeries], series: ReservationSeries, **kw
     occurrences = list(series.occurrences.all())
     if occurrences and outbound.wants_push(occurrences[0]):
         outbound.queue([o.pk for o in occurrences])
+
+
+@receiver(pre_save, sender=Tenant, dispatch_uid="outbound.tenant_mode_before")
+def remember_sync_mode(sender: type[Tenant], instance: Tenant, **kwargs: Any) -> None:
+    instance._stored_sync_mode = (
+        Tenant.objects.filter(pk=instance.pk).values_list("sync_mode", flat=True).first()
+        if instance.pk
+        else None
+    )
+
+
+@receiver(post_save, sender=Tenant, dispatch_uid="outbound.tenant_mode_after")
+def push_when_outbound_again(
+    sender: type[Tenant], instance: Tenant, created: bool, **kwargs: Any
+) -> None:
+    """A tenant switched to a mode that writes to Outlook: bring its calendars up to date."""
+    before = getattr(instance, "_stored_sync_mode", None)
+    if not created and before not in OUTBOUND_MODES and instance.sync_mode in OUTBOUND_MODES:
+        outbound.queue_connection(outbound.pushing_connections().filter(tenant=instance))

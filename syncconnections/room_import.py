@@ -60,11 +60,13 @@ def rooms_of(tenant: Tenant) -> list[RoomRow]:
 class ImportResult:
     created: list[SyncConnection]
     existing: list[str]
+    activate: bool
 
 
-def import_rooms(tenant: Tenant, choices: dict[str, Resource]) -> ImportResult:
-    """One connection (user type resource, activated once valid) per mailbox → resource.
-    Mailboxes already connected are left alone, so importing twice creates nothing new."""
+def import_rooms(tenant: Tenant, choices: dict[str, Resource], *, activate: bool) -> ImportResult:
+    """One connection (user type resource) per mailbox → resource, activated once valid when
+    `activate` (the importer may activate connections). Mailboxes already connected are left
+    alone, so importing twice creates nothing new."""
     created, existing = [], []
     with transaction.atomic():
         for address, resource in choices.items():
@@ -75,7 +77,7 @@ def import_rooms(tenant: Tenant, choices: dict[str, Resource]) -> ImportResult:
                 defaults={
                     "resource": resource,
                     "user_type": UserType.RESOURCE,
-                    "activate_after_validation": True,
+                    "activate_after_validation": activate,
                 },
             )
             if was_created:
@@ -83,4 +85,4 @@ def import_rooms(tenant: Tenant, choices: dict[str, Resource]) -> ImportResult:
                 validation.request_validation(connection)
             else:
                 existing.append(address)
-    return ImportResult(created, existing)
+    return ImportResult(created, existing, activate)

@@ -111,7 +111,7 @@ def _valid(connection: SyncConnection, calendar_id: str) -> ValidationResult:
             sync_connection=connection, operation=Operation.CONNECTION_SETUP, resolved=False
         ).update(resolved=True, resolved_at=timezone.now())
         if connection.active and not was_active:
-            outbound.queue_future_reservations([connection])
+            outbound.queue_connection([connection])
     return ValidationResult(connection, True)
 
 
@@ -155,7 +155,7 @@ def activate(connections: Iterable[SyncConnection]) -> ActivationResult:
         ids = [c.pk for c in connections if not c.active]
         SyncConnection.objects.filter(pk__in=ids, valid=True).update(active=True)
         now_active = list(SyncConnection.objects.filter(pk__in=ids, active=True))
-        queued = outbound.queue_future_reservations(now_active)
+        queued = outbound.queue_connection(now_active)
     activated_ids = {c.pk for c in now_active}
     refused = [c for c in connections if not c.valid]
     return ActivationResult([c for c in connections if c.pk in activated_ids], refused, queued)

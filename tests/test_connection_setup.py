@@ -239,3 +239,65 @@ def test_validate_connections_command_reports_and_fails_on_invalid(sandbox, tena
     assert str(caught.value).startswith("room.gone@contoso.test is not valid (get user):")
     assert SyncConnection.objects.get(pk=good.pk).valid
     assert not SyncConnection.objects.get(pk=bad.pk).valid
+
+
+@pytest.mark.parametrize(
+    ("granted", "allowed"),
+    [
+        ("validate_syncconnection", {"validate_selected"}),
+        ("activate_syncconnection", {"activate_selected", "deactivate_selected"}),
+    ],
+)
+def test_each_action_is_offered_only_with_its_permission(tenant, client, granted, allowed):
+    connection = connection_for(tenant)
+    user = factories.UserFactory()
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["view_syncconnection", "change_syncconnection", granted]
+        )
+    )
+    client.force_login(user)
+
+    page = client.get(reverse("admin:syncconnections_syncconnection_change", args=[connection.pk]))
+    refused = {
+        action: run(client, connection, action).status_code
+        for action in {"validate_selected", "activate_selected", "deactivate_selected"} - allowed
+    }
+
+    assert {name for name, _ in page.context["object_actions"]} == allowed
+    assert set(refused.values()) == {403}
+
+
+def test_object_actions_refuse_get_and_unknown_ids(tenant, admin_client):
+    connection = connection_for(tenant)
+    url = "admin:syncconnections_syncconnection_run"
+
+    assert (
+        admin_client.get(reverse(url, args=[connection.pk, "validate_selected"])).status_code == 405
+    )
+    assert (
+        admin_client.post(reverse(url, args=["not-a-number", "validate_selected"])).status_code
+        == 404
+    )
+
+
+def test_ticking_active_in_the_form_pushes_like_the_action(sandbox, tenant, admin_client):
+    sandbox.mailbox(ROOM)
+    connection = connection_for(tenant)
+    validation.validate(connection.pk)
+    factories.ReservationFactory(resource=connection.resource, start=at(22, 9), end=at(22, 10))
+    assert sandbox.events(ROOM) == []
+
+    admin_client.post(
+        reverse("admin:syncconnections_syncconnection_change", args=[connection.pk]),
+        {
+            "tenant": tenant.pk,
+            "user_id": ROOM,
+            "user_type": "resource",
+            "calendar_name": "",
+            "resource": connection.resource_id,
+            "active": "on",
+        },
+    )
+
+    assert len(sandbox.events(ROOM)) == 1

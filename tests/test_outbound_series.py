@@ -115,9 +115,81 @@ def test_more_occurrences_than_the_tenant_allows_is_refused_whole(sandbox, room)
 
     assert graph_writes(sandbox, since) == []
     assert OutlookEvent.objects.count() == 0
-    errors = list(SyncError.objects.all())
-    assert {(e.operation, e.stage) for e in errors} == {("create", "check occurrences")}
-    assert errors[-1].error_message == (
+    [error] = SyncError.objects.all()
+    assert (error.operation, error.stage) == ("create", "check occurrences")
+    assert error.error_message == (
         "The series “Stand-up” has 5 occurrences; Contoso syncs at most 4 (max occurrences). "
         "Nothing was sent to Outlook."
     )
+
+
+def test_a_long_series_is_linked_across_pages_of_instances(sandbox, room, monkeypatch):
+    monkeypatch.setattr("syncconnections.graph.INSTANCES_PAGE", 5)
+
+    weekday_series(room, 12)  # instances come in pages of 5: three pages
+
+    assert len(sandbox.events(room.user_id)) == 1
+    assert OutlookEvent.objects.filter(kind="occurrence").count() == 12
+    assert OutlookEvent.objects.filter(kind="single").count() == 0
+    pages = [r for r in sandbox.requests() if r["path"].endswith("/instances")]
+    assert len(pages) == 3
+
+
+def test_an_occurrence_deleted_before_the_series_went_out_is_cancelled_in_outlook(sandbox, room):
+    series = factories.ReservationSeriesFactory(
+        title="Stand-up",
+        resource=room.resource,
+        recurrence={
+            "pattern": {"type": "daily", "interval": 1},
+            "range": {"type": "numbered", "startDate": "2026-12-07", "numberOfOccurrences": 3},
+        },
+    )
+    for day in (7, 9):  # the 8th was deleted before the series was complete
+        factories.ReservationFactory(
+            series=series,
+            resource=room.resource,
+            title="Stand-up",
+            start=at(day, 9),
+            end=at(day, 9, 15),
+        )
+
+    series.occurrences_complete = True
+    series.save()
+
+    [event] = sandbox.events(room.user_id)
+    assert event["cancelledOccurrences"] == ["20261208"]
+    assert OutlookEvent.objects.filter(kind="occurrence").count() == 2
+    assert OutlookEvent.objects.filter(kind="single").count() == 0
+
+
+def test_an_occurrence_unlike_its_series_is_corrected(sandbox, room):
+    series = factories.ReservationSeriesFactory(
+        title="Stand-up",
+        resource=room.resource,
+        status=ReservationStatus.CONFIRMED,
+        recurrence={
+            "pattern": {"type": "daily", "interval": 1},
+            "range": {"type": "numbered", "startDate": "2026-12-07", "numberOfOccurrences": 2},
+        },
+    )
+    first = factories.ReservationFactory(
+        series=series, resource=room.resource, title="Stand-up", start=at(7, 9), end=at(7, 9, 15)
+    )
+    tentative = factories.ReservationFactory(
+        series=series,
+        resource=room.resource,
+        title="Stand-up",
+        status=ReservationStatus.OPTION,
+        start=at(8, 9),
+        end=at(8, 9, 15),
+    )
+
+    series.occurrences_complete = True
+    series.save()
+
+    client = GraphClient(Credentials("sandbox", "sandbox-client", "sandbox-secret"))
+    shown = {
+        link.reservation_id: client.get_event(room.user_id, link.event_id)["showAs"]
+        for link in OutlookEvent.objects.filter(kind="occurrence")
+    }
+    assert shown == {first.pk: "busy", tentative.pk: "tentative"}

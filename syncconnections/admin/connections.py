@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.urls import path
 
 from config.admin_helpers import ObjectActionsMixin
-from syncconnections import validation
+from syncconnections import outbound, validation
 from syncconnections.admin.room_import import import_rooms_view
 from syncconnections.models import SyncConnection
 
@@ -79,7 +79,7 @@ class SyncConnectionAdmin(ObjectActionsMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: SyncConnection | None = None) -> Any:
         readonly = list(super().get_readonly_fields(request, obj))
         if not request.user.has_perm("syncconnections.activate_syncconnection"):
-            readonly.append("active")
+            readonly += ["active", "activate_after_validation"]
         return readonly
 
     @admin.display(description="resource or staff")
@@ -100,6 +100,8 @@ class SyncConnectionAdmin(ObjectActionsMixin, admin.ModelAdmin):
         self, request: HttpRequest, obj: SyncConnection, form: Any, change: bool
     ) -> None:
         super().save_model(request, obj, form, change)
+        if change and "active" in form.changed_data and obj.active:
+            outbound.queue_connection([obj])  # as the Activate action does
         if not change or {"tenant", "user_id", "calendar_name"} & set(form.changed_data):
             validation.request_validation(obj)
             self.message_user(request, f"Validation of {obj} started.", messages.INFO)

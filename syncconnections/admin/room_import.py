@@ -66,12 +66,15 @@ def _import(model_admin: Any, request: HttpRequest, tenant: Tenant) -> HttpRespo
         )
         return redirect(f"{request.path}?tenant={tenant.pk}")
     result = room_import.import_rooms(
-        tenant, {address: resources[int(resource_ids[address])] for address in wanted}
+        tenant,
+        {address: resources[int(resource_ids[address])] for address in wanted},
+        activate=request.user.has_perm("syncconnections.activate_syncconnection"),
     )
     model_admin.message_user(
         request,
-        f"Created {len(result.created)} connection(s); they are being validated and become "
-        f"active once valid. Already connected: {len(result.existing)}.",
+        f"Created {len(result.created)} connection(s); they are being validated"
+        + (" and become active once valid" if result.activate else "")
+        + f". Already connected: {len(result.existing)}.",
         messages.SUCCESS,
     )
     return redirect("admin:syncconnections_syncconnection_changelist")

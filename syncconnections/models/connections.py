@@ -146,6 +146,9 @@ class SyncConnection(TimestampedModel):
         update_fields = kwargs.get("update_fields")
         if not self._state.adding and self._mailbox_changed(update_fields):
             self._forget_mailbox_state()
+            # The events made in the old calendar become orphans, deleted from it (their link
+            # keeps the old mailbox) once the connection is active again.
+            self.outlook_events.update(reservation=None, series=None)
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, *self.MAILBOX_STATE}
         super().save(*args, **kwargs)

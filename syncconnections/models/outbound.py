@@ -40,6 +40,9 @@ class OutlookEvent(models.Model):
         blank=True,
         related_name="outlook_events",
     )
+    mailbox = models.CharField(
+        max_length=320, help_text="The mailbox the event is in (the connection's, when made)."
+    )
     event_id = models.CharField("Outlook event id", max_length=255)
     ical_uid = models.CharField("iCalUId", max_length=255, blank=True)
     change_key = models.CharField(max_length=100, blank=True)
@@ -90,9 +93,9 @@ class OutboxEntry(models.Model):
     """A reservation whose Outlook events must be brought up to date.
 
     Written in the transaction of the change. The outbound worker claims entries with a
-    conditional update and deletes them when done, so a crash leaves them to run again; a
-    change that arrives while an entry is being worked on releases the claim, so the entry
-    is worked on once more with the new state.
+    conditional update and deletes them when done, so a crash leaves them to run again. A
+    change that arrives while an entry is being worked on bumps its version: the worker then
+    leaves the entry (releasing its claim) to be worked on again with the new state.
     """
 
     reservation = models.OneToOneField(
@@ -101,6 +104,8 @@ class OutboxEntry(models.Model):
     queued_at = models.DateTimeField(auto_now_add=True)
     not_before = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(default=0)
+    claimed_version = models.PositiveIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
     claim = models.UUIDField(null=True, blank=True)
 

@@ -1,0 +1,32 @@
+"""Outbound sync: keep each reservation's Outlook events in step with the reservation.
+
+A change to a reservation puts it in the outbox (queueing.py) in the same transaction and
+wakes the worker (worker.py), which claims entries a hundred at a time and has a Pusher
+(pusher.py) bring their events up to date through Graph's $batch; series (series.py) go out
+as recurring events, and events of deleted reservations are removed (orphans.py). The worker
+always reads the reservations as they are now, so late or repeated runs do the right thing.
+See docs/microsoft365.md.
+"""
+
+from syncconnections.outbound.queueing import (
+    forget_reservation,
+    is_pushing,
+    pushing_connections,
+    queue,
+    queue_connection,
+    wake,
+    wants_push,
+)
+from syncconnections.outbound.worker import PushSummary, push_outbound
+
+__all__ = [
+    "PushSummary",
+    "forget_reservation",
+    "is_pushing",
+    "push_outbound",
+    "pushing_connections",
+    "queue",
+    "queue_connection",
+    "wake",
+    "wants_push",
+]

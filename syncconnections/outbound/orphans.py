@@ -1,0 +1,66 @@
+"""Deleting the events of reservations that no longer exist (or of a mailbox a connection
+no longer points at)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import errors
+from errors.models import Operation
+from syncconnections.graph import BatchResult, GraphClient, GraphError
+from syncconnections.models import OutlookEvent
+from syncconnections.outbound.queueing import pushing_connections
+from syncconnections.outbound.worker import PushSummary
+
+BATCH = 500
+
+
+class OrphanRemover:
+    def __init__(self, summary: PushSummary) -> None:
+        self.summary = summary
+        self.kept: set[int] = set()  # failed for now; the next run tries them again
+
+    def run(self) -> None:
+        while orphans := list(
+            OutlookEvent.objects.filter(reservation__isnull=True, series__isnull=True)
+            .filter(sync_connection__in=pushing_connections())
+            .exclude(pk__in=self.kept)
+            .select_related("sync_connection__tenant")[:BATCH]
+        ):
+            self._remove(orphans)
+
+    def _remove(self, orphans: list[OutlookEvent]) -> None:
+        by_tenant: dict[int, list[OutlookEvent]] = defaultdict(list)
+        for orphan in orphans:
+            by_tenant[orphan.sync_connection.tenant_id].append(orphan)
+        gone = []
+        for links in by_tenant.values():
+            client = GraphClient.for_tenant(links[0].sync_connection.tenant)
+            requests = [
+                client.delete_event_request(str(i), link.mailbox, link.event_id)
+                for i, link in enumerate(links)
+            ]
+            try:
+                results = client.batch(requests)
+            except GraphError as exc:
+                results = [BatchResult(str(i), 0, None, exc) for i in range(len(links))]
+            for link, result in zip(links, results, strict=True):
+                if result.ok or result.status == 404:
+                    gone.append(link.pk)
+                    self.summary.deleted += 1
+                elif result.error.permanent:
+                    errors.record(
+                        operation=Operation.DELETE,
+                        stage="delete event",
+                        connection=link.sync_connection,
+                        status_code=result.status,
+                        request_id=result.error.request_id,
+                        message=f"{result.error.message} (event {link.event_id} of a deleted "
+                        f"reservation, in {link.mailbox})",
+                    )
+                    gone.append(link.pk)
+                    self.summary.failed += 1
+                else:
+                    self.kept.add(link.pk)
+                    self.summary.retrying += 1
+        OutlookEvent.objects.filter(pk__in=gone).delete()

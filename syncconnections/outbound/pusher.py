@@ -1,0 +1,459 @@
+"""Bringing the events of one claimed batch of outbox entries up to date."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+import errors
+from bookings.models import Reservation, ReservationSeries, ReservationStatus
+from errors.models import Operation, SyncError
+from syncconnections import payloads
+from syncconnections.graph import BatchRequest, BatchResult, GraphClient, GraphError
+from syncconnections.models import EventKind, OutboxEntry, OutlookEvent, SyncConnection
+from syncconnections.outbound import series as series_rules
+from syncconnections.outbound.queueing import is_pushing, pushing_connections, queue
+from syncconnections.outbound.worker import PushSummary, backoff
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+UPDATE_WINDOW = dt.timedelta(hours=24)
+PUSHED_OPERATIONS = (Operation.CREATE, Operation.UPDATE, Operation.DELETE)
+
+
+@dataclass
+class Op:
+    action: str  # "create", "create_series", "update", "delete"
+    connection: SyncConnection
+    entries: list[OutboxEntry]
+    reservation: Reservation | None = None
+    series: ReservationSeries | None = None
+    link: OutlookEvent | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+    occurrences: list[Reservation] = field(default_factory=list)  # of a series to create
+
+    OPERATIONS = {
+        "create": Operation.CREATE,
+        "create_series": Operation.CREATE,
+        "update": Operation.UPDATE,
+        "delete": Operation.DELETE,
+    }
+    STAGES = {
+        "create": "create event",
+        "create_series": "create series",
+        "update": "update event",
+        "delete": "delete event",
+    }
+
+    def request(self, client: GraphClient, request_id: str) -> BatchRequest:
+        if self.action in ("create", "create_series"):
+            return client.create_event_request(
+                request_id,
+                self.connection.user_id,
+                self.payload,
+                self.connection.calendar_id or None,
+            )
+        assert self.link is not None
+        if self.action == "update":
+            return client.update_event_request(
+                request_id, self.link.mailbox, self.link.event_id, self.payload
+            )
+        return client.delete_event_request(request_id, self.link.mailbox, self.link.event_id)
+
+
+def holds(body: dict[str, Any], payload: dict[str, Any]) -> bool:
+    """Whether the event Graph returned is the one asked for. A create that repeats an
+    earlier transactionId returns the earlier event, which may predate a later change."""
+
+    def minute(value: Any) -> str:
+        return str((value or {}).get("dateTime", ""))[:16]
+
+    def local_minute(value: dict[str, str] | None) -> str:
+        return payloads.utc_minute(payloads.parse_local(value)) if value else ""
+
+    return (
+        body.get("subject") == payload.get("subject")
+        and minute(body.get("start")) == local_minute(payload.get("start"))
+        and minute(body.get("end")) == local_minute(payload.get("end"))
+    )
+
+
+class Pusher:
+    def __init__(self, entries: list[OutboxEntry], summary: PushSummary) -> None:
+        self.entries = entries
+        self.token = entries[0].claim
+        self.summary = summary
+        self.now = timezone.now()
+        self.ops: list[Op] = []
+        self.retry: dict[int, OutboxEntry] = {}
+        self.deferred: dict[int, dt.datetime] = {}  # entry -> when updates may resume
+        self.succeeded: set[tuple[int, int]] = set()  # (reservation, connection)
+        self.new_links: list[OutlookEvent] = []
+        self.changed_links: list[OutlookEvent] = []
+        self.removed_links: list[int] = []
+        self.follow_up: list[int] = []
+        self.surplus: list[tuple[SyncConnection, str, str]] = []  # instances to delete
+        self._load([e.reservation for e in entries])
+
+    def _load(self, reservations: list[Reservation]) -> None:
+        resource_ids = {r.resource_id for r in reservations}
+        staff_ids = {r.staff_id for r in reservations if r.staff_id}
+        connections = list(
+            pushing_connections()
+            .filter(Q(resource_id__in=resource_ids) | Q(staff_id__in=staff_ids))
+            .select_related("tenant")
+        )
+        self.by_resource: dict[int, list[SyncConnection]] = defaultdict(list)
+        self.by_staff: dict[int, list[SyncConnection]] = defaultdict(list)
+        for connection in connections:
+            if connection.resource_id:
+                self.by_resource[connection.resource_id].append(connection)
+            else:
+                self.by_staff[connection.staff_id].append(connection)
+        self.connected = {c.user_id for c in connections}
+        series_ids = {r.series_id for r in reservations if r.series_id}
+        self.links: dict[int, list[OutlookEvent]] = defaultdict(list)
+        self.masters: dict[tuple[int, int], OutlookEvent] = {}
+        for link in OutlookEvent.objects.filter(
+            Q(reservation__in=reservations) | Q(series_id__in=series_ids, kind=EventKind.SERIES)
+        ).select_related("sync_connection__tenant"):
+            if link.kind == EventKind.SERIES:
+                self.masters[(link.sync_connection_id, link.series_id)] = link
+            else:
+                self.links[link.reservation_id].append(link)
+        self.occurrence_counts = dict(
+            Reservation.objects.filter(series_id__in=series_ids)
+            .values_list("series_id")
+            .annotate(n=Count("pk"))
+        )
+
+    def run(self) -> None:
+        series_ops: dict[tuple[int, int], Op] = {}
+        for entry in self.entries:
+            self._plan(entry, series_ops)
+        self._execute()
+        self._store()
+
+    # --- planning ----------------------------------------------------------------------------
+
+    def _plan(self, entry: OutboxEntry, series_ops: dict[tuple[int, int], Op]) -> None:
+        reservation = entry.reservation
+        if reservation.is_inbound:
+            return
+        wanted: dict[int, SyncConnection] = {}
+        if reservation.status != ReservationStatus.CANCELLED:
+            for connection in [
+                *self.by_resource[reservation.resource_id],
+                *self.by_staff.get(reservation.staff_id, []),
+            ]:
+                wanted[connection.pk] = connection
+        linked = {}
+        for link in self.links[reservation.pk]:
+            linked[link.sync_connection_id] = link
+            # Only calendars Bookbridge writes to: never delete from one synced inbound.
+            if link.sync_connection_id not in wanted and is_pushing(link.sync_connection):
+                self.ops.append(Op("delete", link.sync_connection, [entry], reservation, link=link))
+        for connection in wanted.values():
+            link = linked.get(connection.pk)
+            key = (connection.pk, reservation.series_id)
+            if link is not None:
+                self._plan_update(entry, connection, link)
+            elif reservation.series_id and key not in self.masters:
+                self._plan_series(entry, connection, key, series_ops)
+            else:
+                payload = payloads.reservation_event(reservation, connection, self.connected)
+                payload["transactionId"] = str(reservation.uuid)
+                self.ops.append(Op("create", connection, [entry], reservation, payload=payload))
+
+    def _plan_series(
+        self,
+        entry: OutboxEntry,
+        connection: SyncConnection,
+        key: tuple[int, int],
+        series_ops: dict[tuple[int, int], Op],
+    ) -> None:
+        series = entry.reservation.series
+        count = self.occurrence_counts.get(series.pk, 0)
+        if series_rules.waiting(series):
+            return
+        if key in series_ops:
+            series_ops[key].entries.append(entry)
+            return
+        series_ops[key] = op = Op("create_series", connection, [entry], series=series)
+        problem = series_rules.refusal(series, connection.tenant, count)
+        if problem:
+            errors.record(
+                operation=Operation.CREATE,
+                stage="check occurrences",
+                connection=connection,
+                reservation=entry.reservation,
+                message=f"{problem} Nothing was sent to Outlook.",
+            )
+            self.summary.failed += 1
+            return
+        self.ops.append(op)
+
+    def _plan_update(
+        self, entry: OutboxEntry, connection: SyncConnection, link: OutlookEvent
+    ) -> None:
+        desired = payloads.reservation_event(entry.reservation, connection, self.connected)
+        changed = payloads.changes(desired, link.pushed)
+        if not changed:
+            return
+        if link.update_window_start is None or link.update_window_start < self.now - UPDATE_WINDOW:
+            link.update_window_start, link.update_count = self.now, 0
+        if link.update_count >= connection.tenant.max_updates:
+            self._hold_updates(entry, connection, link)
+            return
+        self.ops.append(
+            Op("update", connection, [entry], entry.reservation, link=link, payload=changed)
+        )
+
+    def _hold_updates(
+        self, entry: OutboxEntry, connection: SyncConnection, link: OutlookEvent
+    ) -> None:
+        """The loop guard: no more updates this window; the latest state goes out after it."""
+        resumes = link.update_window_start + UPDATE_WINDOW
+        self.deferred[entry.pk] = resumes
+        self.summary.deferred += 1
+        if link.updates_stopped_at and link.updates_stopped_at >= link.update_window_start:
+            return  # said already: the guard stops a flood, it does not make one
+        link.updates_stopped_at = self.now
+        self.changed_links.append(link)
+        tenant = connection.tenant
+        errors.record(
+            operation=Operation.UPDATE,
+            stage="loop guard",
+            connection=connection,
+            reservation=entry.reservation,
+            message=f"Stopped pushing updates of this reservation to Outlook: it was updated "
+            f"{link.update_count} times within 24 hours, the limit of {tenant} (max updates "
+            f"{tenant.max_updates}), which suggests an update loop. Its latest state is sent "
+            f"after {timezone.localtime(resumes):%Y-%m-%d %H:%M}.",
+        )
+
+    # --- sending -----------------------------------------------------------------------------
+
+    def _execute(self) -> None:
+        by_tenant: dict[int, list[Op]] = defaultdict(list)
+        for op in self.ops:
+            if op.action == "create_series":
+                self._prepare_series(op)
+            by_tenant[op.connection.tenant_id].append(op)
+        for ops in by_tenant.values():
+            tenant = ops[0].connection.tenant
+            client = GraphClient.for_tenant(tenant)
+            results = self._send(client, [op.request(client, str(i)) for i, op in enumerate(ops)])
+            for op, result in zip(ops, results, strict=True):
+                self._apply(op, result)
+            self._link_occurrences(client, [op for op in ops if op.action == "create_series"])
+            self._delete_surplus(client)
+
+    @staticmethod
+    def _send(client: GraphClient, requests: list[BatchRequest]) -> list[BatchResult]:
+        try:
+            return client.batch(requests)
+        except GraphError as exc:
+            return [BatchResult(str(i), exc.status or 0, None, exc) for i in range(len(requests))]
+
+    def _prepare_series(self, op: Op) -> None:
+        everything = list(
+            op.series.occurrences.select_related("resource__location", "staff", "series").order_by(
+                "start"
+            )
+        )
+        op.occurrences = series_rules.for_connection(everything, op.connection)
+        op.payload = payloads.series_event(
+            op.series, op.occurrences[0], op.connection, self.connected
+        )
+        op.payload["transactionId"] = str(op.series.uuid)
+
+    def _apply(self, op: Op, result: BatchResult) -> None:
+        error = result.error
+        if error is not None and not (op.action == "delete" and result.status == 404):
+            self._failed(op, error)
+            return
+        body = result.body if isinstance(result.body, dict) else {}
+        sent = {k: v for k, v in op.payload.items() if k != "transactionId"}
+        if op.action in ("create", "create_series"):
+            link = OutlookEvent(
+                sync_connection=op.connection,
+                mailbox=op.connection.user_id,
+                event_id=body["id"],
+                ical_uid=body.get("iCalUId", ""),
+                change_key=body.get("changeKey", ""),
+                # An earlier event returned for a repeated transactionId is made right next.
+                pushed=sent if holds(body, op.payload) else {},
+            )
+            if op.action == "create":
+                link.reservation = op.reservation
+                link.kind = EventKind.OCCURRENCE if op.reservation.series_id else EventKind.SINGLE
+                if not link.pushed:
+                    self.follow_up.append(op.reservation.pk)
+            else:
+                link.series, link.kind = op.series, EventKind.SERIES
+            op.link = link
+            self.new_links.append(link)
+            self.summary.created += 1
+        elif op.action == "update":
+            op.link.pushed = {**op.link.pushed, **op.payload}
+            op.link.change_key = body.get("changeKey", op.link.change_key)
+            op.link.update_count += 1
+            self.changed_links.append(op.link)
+            self.summary.updated += 1
+        else:
+            self.removed_links.append(op.link.pk)
+            self.summary.deleted += 1
+        self.succeeded.update((e.reservation_id, op.connection.pk) for e in op.entries)
+
+    def _failed(self, op: Op, error: GraphError) -> None:
+        attempts = min(e.attempts for e in op.entries) + 1
+        if not error.permanent and attempts < MAX_ATTEMPTS:
+            for entry in op.entries:
+                self.retry[entry.pk] = entry
+            self.summary.retrying += 1
+            logger.info(
+                "outbound %s for reservation %s will be retried: %s",
+                op.action,
+                op.entries[0].reservation_id,
+                error,
+            )
+            return
+        errors.record(
+            operation=Op.OPERATIONS[op.action],
+            stage=Op.STAGES[op.action],
+            connection=op.connection,
+            reservation=op.entries[0].reservation,
+            status_code=error.status,
+            request_id=error.request_id,
+            message=error.message
+            if error.permanent
+            else f"{error.message} (gave up after {MAX_ATTEMPTS} attempts)",
+        )
+        self.summary.failed += 1
+
+    def _link_occurrences(self, client: GraphClient, created: list[Op]) -> None:
+        created = [op for op in created if op.link is not None and op.link.kind == "series"]
+        if not created:
+            return
+        requests = [
+            client.instances_request(
+                str(i),
+                op.link.mailbox,
+                op.link.event_id,
+                op.occurrences[0].start - dt.timedelta(days=1),
+                op.occurrences[-1].end + dt.timedelta(days=1),
+            )
+            for i, op in enumerate(created)
+        ]
+        for op, result in zip(created, self._send(client, requests), strict=True):
+            try:
+                instances = client.all_pages(first=result.body) if result.ok else None
+            except GraphError:
+                instances = None
+            if instances is None:
+                # The series exists; its occurrences go out one by one instead.
+                self.follow_up += [o.pk for o in op.occurrences]
+                continue
+            mapping = series_rules.map_instances(
+                op.link, op.occurrences, instances, op.connection, self.connected
+            )
+            self.new_links += mapping.links
+            self.follow_up += mapping.follow_up
+            self.surplus += [(op.connection, op.link.mailbox, i) for i in mapping.surplus]
+
+    def _delete_surplus(self, client: GraphClient) -> None:
+        """Instances of a new series that no occurrence stands for (deleted before it went
+        out): cancel them in Outlook."""
+        if not self.surplus:
+            return
+        requests = [
+            client.delete_event_request(str(i), mailbox, event_id)
+            for i, (_, mailbox, event_id) in enumerate(self.surplus)
+        ]
+        for (connection, _, event_id), result in zip(
+            self.surplus, self._send(client, requests), strict=True
+        ):
+            if not result.ok and result.status != 404:
+                errors.record(
+                    operation=Operation.DELETE,
+                    stage="delete surplus occurrence",
+                    connection=connection,
+                    status_code=result.status,
+                    request_id=result.error.request_id,
+                    message=f"{result.error.message} (instance {event_id})",
+                )
+        self.surplus = []
+
+    # --- recording -----------------------------------------------------------------------------
+
+    def _store(self) -> None:
+        with transaction.atomic():
+            self._store_links()
+            self._resolve_errors()
+            self._settle_entries()
+        queue(self.follow_up, wake_worker=False)
+
+    def _store_links(self) -> None:
+        reservation_ids = {link.reservation_id for link in self.new_links if link.reservation_id}
+        existing = set(
+            Reservation.objects.filter(pk__in=reservation_ids).values_list("pk", flat=True)
+        )
+        for link in self.new_links:
+            if link.reservation_id and link.reservation_id not in existing:
+                link.reservation = None  # deleted meanwhile: an orphan, deleted next run
+        if self.new_links:
+            OutlookEvent.objects.bulk_create(self.new_links)
+        if self.changed_links:
+            OutlookEvent.objects.bulk_update(
+                self.changed_links,
+                [
+                    "pushed",
+                    "change_key",
+                    "update_window_start",
+                    "update_count",
+                    "updates_stopped_at",
+                    "updated_at",
+                ],
+            )
+        if self.removed_links:
+            OutlookEvent.objects.filter(pk__in=self.removed_links).delete()
+
+    def _resolve_errors(self) -> None:
+        """Errors of an operation that has now succeeded, for that reservation and calendar."""
+        if not self.succeeded:
+            return
+        candidates = SyncError.objects.filter(
+            reservation_id__in={r for r, _ in self.succeeded},
+            resolved=False,
+            operation__in=PUSHED_OPERATIONS,
+            created_at__lt=self.now,
+        ).values_list("pk", "reservation_id", "sync_connection_id")
+        solved = [pk for pk, r, c in candidates if (r, c) in self.succeeded]
+        SyncError.objects.filter(pk__in=solved).update(resolved=True, resolved_at=self.now)
+
+    def _settle_entries(self) -> None:
+        mine = OutboxEntry.objects.filter(claim=self.token)
+        for entry in self.retry.values():
+            mine.filter(pk=entry.pk).update(
+                attempts=entry.attempts + 1,
+                claim=None,
+                claimed_at=None,
+                not_before=self.now + dt.timedelta(seconds=backoff(entry.attempts + 1)),
+            )
+        for pk, resumes in self.deferred.items():
+            mine.filter(pk=pk).update(claim=None, claimed_at=None, not_before=resumes)
+        done = [e.pk for e in self.entries if e.pk not in self.retry and e.pk not in self.deferred]
+        # Changed meanwhile (a newer version): run again instead of deleting.
+        mine.filter(pk__in=done).exclude(version=F("claimed_version")).update(
+            claim=None, claimed_at=None
+        )
+        mine.filter(pk__in=done, version=F("claimed_version")).delete()

@@ -1,0 +1,100 @@
+"""Recurring reservations: when a series may go out, and linking its occurrences to the
+instances Outlook made of the recurring event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bookings.models import Reservation, ReservationSeries, ReservationStatus
+from syncconnections import payloads
+from syncconnections.models import EventKind, OutlookEvent, SyncConnection, Tenant
+
+
+def refusal(series: ReservationSeries, tenant: Tenant, count: int) -> str:
+    """Why the series may not be sent (empty when it may)."""
+    recurrence = series.recurrence or {}
+    if not recurrence.get("pattern") or not recurrence.get("range"):
+        return f"The series “{series}” has no recurrence pattern to send."
+    if recurrence["range"].get("type") == "noEnd":
+        return (
+            f"The series “{series}” has no end; {tenant} syncs at most "
+            f"{tenant.max_occurrences} occurrences (max occurrences)."
+        )
+    if count > tenant.max_occurrences:
+        return (
+            f"The series “{series}” has {count} occurrences; {tenant} syncs at most "
+            f"{tenant.max_occurrences} (max occurrences)."
+        )
+    return ""
+
+
+def waiting(series: ReservationSeries) -> bool:
+    """Not all occurrences exist yet: the series goes out whole, later."""
+    return not series.occurrences_complete
+
+
+def for_connection(occurrences: list[Reservation], connection: SyncConnection) -> list[Reservation]:
+    """The occurrences that belong in this connection's calendar."""
+    if connection.resource_id:
+        return [o for o in occurrences if o.resource_id == connection.resource_id]
+    return [o for o in occurrences if o.staff_id == connection.staff_id]
+
+
+@dataclass
+class Mapping:
+    links: list[OutlookEvent] = field(default_factory=list)
+    follow_up: list[int] = field(default_factory=list)  # occurrences to push one by one
+    surplus: list[str] = field(default_factory=list)  # instances with no occurrence: delete
+
+
+def map_instances(
+    master: OutlookEvent,
+    occurrences: list[Reservation],
+    instances: list[dict[str, Any]],
+    connection: SyncConnection,
+    connected: set[str],
+) -> Mapping:
+    """Pair occurrences with instances: same start first, then the rest in date order.
+
+    Each occurrence's link records what Outlook holds (the series' fields at the instance's
+    times), so the normal diff sends whatever the occurrence does differently (moved,
+    renamed, tentative); cancelled ones are deleted. Instances left over are deleted;
+    occurrences left over are pushed as events of their own."""
+    mapping = Mapping()
+    by_start = {instance["start"]["dateTime"][:16]: instance for instance in instances}
+    unmatched = []
+    paired: list[tuple[Reservation, dict[str, Any]]] = []
+    for occurrence in occurrences:
+        instance = by_start.pop(payloads.utc_minute(occurrence.start), None)
+        if instance is None:
+            unmatched.append(occurrence)
+        else:
+            paired.append((occurrence, instance))
+    rest = sorted(by_start.values(), key=lambda i: i["start"]["dateTime"])
+    paired += list(zip(unmatched, rest, strict=False))
+    mapping.follow_up += [o.pk for o in unmatched[len(rest) :]]
+    mapping.surplus += [i["id"] for i in rest[len(unmatched) :]]
+    time_zone = master.series.resource.location.time_zone
+    as_sent = {k: v for k, v in master.pushed.items() if k != "recurrence"}
+    for occurrence, instance in paired:
+        held = {
+            **as_sent,
+            "start": payloads.local_time(payloads.parse_local(instance["start"]), time_zone),
+            "end": payloads.local_time(payloads.parse_local(instance["end"]), time_zone),
+        }
+        mapping.links.append(
+            OutlookEvent(
+                sync_connection=connection,
+                reservation=occurrence,
+                kind=EventKind.OCCURRENCE,
+                mailbox=master.mailbox,
+                event_id=instance["id"],
+                change_key=instance.get("changeKey", ""),
+                pushed=held,
+            )
+        )
+        desired = payloads.reservation_event(occurrence, connection, connected)
+        if payloads.changes(desired, held) or occurrence.status == ReservationStatus.CANCELLED:
+            mapping.follow_up.append(occurrence.pk)
+    return mapping

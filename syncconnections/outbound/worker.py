@@ -1,0 +1,80 @@
+"""The outbound worker: claims outbox entries and has them pushed, within a time budget."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+import uuid
+from dataclasses import asdict, dataclass
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from syncconnections.models import OutboxEntry, WakeUp
+from syncconnections.outbound.queueing import WORKER, wake
+
+CLAIM_SIZE = 100
+STALE_CLAIM = dt.timedelta(minutes=10)  # a claim older than this belonged to a dead worker
+# Stop claiming after this long (the cluster kills a task at 300 s) and let a new run go on.
+TIME_BUDGET = 240.0
+
+
+@dataclass
+class PushSummary:
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    failed: int = 0
+    retrying: int = 0
+    deferred: int = 0
+
+
+def push_outbound(time_budget: float = TIME_BUDGET) -> dict[str, int]:
+    """Work off the orphaned events and the outbox. Safe to run at any time, twice."""
+    from syncconnections.outbound.orphans import OrphanRemover
+    from syncconnections.outbound.pusher import Pusher
+
+    deadline = time.monotonic() + time_budget
+    WakeUp.objects.filter(name=WORKER).update(raised=False)
+    summary = PushSummary()
+    OrphanRemover(summary).run()
+    while entries := claim():
+        Pusher(entries, summary).run()
+        if time.monotonic() > deadline:
+            wake()  # the rest goes to a fresh run
+            break
+    return asdict(summary)
+
+
+def ready() -> Q:
+    now = timezone.now()
+    return (Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - STALE_CLAIM)) & (
+        Q(not_before__isnull=True) | Q(not_before__lte=now)
+    )
+
+
+def claim(limit: int = CLAIM_SIZE) -> list[OutboxEntry]:
+    """Claim up to `limit` entries that are due, oldest first."""
+    candidates = list(
+        OutboxEntry.objects.filter(ready())
+        .order_by("queued_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if not candidates:
+        return []
+    token = uuid.uuid4()
+    # Conditional: an entry another worker claimed meanwhile no longer matches ready().
+    OutboxEntry.objects.filter(ready(), pk__in=candidates).update(
+        claimed_at=timezone.now(), claim=token, claimed_version=F("version")
+    )
+    return list(
+        OutboxEntry.objects.filter(claim=token).select_related(
+            "reservation__resource__location", "reservation__staff", "reservation__series"
+        )
+    )
+
+
+def backoff(attempt: int) -> float:
+    """Seconds before an outbox entry is tried again: 30 s doubling, up to an hour."""
+    return min(3600.0, 30.0 * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)
