@@ -41,6 +41,22 @@ def sandbox(sandbox_server, settings):
 
 
 @pytest.fixture
+def tenant(sandbox):
+    """A Microsoft 365 tenant with the sandbox's credentials and domain contoso.test."""
+    from tests.outbound_helpers import sandbox_tenant
+
+    return sandbox_tenant()
+
+
+@pytest.fixture
+def room(sandbox, tenant):
+    """A room with a validated, active connection to its sandbox mailbox."""
+    from tests.outbound_helpers import connected_room
+
+    return connected_room(sandbox, tenant)
+
+
+@pytest.fixture
 def webhook_receiver():
     from tests.webhook_receiver import WebhookReceiver
 

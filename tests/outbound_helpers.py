@@ -75,3 +75,9 @@ def graph_writes(sandbox, since: int = 0) -> list[tuple[str, str]]:
 def last_request_id(sandbox) -> int:
     log = sandbox.requests()
     return log[-1]["id"] if log else 0
+
+
+def book(connection, **fields):
+    """A reservation in the connection's room on 7 December, 10:00-11:00 Amsterdam."""
+    fields = {"title": "Quarterly review", "start": at(7, 10), "end": at(7, 11), **fields}
+    return factories.ReservationFactory(resource=connection.resource, **fields)

@@ -12,15 +12,10 @@ from errors.models import SyncError
 from syncconnections import validation
 from syncconnections.models import SyncConnection, UserType
 from tests import factories
-from tests.outbound_helpers import at, sandbox_tenant
+from tests.outbound_helpers import at
 
 pytestmark = pytest.mark.django_db
 ROOM = "room.maas@contoso.test"
-
-
-@pytest.fixture
-def tenant(sandbox):
-    return sandbox_tenant()
 
 
 def connection_for(tenant, user_id=ROOM, **fields):

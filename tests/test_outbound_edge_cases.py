@@ -16,29 +16,13 @@ from syncconnections.outbound.worker import PushSummary, claim
 from tests import factories
 from tests.outbound_helpers import (
     at,
-    connected_room,
+    book,
     connected_staff,
     graph_writes,
     last_request_id,
-    sandbox_tenant,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def tenant(sandbox):
-    return sandbox_tenant()
-
-
-@pytest.fixture
-def room(sandbox, tenant):
-    return connected_room(sandbox, tenant)
-
-
-def book(connection, **fields):
-    fields = {"title": "Planning", "start": at(7, 10), "end": at(7, 11), **fields}
-    return factories.ReservationFactory(resource=connection.resource, **fields)
 
 
 def subjects(sandbox, mailbox):
@@ -86,7 +70,7 @@ def test_a_tenant_switched_to_inbound_gets_no_writes_and_is_caught_up_when_back(
     reservation.save()
 
     assert graph_writes(sandbox, since) == []
-    assert subjects(sandbox, room.user_id) == ["Planning"]
+    assert subjects(sandbox, room.user_id) == ["Quarterly review"]
     tenant.sync_mode = SyncMode.BIDIRECTIONAL
     tenant.save()
     assert subjects(sandbox, room.user_id) == ["Changed while inbound"]
@@ -106,7 +90,7 @@ def test_a_connection_pointed_at_another_mailbox_cleans_up_the_old_one(sandbox, 
     validation.validate(room.pk)  # activates again
 
     assert sandbox.events(old_mailbox) == []
-    assert subjects(sandbox, new_mailbox) == ["Planning"]
+    assert subjects(sandbox, new_mailbox) == ["Quarterly review"]
     assert list(OutlookEvent.objects.values_list("mailbox", flat=True)) == [new_mailbox]
 
 

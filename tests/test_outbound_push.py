@@ -14,29 +14,14 @@ from syncconnections.models import OutboxEntry, OutlookEvent, SyncMode
 from tests import factories
 from tests.outbound_helpers import (
     at,
+    book,
     connected_room,
     connected_staff,
     graph_writes,
     last_request_id,
-    sandbox_tenant,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def tenant(sandbox):
-    return sandbox_tenant()
-
-
-@pytest.fixture
-def room(sandbox, tenant):
-    return connected_room(sandbox, tenant)
-
-
-def book(connection, **fields):
-    fields = {"title": "Quarterly review", "start": at(7, 10), "end": at(7, 11), **fields}
-    return factories.ReservationFactory(resource=connection.resource, **fields)
 
 
 def test_a_new_reservation_becomes_one_event_with_the_right_fields(sandbox, room, settings):

@@ -9,7 +9,7 @@ from errors.models import SyncError
 from syncconnections.graph import Credentials, GraphClient
 from syncconnections.models import OutlookEvent
 from tests import factories
-from tests.outbound_helpers import at, connected_room, graph_writes, last_request_id, sandbox_tenant
+from tests.outbound_helpers import at, graph_writes, last_request_id
 
 pytestmark = pytest.mark.django_db
 
@@ -38,11 +38,6 @@ def weekday_series(connection, days, title="Stand-up"):
     series.occurrences_complete = True
     series.save()
     return series, occurrences
-
-
-@pytest.fixture
-def room(sandbox):
-    return connected_room(sandbox, sandbox_tenant())
 
 
 def test_a_series_becomes_one_recurring_event_with_linked_occurrences(sandbox, room):
