@@ -494,6 +494,16 @@ class ServiceReservation(TimestampedModel):
         return self.unit_price * self.quantity
 
 
+def create_reservations(reservations: list[Reservation]) -> list[Reservation]:
+    """Insert many reservations at once, announcing each as save() would."""
+    with transaction.atomic():
+        created = Reservation.objects.bulk_create(reservations)
+        for reservation in created:
+            reservation._remember_stored_values()
+            reservation._announce_created()
+    return created
+
+
 @receiver(pre_delete, sender=Reservation, dispatch_uid="bookings.announce_deletion")
 def _announce_deletion(sender: type[Reservation], instance: Reservation, **kwargs: Any) -> None:
     # Sent before the row goes (also for queryset and cascade deletes), so receivers can still

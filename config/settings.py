@@ -153,6 +153,10 @@ GRAPH_CA_BUNDLE = env.str("GRAPH_CA_BUNDLE", default="") or None
 ROVER_CA_BUNDLE = env.str("ROVER_CA_BUNDLE", default="") or GRAPH_CA_BUNDLE
 ROVER_CHARGES_PATH = env.str("ROVER_CHARGES_PATH", default="")
 
+# Inbound sync reads Outlook calendars over a rolling window around today.
+SYNC_WINDOW_DAYS_BACK = env.int("SYNC_WINDOW_DAYS_BACK", default=30)
+SYNC_WINDOW_DAYS_AHEAD = env.int("SYNC_WINDOW_DAYS_AHEAD", default=365)
+
 # The local stand-in for Microsoft Graph and Rover (`manage.py run_sandbox`).
 SANDBOX_ORIGIN = env.str("SANDBOX_ORIGIN", default="https://127.0.0.1:8443").rstrip("/")
 
@@ -163,8 +167,8 @@ Q_CLUSTER = {
     "name": "bookbridge",
     "orm": "default",
     "workers": env.int("TASK_WORKERS", default=2),
-    "timeout": 300,
-    "retry": 360,
+    "timeout": env.int("TASK_TIMEOUT", default=300),
+    "retry": env.int("TASK_RETRY", default=360),
     "max_attempts": 5,
     "catch_up": False,
     "ack_failures": True,

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import path
 
 from config.health import healthz
+from syncconnections.inbound import webhooks
 
 admin.site.site_header = "Bookbridge"
 admin.site.site_title = "Bookbridge"
@@ -9,5 +10,7 @@ admin.site.index_title = "Back office"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("graph/notifications/", webhooks.notifications, name="graph-notifications"),
+    path("graph/lifecycle/", webhooks.lifecycle, name="graph-lifecycle"),
     path("admin/", admin.site.urls),
 ]

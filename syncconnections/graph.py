@@ -401,6 +401,9 @@ class GraphClient(HttpClient):
     ) -> BatchRequest:
         return BatchRequest(request_id, "PATCH", self.event_path(mailbox, event_id), changes)
 
+    def get_event_request(self, request_id: str, mailbox: str, event_id: str) -> BatchRequest:
+        return BatchRequest(request_id, "GET", self.event_path(mailbox, event_id))
+
     def delete_event_request(self, request_id: str, mailbox: str, event_id: str) -> BatchRequest:
         return BatchRequest(request_id, "DELETE", self.event_path(mailbox, event_id))
 
@@ -541,6 +544,13 @@ def error_from_body(status: int, body: Any, headers: Any = None) -> GraphError:
         code=error.get("code", ""),
         request_id=inner.get("request-id") or (headers or {}).get("request-id", ""),
     )
+
+
+def parse_datetime(value: str) -> dt.datetime:
+    """A Graph timestamp ("2026-11-28T10:00:00.1234567Z") as an aware datetime."""
+    text = re.sub(r"(\.\d{6})\d+", r"\1", value.replace("Z", "+00:00"))
+    moment = dt.datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _iso(moment: dt.datetime) -> str:

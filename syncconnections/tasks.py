@@ -5,11 +5,44 @@ Each is safe to run twice and reads the current state when it runs."""
 from __future__ import annotations
 
 from syncconnections import outbound, validation
+from syncconnections.inbound import requests, subscriptions
+from syncconnections.models import SyncConnection
 
 
 def push_outbound() -> dict[str, int]:
     return outbound.push_outbound()
 
 
+def sync_pending() -> dict[str, int]:
+    return requests.sync_pending()
+
+
 def validate_connection(connection_id: int) -> str:
     return validation.validate(connection_id).summary
+
+
+def _connection(connection_id: int) -> SyncConnection:
+    return SyncConnection.objects.select_related("tenant").get(pk=connection_id)
+
+
+def subscribe(connection_id: int) -> bool:
+    connection = _connection(connection_id)
+    return subscriptions.lives(connection) and subscriptions.subscribe(connection)
+
+
+def renew_subscription(connection_id: int) -> bool:
+    connection = _connection(connection_id)
+    return subscriptions.lives(connection) and subscriptions.renew(connection)
+
+
+def resubscribe(connection_id: int) -> bool:
+    connection = _connection(connection_id)
+    return subscriptions.lives(connection) and subscriptions.resubscribe(connection)
+
+
+def unsubscribe(connection_id: int) -> None:
+    subscriptions.unsubscribe(_connection(connection_id))
+
+
+def refresh_subscriptions() -> dict[str, int]:
+    return subscriptions.refresh_subscriptions().__dict__

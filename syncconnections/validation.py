@@ -14,6 +14,7 @@ import errors
 from errors.models import Operation, SyncError
 from syncconnections import outbound
 from syncconnections.graph import GraphClient, GraphError
+from syncconnections.inbound.requests import request_sync
 from syncconnections.models import SyncConnection
 
 
@@ -111,7 +112,7 @@ def _valid(connection: SyncConnection, calendar_id: str) -> ValidationResult:
             sync_connection=connection, operation=Operation.CONNECTION_SETUP, resolved=False
         ).update(resolved=True, resolved_at=timezone.now())
         if connection.active and not was_active:
-            outbound.queue_connection([connection])
+            started([connection])
     return ValidationResult(connection, True)
 
 
@@ -155,14 +156,36 @@ def activate(connections: Iterable[SyncConnection]) -> ActivationResult:
         ids = [c.pk for c in connections if not c.active]
         SyncConnection.objects.filter(pk__in=ids, valid=True).update(active=True)
         now_active = list(SyncConnection.objects.filter(pk__in=ids, active=True))
-        queued = outbound.queue_connection(now_active)
+        queued = started(now_active)
     activated_ids = {c.pk for c in now_active}
     refused = [c for c in connections if not c.valid]
     return ActivationResult([c for c in connections if c.pk in activated_ids], refused, queued)
 
 
+def started(connections: list[SyncConnection]) -> int:
+    """What follows activation: push the reservations, subscribe the live ones, catch up with
+    what is in their calendars. The number of reservations queued for Outlook."""
+    queued = outbound.queue_connection(connections)
+    for connection in connections:
+        if connection.use_live_sync:
+            async_task(
+                "syncconnections.tasks.subscribe",
+                connection.pk,
+                task_name=f"subscribe {connection.user_id}",
+            )
+    request_sync([c.pk for c in connections], reason="activated")
+    return queued
+
+
 def deactivate(connections: Iterable[SyncConnection]) -> int:
-    """Stop syncing: the events already in Outlook stay."""
-    return SyncConnection.objects.filter(pk__in=[c.pk for c in connections], active=True).update(
-        active=False
-    )
+    """Stop syncing and drop the live subscription: the events in Outlook stay."""
+    ids = [c.pk for c in connections]
+    with transaction.atomic():
+        stopped = SyncConnection.objects.filter(pk__in=ids, active=True).update(active=False)
+        for pk in (
+            SyncConnection.objects.filter(pk__in=ids)
+            .exclude(subscription_id="")
+            .values_list("pk", flat=True)
+        ):
+            async_task("syncconnections.tasks.unsubscribe", pk, task_name="unsubscribe")
+    return stopped

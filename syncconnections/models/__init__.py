@@ -1,5 +1,6 @@
 from syncconnections.models.company_log import CompanyLogEntry, LogOperation
 from syncconnections.models.connections import SyncConnection, UserType
+from syncconnections.models.inbound import IgnoredNotification, SyncRequest
 from syncconnections.models.outbound import EventKind, OutboxEntry, OutlookEvent, WakeUp
 from syncconnections.models.tenants import CalendarProvider, GraphApiVersion, SyncMode, Tenant
 
@@ -8,11 +9,13 @@ __all__ = [
     "CompanyLogEntry",
     "EventKind",
     "GraphApiVersion",
+    "IgnoredNotification",
     "LogOperation",
     "OutboxEntry",
     "OutlookEvent",
     "SyncConnection",
     "SyncMode",
+    "SyncRequest",
     "Tenant",
     "UserType",
     "WakeUp",

@@ -91,6 +91,10 @@ class SyncConnection(TimestampedModel):
         help_text="Token received from Outlook to keep the calendars in sync (primes the next "
         "sync window).",
     )
+    delta_window_start = models.DateField(null=True, blank=True)
+    delta_window_end = models.DateField(null=True, blank=True)
+    secondary_window_start = models.DateField(null=True, blank=True)
+    secondary_window_end = models.DateField(null=True, blank=True)
     subscription_id = models.CharField(
         max_length=100,
         blank=True,
@@ -160,6 +164,10 @@ class SyncConnection(TimestampedModel):
         "calendar_id": "",
         "delta_token": "",
         "secondary_delta_token": "",
+        "delta_window_start": None,
+        "delta_window_end": None,
+        "secondary_window_start": None,
+        "secondary_window_end": None,
         "subscription_id": "",
         "subscription_expires_at": None,
         "subscription_client_state": "",

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
-from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from bookings.models import Reservation, ReservationStatus
-from syncconnections.models import OutboxEntry, OutlookEvent, SyncConnection, SyncMode, WakeUp
+from syncconnections import wakeups
+from syncconnections.models import OutboxEntry, OutlookEvent, SyncConnection, SyncMode
 
 WORKER = "outbound"
 OUTBOUND_MODES = (SyncMode.BIDIRECTIONAL, SyncMode.OUTBOUND)
@@ -64,19 +63,8 @@ def forget_reservation(reservation: Reservation) -> None:
 
 
 def wake() -> None:
-    """Enqueue the worker unless it is already waiting to run.
-
-    The flag's row stays locked until the caller's transaction commits, and the worker
-    lowers the flag before it claims work: so a worker that starts after this call waits for
-    the commit and then sees the new outbox entries, and no wake-up is lost."""
-    with transaction.atomic():
-        flag = WakeUp.objects.select_for_update().filter(name=WORKER).first()
-        if flag is None:
-            flag, _ = WakeUp.objects.get_or_create(name=WORKER)
-        if flag.raised:
-            return
-        WakeUp.objects.filter(pk=flag.pk).update(raised=True)
-        async_task("syncconnections.tasks.push_outbound", task_name="push to Outlook")
+    """Enqueue the outbound worker unless it is already waiting to run."""
+    wakeups.wake(WORKER, "syncconnections.tasks.push_outbound", "push to Outlook")
 
 
 def queue_connection(connections: Iterable[SyncConnection]) -> int:

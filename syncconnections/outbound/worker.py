@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 import time
 import uuid
@@ -11,11 +10,11 @@ from dataclasses import asdict, dataclass
 from django.db.models import F, Q
 from django.utils import timezone
 
-from syncconnections.models import OutboxEntry, WakeUp
+from syncconnections import wakeups
+from syncconnections.models import OutboxEntry
 from syncconnections.outbound.queueing import WORKER, wake
 
 CLAIM_SIZE = 100
-STALE_CLAIM = dt.timedelta(minutes=10)  # a claim older than this belonged to a dead worker
 # Stop claiming after this long (the cluster kills a task at 300 s) and let a new run go on.
 TIME_BUDGET = 240.0
 
@@ -36,7 +35,7 @@ def push_outbound(time_budget: float = TIME_BUDGET) -> dict[str, int]:
     from syncconnections.outbound.pusher import Pusher
 
     deadline = time.monotonic() + time_budget
-    WakeUp.objects.filter(name=WORKER).update(raised=False)
+    wakeups.lower(WORKER)
     summary = PushSummary()
     OrphanRemover(summary).run()
     while entries := claim():
@@ -49,7 +48,7 @@ def push_outbound(time_budget: float = TIME_BUDGET) -> dict[str, int]:
 
 def ready() -> Q:
     now = timezone.now()
-    return (Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - STALE_CLAIM)) & (
+    return (Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - wakeups.stale_claim_age())) & (
         Q(not_before__isnull=True) | Q(not_before__lte=now)
     )
 

@@ -1,0 +1,309 @@
+"""Applying one page of delta to the back office: new Outlook meetings become inbound
+reservations, changes update them, cancellations cancel them or ask a person; every entry
+is written to the company log."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from bookings.models import (
+    Direction,
+    Reservation,
+    ReservationSeries,
+    ReservationStatus,
+    Resource,
+    Staff,
+    create_reservations,
+)
+from cancellations.models import CancellationRequest, Decision
+from syncconnections import payloads
+from syncconnections.graph import GraphClient, GraphError
+from syncconnections.inbound.events import InboundEvent
+from syncconnections.models import (
+    CompanyLogEntry,
+    EventKind,
+    LogOperation,
+    OutlookEvent,
+    SyncConnection,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PageResult:
+    created: int = 0
+    updated: int = 0
+    cancelled: int = 0
+    requested: int = 0  # cancellation requests made
+    echoes: int = 0  # our own writes coming back
+
+    def add(self, other: PageResult) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class PageApplier:
+    def __init__(
+        self, connection: SyncConnection, client: GraphClient, raw_events: list[dict[str, Any]]
+    ) -> None:
+        self.connection = connection
+        self.tenant = connection.tenant
+        self.client = client
+        self.events = list({e["id"]: InboundEvent.from_graph(e) for e in raw_events}.values())
+        self.result = PageResult()
+        self.log: list[CompanyLogEntry] = []
+        self.new: list[tuple[Reservation, InboundEvent]] = []
+        self.changed_links: list[OutlookEvent] = []
+        self.modified: list[Reservation] = []  # changed in Outlook
+        self.cancel: list[tuple[Reservation, OutlookEvent]] = []
+        self.requests: list[tuple[Reservation, InboundEvent]] = []
+
+    def apply(self) -> PageResult:
+        if not self.events:
+            return self.result
+        ids = [e.id for e in self.events]
+        self.links = {
+            link.event_id: link
+            for link in OutlookEvent.objects.filter(
+                sync_connection=self.connection, event_id__in=ids
+            ).select_related("reservation__resource__location", "reservation__series")
+        }
+        self._confirm_removals()
+        self._load_lookups()
+        for event in self.events:
+            link = self.links.get(event.id)
+            if link is not None and link.reservation is not None:
+                self._linked(event, link)
+            elif link is None:
+                self._unlinked(event)
+        with transaction.atomic():
+            self._store()
+        return self.result
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def _confirm_removals(self) -> None:
+        """An @removed entry is a deletion, or an event that left the window: ask Graph which,
+        for the events we know."""
+        removed = [e for e in self.events if e.removed and e.id in self.links]
+        if not removed:
+            return
+        requests = [
+            self.client.get_event_request(str(i), self.connection.user_id, e.id)
+            for i, e in enumerate(removed)
+        ]
+        try:
+            results = self.client.batch(requests)
+        except GraphError:
+            return  # treat them as deleted: the safer reading asks a person when in doubt
+        for event, result in zip(removed, results, strict=True):
+            if result.ok and isinstance(result.body, dict):
+                event.removed, event.data = False, result.body
+
+    def _load_lookups(self) -> None:
+        organizers = {e.organizer for e in self.events if e.organizer}
+        self.staff = {s.email: s for s in Staff.objects.filter(email__in=organizers)}
+        rooms = {a for e in self.events for a in e.attendees("resource")}
+        self.resources = {
+            r.mailbox_email: r
+            for r in Resource.objects.filter(mailbox_email__in=rooms).select_related("location")
+        }
+        masters = {e.series_master_id for e in self.events if e.series_master_id}
+        self.masters = {
+            link.event_id: link
+            for link in OutlookEvent.objects.filter(
+                sync_connection=self.connection, kind=EventKind.SERIES, event_id__in=masters
+            ).select_related("series")
+        }
+        ours = {
+            e.transaction_id for e in self.events if e.transaction_id and e.id not in self.links
+        }
+        self.ours = (
+            {str(r.uuid): r for r in Reservation.objects.filter(uuid__in=ours)} if ours else {}
+        )
+
+    # --- deciding --------------------------------------------------------------------------------
+
+    def _linked(self, event: InboundEvent, link: OutlookEvent) -> None:
+        reservation = link.reservation
+        if event.removed or event.cancelled:
+            if reservation.status != ReservationStatus.CANCELLED:
+                self._cancellation(event, link)
+            return
+        if event.change_key and event.change_key == link.change_key:
+            self.result.echoes += 1  # the echo of our own write
+            return
+        link.change_key = event.change_key
+        self.changed_links.append(link)
+        fields = {"title": event.subject, "start": event.start, "end": event.end}
+        changes = {
+            k: v for k, v in fields.items() if v is not None and getattr(reservation, k) != v
+        }
+        self._log(LogOperation.UPDATED, event, reservation)
+        if not changes or reservation.status in (
+            ReservationStatus.CANCELLED,
+            ReservationStatus.CLOSED,
+        ):
+            return
+        # What Outlook now holds is what was "pushed": the change is never sent back.
+        time_zone = reservation.resource.location.time_zone
+        link.pushed = {
+            **link.pushed,
+            "subject": event.subject,
+            "start": payloads.local_time(event.start, time_zone),
+            "end": payloads.local_time(event.end, time_zone),
+        }
+        for name, value in changes.items():
+            setattr(reservation, name, value)
+        self.modified.append(reservation)
+        self.result.updated += 1
+
+    def _unlinked(self, event: InboundEvent) -> None:
+        if event.removed or event.cancelled:
+            self._log(LogOperation.DELETED if event.removed else LogOperation.CANCELLED, event)
+            return
+        ours = self.ours.get(event.transaction_id)
+        if ours is not None:  # made by us, its link lost in a crash: adopt it
+            self.changed_links.append(
+                OutlookEvent(
+                    sync_connection=self.connection,
+                    reservation=ours,
+                    mailbox=self.connection.user_id,
+                    event_id=event.id,
+                    ical_uid=event.data.get("iCalUId", ""),
+                    change_key=event.change_key,
+                    kind=EventKind.SINGLE,
+                )
+            )
+            return
+        master = self.masters.get(event.series_master_id)
+        if master is not None and master.series and master.series.direction == Direction.OUTBOUND:
+            return  # an instance of our own series, linked when it was made
+        resource = self._resource_for(event)
+        if resource is None:
+            self._log(LogOperation.CREATED, event)  # no room we know: logged, not booked
+            return
+        reservation = Reservation(
+            resource=resource,
+            staff=self.staff.get(event.organizer)
+            if self.connection.resource_id
+            else self.connection.staff,
+            title=event.subject or "(no subject)",
+            start=event.start,
+            end=event.end,
+            status=ReservationStatus.CONFIRMED,
+            direction=Direction.INBOUND,
+            organizer_email=event.organizer,
+        )
+        self.new.append((reservation, event))
+
+    def _resource_for(self, event: InboundEvent) -> Resource | None:
+        if self.connection.resource_id:
+            return self.connection.resource
+        return next(
+            (self.resources[a] for a in event.attendees("resource") if a in self.resources), None
+        )
+
+    def _cancellation(self, event: InboundEvent, link: OutlookEvent) -> None:
+        reservation = link.reservation
+        operation = LogOperation.DELETED if event.removed else LogOperation.CANCELLED
+        self._log(operation, event, reservation)
+        if self.tenant.ignore_cancellation_requests and reservation.can_be_cancelled:
+            self.cancel.append((reservation, link))
+            self.result.cancelled += 1
+        else:
+            self.requests.append((reservation, event))
+
+    def _log(
+        self, operation: str, event: InboundEvent, reservation: Reservation | None = None
+    ) -> None:
+        self.log.append(
+            CompanyLogEntry(
+                sync_connection=self.connection,
+                reservation=reservation,
+                operation=operation,
+                mailbox=self.connection.user_id,
+                organizer_email=event.organizer,
+                attendee_emails=", ".join(a for a in event.attendees() if a),
+                subject=event.subject,
+                start=event.start if not event.removed else None,
+                end=event.end if not event.removed else None,
+                event_id=event.id[:255],
+                outlook_data=event.data,
+            )
+        )
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def _store(self) -> None:
+        series = self._series_for_new()
+        for reservation, event in self.new:
+            reservation.series = series.get(event.series_master_id)
+        created = create_reservations([r for r, _ in self.new])
+        self.result.created += len(created)
+        links = [
+            OutlookEvent(
+                sync_connection=self.connection,
+                reservation=reservation,
+                mailbox=self.connection.user_id,
+                event_id=event.id,
+                ical_uid=event.data.get("iCalUId", ""),
+                change_key=event.change_key,
+                kind=EventKind.OCCURRENCE if event.series_master_id else EventKind.SINGLE,
+            )
+            for reservation, (_, event) in zip(created, self.new, strict=True)
+        ]
+        for reservation, event in zip(created, (e for _, e in self.new), strict=True):
+            self._log(LogOperation.CREATED, event, reservation)
+        adopted = [link for link in self.changed_links if link.pk is None]
+        OutlookEvent.objects.bulk_create(links + adopted)
+        existing = [link for link in self.changed_links if link.pk is not None]
+        if existing:
+            OutlookEvent.objects.bulk_update(existing, ["change_key", "pushed", "updated_at"])
+        for reservation in self.modified:
+            reservation.save()
+        for reservation, link in self.cancel:
+            link.delete()  # gone from Outlook already: nothing to delete there
+            reservation.status = ReservationStatus.CANCELLED
+            reservation.save()
+        for reservation, event in self.requests:
+            if not CancellationRequest.objects.filter(
+                outlook_event_id=event.id, state=Decision.PENDING
+            ).exists():
+                CancellationRequest.objects.create(
+                    reservation=reservation,
+                    sync_connection=self.connection,
+                    outlook_event_id=event.id,
+                    outlook_data=event.data,
+                )
+                self.result.requested += 1
+        CompanyLogEntry.objects.bulk_create(self.log)
+
+    def _series_for_new(self) -> dict[str, ReservationSeries]:
+        """Inbound series for new occurrences, one per Outlook series master."""
+        found = {master_id: link.series for master_id, link in self.masters.items() if link.series}
+        for reservation, event in self.new:
+            master_id = event.series_master_id
+            if master_id and master_id not in found:
+                series = ReservationSeries.objects.create(
+                    title=reservation.title,
+                    resource=reservation.resource,
+                    staff=reservation.staff,
+                    status=ReservationStatus.CONFIRMED,
+                    direction=Direction.INBOUND,
+                    occurrences_complete=True,
+                )
+                OutlookEvent.objects.create(
+                    sync_connection=self.connection,
+                    series=series,
+                    kind=EventKind.SERIES,
+                    mailbox=self.connection.user_id,
+                    event_id=master_id,
+                )
+                found[master_id] = series
+        return found

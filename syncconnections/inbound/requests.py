@@ -1,0 +1,95 @@
+"""Sync requests: which connections must be synced down, and the worker that does it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+import uuid
+from collections.abc import Collection
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from syncconnections import wakeups
+from syncconnections.inbound.delta import sync_down
+from syncconnections.models import SyncRequest
+
+WORKER = "sync_down"
+CLAIM_SIZE = 10
+TIME_BUDGET = 240.0
+MAX_ATTEMPTS = 8
+
+
+def request_sync(connection_ids: Collection[int], reason: str = "notification") -> bool:
+    """Ask for a sync of these connections, coalesced with any already asked for; True when
+    a new request was made (else an existing one covers it)."""
+    if not connection_ids:
+        return False
+    bumped = SyncRequest.objects.filter(sync_connection_id__in=connection_ids).update(
+        version=F("version") + 1, not_before=None
+    )
+    if bumped == len(connection_ids):
+        return False
+    SyncRequest.objects.bulk_create(
+        [SyncRequest(sync_connection_id=pk, reason=reason) for pk in connection_ids],
+        ignore_conflicts=True,
+    )
+    wake()
+    return True
+
+
+def wake() -> None:
+    wakeups.wake(WORKER, "syncconnections.tasks.sync_pending", "sync down from Outlook")
+
+
+def ready() -> Q:
+    now = timezone.now()
+    return (Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - wakeups.stale_claim_age())) & (
+        Q(not_before__isnull=True) | Q(not_before__lte=now)
+    )
+
+
+def claim(limit: int = CLAIM_SIZE) -> list[SyncRequest]:
+    candidates = list(
+        SyncRequest.objects.filter(ready())
+        .order_by("requested_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if not candidates:
+        return []
+    token = uuid.uuid4()
+    SyncRequest.objects.filter(ready(), pk__in=candidates).update(
+        claimed_at=timezone.now(), claim=token, claimed_version=F("version")
+    )
+    return list(SyncRequest.objects.filter(claim=token))
+
+
+def sync_pending(time_budget: float = TIME_BUDGET) -> dict[str, int]:
+    """Run the requested syncs. Safe to run at any time, twice."""
+    deadline = time.monotonic() + time_budget
+    wakeups.lower(WORKER)
+    done = failed = 0
+    while requests := claim():
+        for request in requests:
+            result = sync_down(request.sync_connection_id)
+            mine = SyncRequest.objects.filter(pk=request.pk, claim=request.claim)
+            if result.ok or result.error.permanent or request.attempts + 1 >= MAX_ATTEMPTS:
+                done += 1
+                failed += not result.ok
+                # A notification during the sync raised the version: sync once more.
+                mine.exclude(version=F("claimed_version")).update(claim=None, claimed_at=None)
+                mine.filter(version=F("claimed_version")).delete()
+            else:
+                failed += 1
+                pause = min(3600.0, 30.0 * 2**request.attempts) * random.uniform(0.8, 1.2)
+                mine.update(
+                    claim=None,
+                    claimed_at=None,
+                    attempts=F("attempts") + 1,
+                    not_before=timezone.now() + dt.timedelta(seconds=pause),
+                )
+        if time.monotonic() > deadline:
+            wake()
+            break
+    return {"synced": done, "failed": failed}

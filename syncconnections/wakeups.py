@@ -1,0 +1,37 @@
+"""Wake a background worker at most once at a time.
+
+Each worker has a flag (WakeUp). Raising it enqueues the worker's task; the worker lowers it
+when it starts. The flag's row stays locked until the raising transaction commits, and the
+worker lowers the flag before it looks for work: so a worker never starts between a change
+and its commit and misses it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import transaction
+from django_q.tasks import async_task
+
+from syncconnections.models import WakeUp
+
+
+def wake(name: str, task: str, label: str) -> None:
+    """Enqueue `task` unless the worker `name` is already waiting to run."""
+    with transaction.atomic():
+        flag = WakeUp.objects.select_for_update().filter(name=name).first()
+        if flag is None:
+            flag, _ = WakeUp.objects.get_or_create(name=name)
+        if flag.raised:
+            return
+        WakeUp.objects.filter(pk=flag.pk).update(raised=True)
+        async_task(task, task_name=label)
+
+
+def lower(name: str) -> None:
+    WakeUp.objects.filter(name=name).update(raised=False)
+
+
+def stale_claim_age() -> dt.timedelta:
+    """A claim older than the task time-out is a dead worker's: the cluster has killed it."""
+    return dt.timedelta(seconds=settings.Q_CLUSTER["timeout"] + 30)
