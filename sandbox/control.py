@@ -197,10 +197,7 @@ def outlook_cancel(app: Any, request: Request) -> Response:
     """The organizer cancels: the copy in this (room) calendar is marked cancelled."""
     with app.state.lock:
         mailbox, event, key = outlook_event(app, request)
-        subject = event.fields.get("subject", "")
-        app.state.update_event(
-            mailbox, event, key, {"isCancelled": True, "subject": f"Canceled: {subject}"}
-        )
+        app.state.mark_cancelled(mailbox, event, key)
         return Response.json(200, master_to_graph(event))
 
 
@@ -231,6 +228,7 @@ def add_fault(app: Any, request: Request) -> Response:
         "code": body.get("code", ""),
         "message": body.get("message", ""),
         "seconds": float(body.get("seconds", 0)),
+        "skip": int(body.get("skip", 0)),
     }
     with app.state.lock:
         fault = app.state.add_fault(**spec)

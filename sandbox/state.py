@@ -133,6 +133,7 @@ class Fault:
     code: str = ""
     message: str = ""
     seconds: float = 0.0
+    skip: int = 0  # let this many matching calls through first
 
     def matches(self, method: str, path: str) -> bool:
         return (
@@ -345,6 +346,14 @@ class State:
         event.modified = now()
         self.on_event_change(mailbox, event, "updated", changed_id)
 
+    def mark_cancelled(self, mailbox: Mailbox, event: Event, key: str | None) -> None:
+        """What an attendee's (a room's) copy becomes when the organizer cancels: still
+        there, marked cancelled ("isCancelled" is read-only to API clients)."""
+        self.update_event(mailbox, event, key, {})
+        target = event.overrides[key].fields if key is not None else event.fields
+        target["isCancelled"] = True
+        target["subject"] = f"Canceled: {target.get('subject', event.fields.get('subject', ''))}"
+
     def delete_event(self, mailbox: Mailbox, event: Event, key: str | None) -> None:
         if key is None:
             event.deleted = True
@@ -367,6 +376,9 @@ class State:
     def take_fault(self, method: str, path: str) -> Fault | None:
         for fault in self.faults:
             if fault.matches(method, path):
+                if fault.skip:
+                    fault.skip -= 1
+                    return None
                 fault.times -= 1
                 return fault
         return None

@@ -5,7 +5,7 @@ Each is safe to run twice and reads the current state when it runs."""
 from __future__ import annotations
 
 from syncconnections import outbound, validation
-from syncconnections.inbound import requests, subscriptions
+from syncconnections.inbound import nightly, requests, subscriptions
 from syncconnections.models import SyncConnection
 
 
@@ -46,3 +46,7 @@ def unsubscribe(connection_id: int) -> None:
 
 def refresh_subscriptions() -> dict[str, int]:
     return subscriptions.refresh_subscriptions().__dict__
+
+
+def nightly_sync() -> list[str]:
+    return nightly.nightly_sync().lines()

@@ -43,7 +43,7 @@ def sandbox(sandbox_server, settings):
 @pytest.fixture
 def tenant(sandbox):
     """A Microsoft 365 tenant with the sandbox's credentials and domain contoso.test."""
-    from tests.outbound_helpers import sandbox_tenant
+    from tests.sync_helpers import sandbox_tenant
 
     return sandbox_tenant()
 
@@ -51,7 +51,7 @@ def tenant(sandbox):
 @pytest.fixture
 def room(sandbox, tenant):
     """A room with a validated, active connection to its sandbox mailbox."""
-    from tests.outbound_helpers import connected_room
+    from tests.sync_helpers import connected_room
 
     return connected_room(sandbox, tenant)
 

@@ -12,7 +12,7 @@ from errors.models import SyncError
 from syncconnections import validation
 from syncconnections.models import SyncConnection, UserType
 from tests import factories
-from tests.outbound_helpers import at
+from tests.sync_helpers import at
 
 pytestmark = pytest.mark.django_db
 ROOM = "room.maas@contoso.test"

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from bookings.models import Reservation
 from tests.conftest import wait_until
-from tests.outbound_helpers import connected_room, sandbox_tenant
+from tests.sync_helpers import connected_room, sandbox_tenant
 
 pytestmark = [pytest.mark.real_cluster, pytest.mark.django_db(transaction=True)]
 

@@ -14,7 +14,7 @@ from syncconnections.models import OutboxEntry, OutlookEvent, SyncMode
 from syncconnections.outbound.pusher import Pusher
 from syncconnections.outbound.worker import PushSummary, claim
 from tests import factories
-from tests.outbound_helpers import (
+from tests.sync_helpers import (
     at,
     book,
     connected_staff,

@@ -12,7 +12,7 @@ from errors.models import SyncError
 from syncconnections import outbound, validation
 from syncconnections.models import OutboxEntry, OutlookEvent, SyncMode
 from tests import factories
-from tests.outbound_helpers import (
+from tests.sync_helpers import (
     at,
     book,
     connected_room,

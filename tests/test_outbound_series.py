@@ -9,7 +9,7 @@ from errors.models import SyncError
 from syncconnections.graph import Credentials, GraphClient
 from syncconnections.models import OutlookEvent
 from tests import factories
-from tests.outbound_helpers import at, graph_writes, last_request_id
+from tests.sync_helpers import at, graph_writes, last_request_id
 
 pytestmark = pytest.mark.django_db
 

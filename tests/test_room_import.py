@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from syncconnections.models import SyncConnection
 from tests import factories
-from tests.outbound_helpers import sandbox_tenant
+from tests.sync_helpers import sandbox_tenant
 
 pytestmark = pytest.mark.django_db
 URL = "admin:syncconnections_syncconnection_import_rooms"

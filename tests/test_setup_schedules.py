@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from django_q.models import Schedule
 
 pytestmark = pytest.mark.django_db
@@ -9,7 +10,12 @@ def test_schedules_are_registered_once():
     call_command("setup_schedules")
     call_command("setup_schedules")
 
-    assert sorted(Schedule.objects.values_list("name", "func", "minutes")) == [
-        ("Push reservations to Outlook", "syncconnections.tasks.push_outbound", 1),
-        ("Send failure notification digests", "errors.tasks.send_digests", 5),
+    assert sorted(Schedule.objects.values_list("name", "func", "schedule_type", "minutes")) == [
+        ("Nightly sync", "syncconnections.tasks.nightly_sync", "D", None),
+        ("Push reservations to Outlook", "syncconnections.tasks.push_outbound", "I", 1),
+        ("Refresh live-sync subscriptions", "syncconnections.tasks.refresh_subscriptions", "I", 60),
+        ("Send failure notification digests", "errors.tasks.send_digests", "I", 5),
+        ("Sync down requested connections", "syncconnections.tasks.sync_pending", "I", 1),
     ]
+    nightly = timezone.localtime(Schedule.objects.get(name="Nightly sync").next_run)
+    assert (nightly.hour, nightly.minute) == (2, 0)

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.outbound_helpers import sandbox_tenant
+from tests.sync_helpers import sandbox_tenant
 
 pytestmark = pytest.mark.django_db
 

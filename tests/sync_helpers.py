@@ -1,9 +1,11 @@
-"""Shared set-up for outbound sync tests: a sandbox tenant with connected rooms and staff."""
+"""Shared set-up for sync tests: a sandbox tenant with connected rooms and staff, meetings."""
 
 from __future__ import annotations
 
 import datetime as dt
 from zoneinfo import ZoneInfo
+
+from django.utils import timezone
 
 from syncconnections import validation
 from syncconnections.models import SyncConnection, UserType
@@ -81,3 +83,29 @@ def book(connection, **fields):
     """A reservation in the connection's room on 7 December, 10:00-11:00 Amsterdam."""
     fields = {"title": "Quarterly review", "start": at(7, 10), "end": at(7, 11), **fields}
     return factories.ReservationFactory(resource=connection.resource, **fields)
+
+
+ORGANIZER = "lisa.dekker@contoso.test"
+
+
+def in_days(days, hour, minutes=60):
+    start = (timezone.now() + dt.timedelta(days=days)).replace(
+        hour=hour, minute=0, second=0, microsecond=0
+    )
+    return start, start + dt.timedelta(minutes=minutes)
+
+
+def graph_time(moment):
+    return {"dateTime": moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"}
+
+
+def meeting(subject="Hiring panel", days=3, hour=10, **extra):
+    start, end = in_days(days, hour)
+    return {
+        "subject": subject,
+        "start": graph_time(start),
+        "end": graph_time(end),
+        "organizerEmail": ORGANIZER,
+        "attendees": [{"emailAddress": {"address": "guest@contoso.test"}, "type": "required"}],
+        **extra,
+    }

@@ -1,0 +1,73 @@
+"""sync_down and nightly_sync, as cron runs them."""
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from bookings.models import ReservationStatus
+from syncconnections.models import OutboxEntry, SyncConnection
+from tests import factories
+from tests.sync_helpers import meeting
+
+pytestmark = pytest.mark.django_db
+
+
+def run(command, **options):
+    out = StringIO()
+    call_command(command, stdout=out, **options)
+    return out.getvalue().splitlines()
+
+
+def test_sync_down_reads_every_syncing_connection(sandbox, room):
+    sandbox.outlook_create(room.user_id, **meeting("From Outlook"))
+
+    assert run("sync_down", verbosity=2) == [
+        "Synced 1 connections: 1 reservations created, 0 updated."
+    ]
+    assert run("sync_down") == []  # quiet under cron
+
+
+def test_sync_down_fails_loudly(sandbox, room):
+    sandbox.permissions([])
+
+    with pytest.raises(CommandError, match="403 ErrorAccessDenied"):
+        call_command("sync_down", connection=[room.pk], stdout=StringIO())
+
+
+def test_nightly_sync_does_its_rounds(sandbox, room):
+    sandbox.outlook_create(room.user_id, **meeting("From Outlook"))
+    SyncConnection.objects.filter(pk=room.pk).update(
+        delta_window_start=timezone.localdate() - dt.timedelta(days=40)
+    )
+    series = factories.ReservationSeriesFactory(
+        resource=room.resource, status=ReservationStatus.CONFIRMED
+    )
+    factories.ReservationFactory(
+        series=series,
+        resource=room.resource,
+        status=ReservationStatus.CANCELLED,
+        direction="inbound",
+    )
+    series.__class__.objects.filter(pk=series.pk).update(status=ReservationStatus.CONFIRMED)
+    waiting = factories.OutboxEntryFactory(
+        reservation=factories.ReservationFactory(),
+        not_before=timezone.now() + dt.timedelta(hours=1),
+    )
+
+    lines = run("nightly_sync", verbosity=2)
+
+    room.refresh_from_db()
+    series.refresh_from_db()
+    assert lines == [
+        "Synced 1 connections: 1 entries read, 1 reservations created, 0 updated, "
+        "0 cancelled, 0 cancellation requests.",
+        "Series statuses changed: 1.",
+        "Outbound changes retried now: 1.",
+        "Subscriptions: 0 created, 0 renewed, 0 removed, 0 failed.",
+    ]
+    assert room.delta_window_start == timezone.localdate() - dt.timedelta(days=30)
+    assert series.status == ReservationStatus.CANCELLED
+    assert not OutboxEntry.objects.filter(pk=waiting.pk).exists()

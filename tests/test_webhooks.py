@@ -1,0 +1,146 @@
+"""POST /graph/notifications/ and /graph/lifecycle/."""
+
+import json
+
+import pytest
+from django.db import DatabaseError
+from django_q.conf import Conf
+from django_q.models import OrmQ
+
+from bookings.models import Reservation
+from syncconnections.inbound import webhooks
+from syncconnections.models import IgnoredNotification, SyncConnection, SyncRequest
+from tests import factories
+from tests.sync_helpers import meeting
+
+pytestmark = pytest.mark.django_db
+TOKEN = "Validation: Testing client application reachability for subscription Request-Id: 42"
+
+
+@pytest.fixture(autouse=True)
+def fresh_subscriber_cache():
+    webhooks.forget_subscribers()
+    yield
+    webhooks.forget_subscribers()
+
+
+@pytest.fixture
+def subscribed(room):
+    SyncConnection.objects.filter(pk=room.pk).update(
+        subscription_id="sub-1", subscription_client_state="s3cret"
+    )
+    return room
+
+
+def notify(client, *items, path="/graph/notifications/"):
+    return client.post(path, json.dumps({"value": list(items)}), content_type="application/json")
+
+
+def item(subscription="sub-1", state="s3cret", **extra):
+    return {
+        "subscriptionId": subscription,
+        "clientState": state,
+        "changeType": "created",
+        "resource": "Users/x/Events/y",
+        **extra,
+    }
+
+
+@pytest.mark.parametrize("path", ["/graph/notifications/", "/graph/lifecycle/"])
+def test_the_handshake_echoes_the_decoded_token_as_plain_text(client, path):
+    response = client.post(
+        f"{path}?validationToken=Validation%3A%20Testing%20client%20"
+        "application%20reachability%20for%20subscription%20Request-Id%3A%2042"
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.content.decode() == TOKEN
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("not json", "The body is not JSON: "),
+        ('{"value": "nope"}', 'The body must be an object with a "value" list of notifications.'),
+        ("[1, 2]", 'The body must be an object with a "value" list of notifications.'),
+    ],
+)
+def test_a_malformed_body_is_a_clear_400(client, body, message):
+    response = client.post("/graph/notifications/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["error"].startswith(message)
+    assert SyncRequest.objects.count() == 0
+
+
+def test_wrong_client_state_and_unknown_subscriptions_are_counted_never_synced(client, subscribed):
+    response = notify(
+        client, item(state="guess"), item(subscription="sub-unknown"), item(state="guess")
+    )
+
+    assert response.status_code == 202
+    assert SyncRequest.objects.count() == 0
+    assert dict(IgnoredNotification.objects.values_list("reason", "count")) == {
+        "wrong clientState": 2,
+        "unknown subscription": 1,
+    }
+
+
+def test_a_hundred_identical_notifications_make_one_sync(client, subscribed, monkeypatch):
+    monkeypatch.setattr(Conf, "SYNC", False)  # queue the work, as in production
+
+    for _ in range(100):
+        assert notify(client, item()).status_code == 202
+
+    request = SyncRequest.objects.get()
+    assert (request.sync_connection_id, request.version) == (subscribed.pk, 99)
+    assert [t.func() for t in OrmQ.objects.all()] == ["syncconnections.tasks.sync_pending"]
+
+
+def test_a_valid_notification_leads_to_a_sync(client, sandbox, subscribed):
+    sandbox.outlook_create(subscribed.user_id, **meeting("Client visit"))
+
+    response = notify(client, item())
+
+    assert response.status_code == 202
+    assert Reservation.objects.get().title == "Client visit"
+    assert SyncRequest.objects.count() == 0  # done
+
+
+def test_when_storing_fails_graph_is_told_to_retry(client, subscribed, monkeypatch):
+    def broken(*args, **kwargs):
+        raise DatabaseError("database is down")
+
+    monkeypatch.setattr(webhooks, "request_sync", broken)
+
+    response = notify(client, item())
+
+    assert response.status_code == 503
+    assert response.json() == {"error": "The notification could not be stored; send it again."}
+
+
+def test_lifecycle_missed_catches_up_with_delta(client, sandbox, subscribed):
+    sandbox.outlook_create(subscribed.user_id, **meeting("Missed meeting"))
+
+    response = notify(client, item(lifecycleEvent="missed"), path="/graph/lifecycle/")
+
+    assert response.status_code == 202
+    assert Reservation.objects.get().title == "Missed meeting"
+
+
+def test_lifecycle_with_a_wrong_client_state_does_nothing(client, subscribed, monkeypatch):
+    monkeypatch.setattr(Conf, "SYNC", False)
+
+    notify(
+        client, item(state="guess", lifecycleEvent="subscriptionRemoved"), path="/graph/lifecycle/"
+    )
+
+    assert OrmQ.objects.count() == 0
+    assert IgnoredNotification.objects.get().reason == "wrong clientState"
+
+
+def test_notifications_need_no_login_or_csrf_but_only_post(client):
+    assert client.get("/graph/notifications/").status_code == 405
+    factories.UserFactory()  # nobody is logged in
+    assert notify(client).status_code == 202
