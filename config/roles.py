@@ -55,7 +55,9 @@ ROLES: dict[str, list[str]] = {
     # Sets up and repairs the Microsoft 365 and StayNTouch connections.
     "Integration admin": [
         *crud("syncconnections", "tenant", "syncconnection"),
-        *view("syncconnections", "outlookevent", "outboxentry"),
+        *view(
+            "syncconnections", "outlookevent", "outboxentry", "syncrequest", "ignorednotification"
+        ),
         "syncconnections.test_tenant",
         "syncconnections.validate_syncconnection",
         "syncconnections.activate_syncconnection",

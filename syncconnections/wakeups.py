@@ -34,4 +34,4 @@ def lower(name: str) -> None:
 
 def stale_claim_age() -> dt.timedelta:
     """A claim older than the task time-out is a dead worker's: the cluster has killed it."""
-    return dt.timedelta(seconds=settings.Q_CLUSTER["timeout"] + 30)
+    return dt.timedelta(seconds=settings.Q_CLUSTER["timeout"] + 5)

@@ -77,9 +77,10 @@ def database_url(settings_dict) -> str:
 
 
 @pytest.fixture
-def task_cluster(transactional_db, sandbox_server):
-    """A real django-q2 cluster (`manage.py qcluster`) on the test database, aimed at the
-    sandbox. Use with @pytest.mark.real_cluster so that tasks are queued, not run inline."""
+def start_cluster(transactional_db, sandbox_server):
+    """Start real django-q2 clusters (`manage.py qcluster`) on the test database, aimed at
+    the sandbox; each is stopped (its whole process group) at the end of the test. Use with
+    @pytest.mark.real_cluster so that tasks are queued, not run inline."""
     import os
     import signal
     import subprocess
@@ -89,25 +90,50 @@ def task_cluster(transactional_db, sandbox_server):
     from django.db import connection
 
     root = Path(__file__).resolve().parent.parent
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "GRAPH_API_ROOT": sandbox_server.url,
-        "GRAPH_AUTHORITY_HOST": sandbox_server.url,
-        "GRAPH_CA_BUNDLE": str(sandbox_server.ca_file),
-        "TASK_WORKERS": "1",
-        "LOG_LEVEL": "WARNING",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"], cwd=root, env=env, start_new_session=True
-    )
-    yield process
-    os.killpg(process.pid, signal.SIGTERM)
+    started = []
+
+    def start(**extra_env):
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url(connection.settings_dict),
+            "GRAPH_API_ROOT": sandbox_server.url,
+            "GRAPH_AUTHORITY_HOST": sandbox_server.url,
+            "GRAPH_CA_BUNDLE": str(sandbox_server.ca_file),
+            "TASK_WORKERS": "1",
+            "LOG_LEVEL": "WARNING",
+            **extra_env,
+        }
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"], cwd=root, env=env, start_new_session=True
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        stop_group(process, signal.SIGTERM)
+
+
+def stop_group(process, signum):
+    """Signal a process group and wait for its leader (SIGKILL after 20 s)."""
+    import os
+    import signal
+    import subprocess
+
     try:
+        os.killpg(process.pid, signum)
         process.wait(timeout=20)
+    except ProcessLookupError:
+        return
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+@pytest.fixture
+def task_cluster(start_cluster):
+    """One real cluster for the test (see start_cluster)."""
+    return start_cluster()
 
 
 def wait_until(condition, timeout=30.0, interval=0.2):

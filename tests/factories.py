@@ -31,10 +31,12 @@ from cancellations.models import CancellationRequest
 from errors.models import Operation, SyncError
 from syncconnections.models import (
     CompanyLogEntry,
+    IgnoredNotification,
     LogOperation,
     OutboxEntry,
     OutlookEvent,
     SyncConnection,
+    SyncRequest,
     Tenant,
 )
 
@@ -262,3 +264,18 @@ class OutboxEntryFactory(factory.django.DjangoModelFactory):
         model = OutboxEntry
 
     reservation = factory.SubFactory(ReservationFactory)
+
+
+class SyncRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SyncRequest
+
+    sync_connection = factory.SubFactory(SyncConnectionFactory)
+
+
+class IgnoredNotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IgnoredNotification
+
+    reason = factory.Sequence(lambda n: f"reason {n}")
+    count = 3

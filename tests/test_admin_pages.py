@@ -26,9 +26,11 @@ from cancellations.models import CancellationRequest
 from errors.models import SyncError
 from syncconnections.models import (
     CompanyLogEntry,
+    IgnoredNotification,
     OutboxEntry,
     OutlookEvent,
     SyncConnection,
+    SyncRequest,
     Tenant,
 )
 from tests import factories
@@ -53,6 +55,8 @@ FACTORIES = {
     StayNTouchRequest: factories.StayNTouchRequestFactory,
     OutlookEvent: factories.OutlookEventFactory,
     OutboxEntry: factories.OutboxEntryFactory,
+    SyncRequest: factories.SyncRequestFactory,
+    IgnoredNotification: factories.IgnoredNotificationFactory,
 }
 
 # Written only by the system: no add page.
@@ -65,6 +69,8 @@ NO_ADD_PAGE = {
     CancellationRequest,
     OutlookEvent,
     OutboxEntry,
+    SyncRequest,
+    IgnoredNotification,
 }
 
 PROJECT_APPS = {"bookings", "syncconnections", "errors", "cancellations", "accounts_pms"}

@@ -1,5 +1,12 @@
 """The Microsoft 365 admin pages, one module per model (imported here to register them)."""
 
-from syncconnections.admin import company_log, connections, outbound, sync_errors, tenants
+from syncconnections.admin import (
+    company_log,
+    connections,
+    inbound,
+    outbound,
+    sync_errors,
+    tenants,
+)
 
-__all__ = ["company_log", "connections", "outbound", "sync_errors", "tenants"]
+__all__ = ["company_log", "connections", "inbound", "outbound", "sync_errors", "tenants"]

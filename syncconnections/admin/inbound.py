@@ -1,0 +1,27 @@
+"""Read-only views of inbound sync: pending sync requests and ignored notifications."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from config.admin_helpers import ReadOnlyAdmin
+from syncconnections.models import IgnoredNotification, SyncRequest
+
+
+@admin.register(SyncRequest)
+class SyncRequestAdmin(ReadOnlyAdmin):
+    list_display = (
+        "sync_connection",
+        "reason",
+        "requested_at",
+        "attempts",
+        "not_before",
+        "claimed_at",
+    )
+    list_select_related = ("sync_connection",)
+    ordering = ("requested_at",)
+
+
+@admin.register(IgnoredNotification)
+class IgnoredNotificationAdmin(ReadOnlyAdmin):
+    list_display = ("reason", "count", "last_at", "last_subscription_id")
