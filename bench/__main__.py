@@ -1,10 +1,13 @@
 """Run every benchmark module (bench/bench_*.py) and print its figures as a table.
 
+`python -m bench [NAME ...]` runs only the named ones (e.g. `sync_down`).
+
 A benchmark module defines `run() -> list[tuple[str, str]]`: (measure, figure) rows. They run
 against a throw-away database: SQLite in a temporary folder, or BENCH_DATABASE_URL (for
 example a PostgreSQL database that may be emptied).
 """
 
+import base64
 import importlib
 import os
 import pkgutil
@@ -16,6 +19,13 @@ from pathlib import Path
 def setup_django(folder: str) -> None:
     os.environ["DATABASE_URL"] = os.environ.get(
         "BENCH_DATABASE_URL", f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
+    )
+    # Production settings: no query log, no debug SQL formatting.
+    os.environ.update(
+        DEBUG="false",
+        SECRET_KEY="bench-" + os.urandom(24).hex(),
+        FIELD_ENCRYPTION_KEY=base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        SECURE_SSL_REDIRECT="false",
     )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -31,6 +41,7 @@ def main() -> int:
         m.name
         for m in pkgutil.iter_modules([str(Path(__file__).parent)])
         if m.name.startswith("bench_")
+        and (len(sys.argv) < 2 or m.name.removeprefix("bench_") in sys.argv[1:])
     )
     if not names:
         print("no benchmarks yet")

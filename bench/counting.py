@@ -1,4 +1,7 @@
-"""Count database queries without keeping them (CaptureQueriesContext keeps at most 9000)."""
+"""Count database queries without keeping them (CaptureQueriesContext keeps at most 9000).
+
+COPY statements (config.bulk on PostgreSQL) bypass Django's execute wrappers; they are
+counted at the driver."""
 
 from __future__ import annotations
 
@@ -21,5 +24,25 @@ def counting_queries() -> Iterator[QueryCount]:
     from django.db import connection
 
     counter = QueryCount()
-    with connection.execute_wrapper(counter):
+    with connection.execute_wrapper(counter), counting_copies(counter):
         yield counter
+
+
+@contextmanager
+def counting_copies(counter: QueryCount) -> Iterator[None]:
+    try:
+        import psycopg
+    except ImportError:
+        yield
+        return
+    copy = psycopg.Cursor.copy
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        counter.count += 1
+        return copy(self, *args, **kwargs)
+
+    psycopg.Cursor.copy = counted
+    try:
+        yield
+    finally:
+        psycopg.Cursor.copy = copy

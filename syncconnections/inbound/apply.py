@@ -20,6 +20,7 @@ from bookings.models import (
     create_reservations,
 )
 from cancellations.models import CancellationRequest, Decision
+from config import bulk
 from syncconnections import payloads
 from syncconnections.graph import GraphClient, GraphError
 from syncconnections.inbound.events import InboundEvent
@@ -261,7 +262,7 @@ class PageApplier:
         for reservation, event in zip(created, (e for _, e in self.new), strict=True):
             self._log(LogOperation.CREATED, event, reservation)
         adopted = [link for link in self.changed_links if link.pk is None]
-        OutlookEvent.objects.bulk_create(links + adopted)
+        bulk.insert(links + adopted)
         existing = [link for link in self.changed_links if link.pk is not None]
         if existing:
             OutlookEvent.objects.bulk_update(existing, ["change_key", "pushed", "updated_at"])
@@ -282,7 +283,7 @@ class PageApplier:
                     outlook_data=event.data,
                 )
                 self.result.requested += 1
-        CompanyLogEntry.objects.bulk_create(self.log)
+        bulk.insert(self.log)
 
     def _series_for_new(self) -> dict[str, ReservationSeries]:
         """Inbound series for new occurrences, one per Outlook series master."""
