@@ -18,6 +18,10 @@ from syncconnections.models import WakeUp
 
 def wake(name: str, task: str, label: str) -> None:
     """Enqueue `task` unless the worker `name` is already waiting to run."""
+    if WakeUp.objects.filter(name=name, raised=True).exists():
+        # Already waiting, and lowered only when the worker starts, before it reads its work:
+        # no lock needed (bursts of callers would otherwise queue on this one row).
+        return
     with transaction.atomic():
         flag = WakeUp.objects.select_for_update().filter(name=name).first()
         if flag is None:

@@ -37,6 +37,19 @@ def test_sync_down_fails_loudly(sandbox, room):
         call_command("sync_down", connection=[room.pk], stdout=StringIO())
 
 
+def test_sync_down_refuses_connections_it_cannot_sync(room):
+    inactive = factories.SyncConnectionFactory(active=False)
+
+    with pytest.raises(CommandError) as refused:
+        call_command("sync_down", connection=[room.pk, inactive.pk, 9999], stdout=StringIO())
+
+    assert str(refused.value).splitlines() == [
+        f"Sync connection {inactive.pk} does not sync down: it is not active and valid, or its "
+        "tenant syncs outbound only.",
+        "No sync connection has id 9999.",
+    ]
+
+
 def test_nightly_sync_does_its_rounds(sandbox, room):
     sandbox.outlook_create(room.user_id, **meeting("From Outlook"))
     SyncConnection.objects.filter(pk=room.pk).update(

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from bookings.models import ReservationSeries
@@ -43,7 +44,7 @@ class NightlySummary:
         ]
 
 
-def syncing_connections() -> Iterable[int]:
+def syncing_connections() -> QuerySet[SyncConnection, int]:
     return (
         SyncConnection.objects.filter(active=True, valid=True, tenant__sync_mode__in=INBOUND_MODES)
         .order_by("pk")

@@ -26,13 +26,24 @@ def request_sync(connection_ids: Collection[int], reason: str = "notification") 
     a new request was made (else an existing one covers it)."""
     if not connection_ids:
         return False
-    bumped = SyncRequest.objects.filter(sync_connection_id__in=connection_ids).update(
+    # A request waiting for its first try covers any change made before its sync reads the
+    # calendar, which is after it is claimed: nothing to write (notifications come in storms).
+    waiting = set(
+        SyncRequest.objects.filter(
+            sync_connection_id__in=connection_ids, claimed_at=None, not_before=None
+        ).values_list("sync_connection_id", flat=True)
+    )
+    rest = [pk for pk in connection_ids if pk not in waiting]
+    if not rest:
+        return False
+    # One being synced now may have read the calendar already: it must run again.
+    bumped = SyncRequest.objects.filter(sync_connection_id__in=rest).update(
         version=F("version") + 1, not_before=None
     )
-    if bumped == len(connection_ids):
+    if bumped == len(rest):
         return False
     SyncRequest.objects.bulk_create(
-        [SyncRequest(sync_connection_id=pk, reason=reason) for pk in connection_ids],
+        [SyncRequest(sync_connection_id=pk, reason=reason) for pk in rest],
         ignore_conflicts=True,
     )
     wake()
