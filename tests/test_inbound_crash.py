@@ -6,6 +6,7 @@ import signal
 import pytest
 
 from bookings.models import Reservation
+from syncconnections.inbound import delta
 from syncconnections.inbound.requests import request_sync
 from syncconnections.models import CompanyLogEntry, OutlookEvent, SyncConnection, SyncRequest
 from tests.conftest import stop_group, wait_until
@@ -19,7 +20,7 @@ FAST = {"TASK_TIMEOUT": "10", "TASK_RETRY": "20"}
 
 def test_sigkill_during_a_delta_run(sandbox, room, start_cluster):
     SyncConnection.objects.filter(pk=room.pk).update(delta_token="")  # a full read
-    subjects = {f"Meeting {i}" for i in range(250)}
+    subjects = {f"Meeting {i:03}" for i in range(750)}  # two pages
     sandbox.outlook_create_many(
         room.user_id,
         [
@@ -32,13 +33,13 @@ def test_sigkill_during_a_delta_run(sandbox, room, start_cluster):
     worker = start_cluster(**FAST)
     request_sync([room.pk], reason="test")
 
-    assert wait_until(lambda: Reservation.objects.count() == 100, timeout=30)
+    assert wait_until(lambda: Reservation.objects.count() == delta.PAGE_SIZE, timeout=30)
     stop_group(worker, signal.SIGKILL)
     start_cluster(**FAST)
 
     assert wait_until(lambda: not SyncRequest.objects.exists(), timeout=90)
     assert set(Reservation.objects.values_list("title", flat=True)) == subjects
-    assert Reservation.objects.count() == 250
-    assert OutlookEvent.objects.count() == 250
-    assert CompanyLogEntry.objects.count() == 250
+    assert Reservation.objects.count() == 750
+    assert OutlookEvent.objects.count() == 750
+    assert CompanyLogEntry.objects.count() == 750
     assert "$deltatoken=" in SyncConnection.objects.get(pk=room.pk).delta_token
