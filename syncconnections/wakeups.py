@@ -18,9 +18,13 @@ from syncconnections.models import WakeUp
 
 def wake(name: str, task: str, label: str) -> None:
     """Enqueue `task` unless the worker `name` is already waiting to run."""
-    if WakeUp.objects.filter(name=name, raised=True).exists():
-        # Already waiting, and lowered only when the worker starts, before it reads its work:
-        # no lock needed (bursts of callers would otherwise queue on this one row).
+    if not transaction.get_connection().in_atomic_block and (
+        WakeUp.objects.filter(name=name, raised=True).exists()
+    ):
+        # Already waiting, and lowered only when the worker starts, before it reads its work,
+        # which the caller has committed: no lock needed (a burst of notifications would
+        # otherwise queue on this one row). Inside a transaction the lock below is what keeps
+        # the worker from lowering the flag and reading its work before the caller commits.
         return
     with transaction.atomic():
         flag = WakeUp.objects.select_for_update().filter(name=name).first()
