@@ -4,6 +4,8 @@ Each is safe to run twice and reads the current state when it runs."""
 
 from __future__ import annotations
 
+from django_q.tasks import async_task
+
 from syncconnections import outbound, validation
 from syncconnections.inbound import nightly, requests, subscriptions
 from syncconnections.models import SyncConnection
@@ -48,5 +50,16 @@ def refresh_subscriptions() -> dict[str, int]:
     return subscriptions.refresh_subscriptions().__dict__
 
 
-def nightly_sync() -> list[str]:
-    return nightly.nightly_sync().lines()
+# Below the task time-out: a part that ran out of time hands on to the next.
+NIGHTLY_TIME_BUDGET = 240.0
+
+
+def nightly_sync(after: int | None = None) -> list[str]:
+    summary = nightly.nightly_sync(after=after, time_budget=NIGHTLY_TIME_BUDGET)
+    if summary.stopped_at is not None:
+        async_task(
+            "syncconnections.tasks.nightly_sync",
+            summary.stopped_at,
+            task_name="Nightly sync (continued)",
+        )
+    return summary.lines()

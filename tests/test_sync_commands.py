@@ -7,10 +7,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from bookings.models import ReservationStatus
+from bookings.models import Reservation, ReservationStatus
+from syncconnections import tasks
+from syncconnections.inbound import nightly
 from syncconnections.models import OutboxEntry, SyncConnection
 from tests import factories
-from tests.sync_helpers import meeting
+from tests.sync_helpers import connected_room, meeting
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +77,8 @@ def test_nightly_sync_does_its_rounds(sandbox, room):
     room.refresh_from_db()
     series.refresh_from_db()
     assert lines == [
-        "Synced 1 connections: 1 entries read, 1 reservations created, 0 updated, "
+        # Read twice: listing the new window, then catching the old one up before switching.
+        "Synced 1 connections: 2 entries read, 1 reservations created, 0 updated, "
         "0 cancelled, 0 cancellation requests.",
         "Series statuses changed: 1.",
         "Outbound changes retried now: 1.",
@@ -84,3 +87,27 @@ def test_nightly_sync_does_its_rounds(sandbox, room):
     assert room.delta_window_start == timezone.localdate() - dt.timedelta(days=30)
     assert series.status == ReservationStatus.CANCELLED
     assert not OutboxEntry.objects.filter(pk=waiting.pk).exists()
+
+
+def test_the_nightly_task_hands_on_when_its_time_is_up(sandbox, tenant, monkeypatch):
+    first, second = connected_room(sandbox, tenant), connected_room(sandbox, tenant, "Annex")
+    sandbox.outlook_create(first.user_id, **meeting("In the first room"))
+    sandbox.outlook_create(second.user_id, **meeting("In the second room"))
+    monkeypatch.setattr(tasks, "NIGHTLY_TIME_BUDGET", 0.0)  # one connection per part
+    parts = []
+    real = nightly.nightly_sync
+
+    def recorded(**options):
+        summary = real(**options)
+        parts.append((options["after"], summary.connections, summary.stopped_at))
+        return summary
+
+    monkeypatch.setattr(nightly, "nightly_sync", recorded)
+
+    tasks.nightly_sync()  # the continuation runs inline in tests
+
+    assert parts == [(None, 1, first.pk), (first.pk, 1, None)]
+    assert sorted(Reservation.objects.values_list("title", flat=True)) == [
+        "In the first room",
+        "In the second room",
+    ]

@@ -7,9 +7,11 @@ import pytest
 from django.utils import timezone
 from django_q.conf import Conf
 
+from errors.models import SyncError
 from syncconnections.inbound import requests
+from syncconnections.inbound.delta import SyncResult
 from syncconnections.inbound.requests import claim, request_sync
-from syncconnections.models import SyncRequest
+from syncconnections.models import SyncConnection, SyncRequest
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +84,30 @@ def test_only_new_connections_are_woken(connection, monkeypatch):
         [connection.pk, other.pk]
     )
     assert woken == [True, True]
+
+
+def test_an_unexpected_error_in_one_sync_holds_up_no_other(connection, monkeypatch):
+    other = factories.SyncConnectionFactory()
+    request_sync([connection.pk, other.pk])
+    synced = []
+
+    def sync_down(connection_id):
+        if connection_id == connection.pk:
+            raise RuntimeError("a bug")
+        synced.append(connection_id)
+        return SyncResult(SyncConnection.objects.get(pk=connection_id))
+
+    monkeypatch.setattr(requests, "sync_down", sync_down)
+
+    assert requests.sync_pending() == {"synced": 1, "failed": 1}
+
+    assert synced == [other.pk]
+    left = SyncRequest.objects.get()
+    assert (left.sync_connection_id, left.attempts, left.claim) == (connection.pk, 1, None)
+    assert left.not_before > timezone.now()
+    error = SyncError.objects.get()
+    assert (error.operation, error.stage, error.error_message) == (
+        "sync_down",
+        "unexpected error",
+        "RuntimeError: a bug",
+    )

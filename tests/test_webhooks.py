@@ -87,6 +87,51 @@ def test_wrong_client_state_and_unknown_subscriptions_are_counted_never_synced(c
     }
 
 
+def test_a_storm_of_strangers_costs_a_few_queries_and_no_memory(
+    client, subscribed, django_assert_max_num_queries, monkeypatch
+):
+    monkeypatch.setattr(Conf, "SYNC", False)  # queue the sync: count the webhook's queries
+    strangers = [item(subscription=f"stranger-{n}") for n in range(2000)]
+    too_long = item(subscription="x" * 5000)
+
+    # Five lookups of up to 500 ids, the ignored count (made the first time), the sync
+    # request and its wake-up: not a query per item.
+    with django_assert_max_num_queries(18):
+        response = notify(client, *strangers, too_long, item())
+
+    assert response.status_code == 202
+    assert SyncRequest.objects.get().sync_connection_id == subscribed.pk
+    assert dict(IgnoredNotification.objects.values_list("reason", "count")) == {
+        "unknown subscription": 2001
+    }
+    assert set(webhooks._subscribers) == {"sub-1"}  # strangers are not remembered
+
+
+def test_a_subscription_without_a_stored_client_state_accepts_nothing(client, subscribed):
+    SyncConnection.objects.filter(pk=subscribed.pk).update(subscription_client_state="")
+
+    response = notify(client, item(state=""), item(state=None))
+
+    assert response.status_code == 202
+    assert SyncRequest.objects.count() == 0
+    assert dict(IgnoredNotification.objects.values_list("reason", "count")) == {
+        "wrong clientState": 2
+    }
+
+
+def test_a_new_subscription_is_known_at_once(client, subscribed, monkeypatch):
+    monkeypatch.setattr(Conf, "SYNC", False)
+    notify(client, item(subscription="sub-2", state="other"))  # not yet stored: unknown
+    SyncConnection.objects.filter(pk=subscribed.pk).update(
+        subscription_id="sub-2", subscription_client_state="other"
+    )
+
+    response = notify(client, item(subscription="sub-2", state="other"))
+
+    assert response.status_code == 202
+    assert SyncRequest.objects.get().sync_connection_id == subscribed.pk
+
+
 def test_a_hundred_identical_notifications_make_one_sync(client, subscribed, monkeypatch):
     monkeypatch.setattr(Conf, "SYNC", False)  # queue the work, as in production
 

@@ -76,6 +76,7 @@ class PageApplier:
         }
         self._confirm_removals()
         self._load_lookups()
+        self.logged = self._already_logged([e for e in self.events if e.id not in self.links])
         for event in self.events:
             link = self.links.get(event.id)
             if link is not None and link.reservation is not None:
@@ -98,13 +99,16 @@ class PageApplier:
             self.client.get_event_request(str(i), self.connection.user_id, e.id)
             for i, e in enumerate(removed)
         ]
-        try:
-            results = self.client.batch(requests)
-        except GraphError:
-            return  # treat them as deleted: the safer reading asks a person when in doubt
-        for event, result in zip(removed, results, strict=True):
+        # Only Graph's "not found" is a deletion; any other failure fails the page, which is
+        # tried again, rather than cancel a reservation whose event may still be there.
+        for event, result in zip(removed, self.client.batch(requests), strict=True):
             if result.ok and isinstance(result.body, dict):
                 event.removed, event.data = False, result.body
+            elif result.status != 404:
+                raise result.error or GraphError(
+                    f"Unexpected answer {result.status} checking a removed event",
+                    status=result.status,
+                )
 
     def _load_lookups(self) -> None:
         organizers = {e.organizer for e in self.events if e.organizer}
@@ -121,12 +125,33 @@ class PageApplier:
                 sync_connection=self.connection, kind=EventKind.SERIES, event_id__in=masters
             ).select_related("series")
         }
+        linked = [e.id for e in self.events if e.id in self.links]
+        self.pending = (
+            set(
+                CancellationRequest.objects.filter(
+                    outlook_event_id__in=linked, state=Decision.PENDING
+                ).values_list("outlook_event_id", flat=True)
+            )
+            if linked
+            else set()
+        )
         ours = {
             e.transaction_id for e in self.events if e.transaction_id and e.id not in self.links
         }
         self.ours = (
             {str(r.uuid): r for r in Reservation.objects.filter(uuid__in=ours)} if ours else {}
         )
+
+    def _already_logged(self, events: list[InboundEvent]) -> set[tuple[str, str]]:
+        """(event id, changeKey, or operation for entries without one) of the log entries of
+        these events: a resync or a window roll reads unlinked events again, and the same
+        version of an event is logged once."""
+        if not events:
+            return set()
+        found = CompanyLogEntry.objects.filter(
+            sync_connection=self.connection, event_id__in=[e.id[:255] for e in events]
+        ).values_list("event_id", "operation", "outlook_data__changeKey")
+        return {(event_id, change_key or operation) for event_id, operation, change_key in found}
 
     # --- deciding --------------------------------------------------------------------------------
 
@@ -166,7 +191,9 @@ class PageApplier:
 
     def _unlinked(self, event: InboundEvent) -> None:
         if event.removed or event.cancelled:
-            self._log(LogOperation.DELETED if event.removed else LogOperation.CANCELLED, event)
+            operation = LogOperation.DELETED if event.removed else LogOperation.CANCELLED
+            if (event.id, event.change_key or operation) not in self.logged:
+                self._log(operation, event)
             return
         ours = self.ours.get(event.transaction_id)
         if ours is not None:  # made by us, its link lost in a crash: adopt it
@@ -186,8 +213,9 @@ class PageApplier:
         if master is not None and master.series and master.series.direction == Direction.OUTBOUND:
             return  # an instance of our own series, linked when it was made
         resource = self._resource_for(event)
-        if resource is None:
-            self._log(LogOperation.CREATED, event)  # no room we know: logged, not booked
+        if resource is None:  # no room we know: logged, not booked
+            if (event.id, event.change_key or LogOperation.CREATED) not in self.logged:
+                self._log(LogOperation.CREATED, event)
             return
         reservation = Reservation(
             resource=resource,
@@ -212,9 +240,12 @@ class PageApplier:
 
     def _cancellation(self, event: InboundEvent, link: OutlookEvent) -> None:
         reservation = link.reservation
+        cancels = self.tenant.ignore_cancellation_requests and reservation.can_be_cancelled
+        if not cancels and event.id in self.pending:
+            return  # read again (a resync, a window roll): a person has been asked already
         operation = LogOperation.DELETED if event.removed else LogOperation.CANCELLED
         self._log(operation, event, reservation)
-        if self.tenant.ignore_cancellation_requests and reservation.can_be_cancelled:
+        if cancels:
             self.cancel.append((reservation, link))
             self.result.cancelled += 1
         else:

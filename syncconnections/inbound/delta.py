@@ -2,10 +2,12 @@
 
 The primary delta token (a Graph link) follows the window in use. Each page is applied and
 committed together with the link that leads on from it, so a run that stops half-way resumes
-where it stopped. When the window has rolled on by a day, a second delta query over the new
-window is primed with the secondary token; once it reaches its end it becomes the primary.
-A 410 (the token expired) drops the token and starts over: applying an event twice changes
-nothing, so no reservation or log entry is duplicated. See docs/sync.md.
+where it stopped. When the window has rolled on by a day, a second delta query lists the new
+window with the secondary token; once it reaches its end, the primary is caught up and the
+secondary becomes the primary. A 410 (the token expired) drops the token and lists the window
+afresh. A fresh listing reports no deletions, so linked events it did not list are checked
+with Graph. Applying an event twice changes nothing: no reservation or log entry is
+duplicated. See docs/sync.md.
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 import errors
+from bookings.models import ReservationStatus
 from errors.models import Operation
 from syncconnections.graph import DeltaPage, GraphClient, GraphError, ResyncNeeded
 from syncconnections.inbound.apply import PageApplier, PageResult
-from syncconnections.models import SyncConnection, SyncMode
+from syncconnections.models import OutlookEvent, SyncConnection, SyncMode
 
 logger = logging.getLogger(__name__)
 
@@ -66,58 +70,94 @@ def syncs_down(connection: SyncConnection) -> bool:
     return connection.active and connection.valid and connection.tenant.sync_mode in INBOUND_MODES
 
 
-def sync_down(connection_id: int) -> SyncResult:
-    """Bring the back office up to date with the connection's calendar."""
-    connection = SyncConnection.objects.select_related("tenant", "resource__location", "staff").get(
+def _load(connection_id: int) -> SyncConnection:
+    return SyncConnection.objects.select_related("tenant", "resource__location", "staff").get(
         pk=connection_id
     )
+
+
+def sync_down(connection_id: int) -> SyncResult:
+    """Bring the back office up to date with the connection's calendar."""
+    connection = _load(connection_id)
     result = SyncResult(connection)
     if not syncs_down(connection):
         return result
     client = GraphClient.for_tenant(connection.tenant)
-    for attempt in (1, 2):
-        try:
-            _follow(connection, client, result, secondary=False)
-            break
-        except ResyncNeeded:
-            if attempt == 2:
-                raise
-            logger.info("delta token of %s expired: resyncing", connection)
-            result.resynced = True
-            SyncConnection.objects.filter(pk=connection.pk).update(
-                delta_token="", delta_window_start=None, delta_window_end=None
-            )
-            connection.delta_token = ""
-        except GraphError as exc:
-            _failed(connection, result, exc, "delta page")
-            return result
+    try:
+        _catch_up(connection, client, result)
+    except GraphError as exc:
+        _failed(connection, result, exc, "delta page")
     return result
 
 
+def _catch_up(connection: SyncConnection, client: GraphClient, result: SyncResult) -> None:
+    """Follow the primary token to its end; when it has expired, list the window afresh."""
+    try:
+        _follow(connection, client, result, secondary=False)
+    except ResyncNeeded:
+        logger.info("delta token of %s expired: resyncing", connection)
+        result.resynced = True
+        SyncConnection.objects.filter(pk=connection.pk).update(
+            delta_token="", delta_window_start=None, delta_window_end=None
+        )
+        connection.delta_token = ""
+        _follow(connection, client, result, secondary=False)
+
+
 def roll_window(connection_id: int) -> SyncResult:
-    """Prime the delta of today's window with the secondary token, then switch to it."""
-    connection = SyncConnection.objects.select_related("tenant", "resource__location", "staff").get(
-        pk=connection_id
-    )
+    """Move the delta query on to today's window: list it with the secondary token, catch the
+    primary up to now (so nothing changed before the listing is missed), then switch."""
+    connection = _load(connection_id)
     result = SyncResult(connection)
     if not syncs_down(connection) or not connection.delta_window_start:
         return result
     if connection.delta_window_start >= current_window()[0] - dt.timedelta(days=1):
         return result  # less than a day old
+    client = GraphClient.for_tenant(connection.tenant)
     try:
-        _follow(connection, GraphClient.for_tenant(connection.tenant), result, secondary=True)
+        primed = _follow(connection, client, result, secondary=True)
     except ResyncNeeded:
         SyncConnection.objects.filter(pk=connection.pk).update(
             secondary_delta_token="", secondary_window_start=None, secondary_window_end=None
         )
+        return result
     except GraphError as exc:
         _failed(connection, result, exc, "roll window")
+        return result
+    try:
+        _catch_up(connection, client, result)
+    except GraphError as exc:
+        _failed(connection, result, exc, "delta page")
+        return result
+    if primed is not None:
+        SyncConnection.objects.filter(
+            pk=connection.pk, secondary_delta_token=primed.delta_link
+        ).update(
+            delta_token=F("secondary_delta_token"),
+            delta_window_start=F("secondary_window_start"),
+            delta_window_end=F("secondary_window_end"),
+            secondary_delta_token="",
+            secondary_window_start=None,
+            secondary_window_end=None,
+        )
     return result
+
+
+@dataclass
+class Round:
+    """A delta round followed to its deltaLink; `seen` holds the ids it listed when it ran
+    from its first page within this call (a fresh listing of the window), else None."""
+
+    delta_link: str
+    seen: set[str] | None
 
 
 def _follow(
     connection: SyncConnection, client: GraphClient, result: SyncResult, *, secondary: bool
-) -> None:
+) -> Round | None:
+    """Apply the token's pages to the end; the round when it reached its deltaLink. A round
+    started afresh lists every event of the window: links in the window that it did not list
+    are checked with Graph (see reconcile)."""
     token_field = "secondary_delta_token" if secondary else "delta_token"
     start_field = "secondary_window_start" if secondary else "delta_window_start"
     end_field = "secondary_window_end" if secondary else "delta_window_end"
@@ -135,28 +175,59 @@ def _follow(
         calendar_id=calendar,
         page_size=PAGE_SIZE,
     )
+    seen: set[str] | None = set() if link is None else None
+    delta_link = ""
     for page in read_ahead(pages):
         with transaction.atomic():
             changes = PageApplier(connection, client, page.events).apply()
             following = page.next_link or page.delta_link or ""
-            if secondary and page.delta_link:
-                # Primed: today's window becomes the one in use.
-                updates = {
-                    "delta_token": following,
-                    "delta_window_start": start,
-                    "delta_window_end": end,
-                    "secondary_delta_token": "",
-                    "secondary_window_start": None,
-                    "secondary_window_end": None,
-                }
-            else:
-                updates = {token_field: following, start_field: start, end_field: end}
             SyncConnection.objects.filter(pk=connection.pk).update(
-                last_synced_at=timezone.now(), **updates
+                last_synced_at=timezone.now(),
+                **{token_field: following, start_field: start, end_field: end},
             )
+        if seen is not None:
+            seen.update(event["id"] for event in page.events)
+        delta_link = page.delta_link or ""
         result.pages += 1
         result.events += len(page.events)
         result.changes.add(changes)
+    if not delta_link:
+        return None
+    if seen is not None:
+        result.changes.add(reconcile(connection, client, seen, start, end))
+    return Round(delta_link, seen)
+
+
+def reconcile(
+    connection: SyncConnection,
+    client: GraphClient,
+    seen: set[str],
+    start: dt.date,
+    end: dt.date,
+) -> PageResult:
+    """A fresh listing reports no deletions: a linked event of the window that it did not
+    list was deleted, or moved out of the window, since the last sync. Applied as removals,
+    each is checked with Graph first (a moved one is an update)."""
+    changes = PageResult()
+    missing = [
+        event_id
+        for event_id in OutlookEvent.objects.filter(
+            sync_connection=connection,
+            reservation__start__lt=moment(end),
+            reservation__end__gt=moment(start),
+        )
+        .exclude(reservation__status=ReservationStatus.CANCELLED)
+        .values_list("event_id", flat=True)
+        if event_id not in seen
+    ]
+    for first in range(0, len(missing), PAGE_SIZE):
+        removed = [
+            {"id": event_id, "@removed": {"reason": "deleted"}}
+            for event_id in missing[first : first + PAGE_SIZE]
+        ]
+        with transaction.atomic():
+            changes.add(PageApplier(connection, client, removed).apply())
+    return changes
 
 
 def read_ahead(pages: Iterator[DeltaPage]) -> Iterator[DeltaPage]:
@@ -190,6 +261,15 @@ def read_ahead(pages: Iterator[DeltaPage]) -> Iterator[DeltaPage]:
         while reader.is_alive():  # unblock a pending put, then let the thread end
             with contextlib.suppress(queue.Empty):
                 ahead.get(timeout=0.1)
+
+
+def unexpected_failure(connection_id: int, exc: Exception) -> SyncResult:
+    """A transient Sync Down failure, recorded, for an error that is not Graph's."""
+    connection = SyncConnection.objects.get(pk=connection_id)
+    result = SyncResult(connection)
+    error = GraphError(f"{type(exc).__name__}: {exc}", permanent=False)
+    _failed(connection, result, error, "unexpected error")
+    return result
 
 
 def _failed(connection: SyncConnection, result: SyncResult, exc: GraphError, stage: str) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -12,9 +14,17 @@ from django.utils import timezone
 
 from bookings.models import ReservationSeries
 from syncconnections import outbound
-from syncconnections.inbound.delta import INBOUND_MODES, roll_window, sync_down
+from syncconnections.inbound.delta import (
+    INBOUND_MODES,
+    SyncResult,
+    roll_window,
+    sync_down,
+    unexpected_failure,
+)
 from syncconnections.inbound.subscriptions import RefreshSummary, refresh_subscriptions
 from syncconnections.models import OutboxEntry, SyncConnection
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -26,6 +36,7 @@ class NightlySummary:
     cancelled: int = 0
     requested: int = 0
     failed: list[str] = field(default_factory=list)
+    stopped_at: int | None = None  # when the time budget ran out: the last connection done
     series_changed: int = 0
     outbound_retried: int = 0
     subscriptions: RefreshSummary = field(default_factory=RefreshSummary)
@@ -54,12 +65,26 @@ def syncing_connections() -> QuerySet[SyncConnection, int]:
 
 def nightly_sync(
     progress: Callable[[Iterable[int], str], Iterable[int]] = lambda i, _: i,
+    *,
+    after: int | None = None,
+    time_budget: float | None = None,
 ) -> NightlySummary:
+    """The nightly rounds. `after` continues a night that ran out of time: only connections
+    with a greater id, subscriptions done already. With a time budget it stops between two
+    connections when the budget is spent and says after which one (`stopped_at`); the part
+    that reaches the end does the rounds that come after the connections."""
+    deadline = None if time_budget is None else time.monotonic() + time_budget
     summary = NightlySummary()
-    summary.subscriptions = refresh_subscriptions()
-    for connection_id in progress(list(syncing_connections()), "Syncing"):
+    if after is None:
+        summary.subscriptions = refresh_subscriptions()
+    done = after or 0
+    for connection_id in progress(list(syncing_connections().filter(pk__gt=done)), "Syncing"):
+        if summary.connections and deadline is not None and time.monotonic() > deadline:
+            summary.stopped_at = done  # at least one connection per part: always progress
+            return summary
+        done = connection_id
         summary.connections += 1
-        for result in (roll_window(connection_id), sync_down(connection_id)):
+        for result in sync_connection(connection_id):
             summary.events += result.events
             for name in ("created", "updated", "cancelled", "requested"):
                 setattr(summary, name, getattr(summary, name) + getattr(result.changes, name))
@@ -69,6 +94,16 @@ def nightly_sync(
     summary.outbound_retried = OutboxEntry.objects.exclude(not_before=None).update(not_before=None)
     outbound.push_outbound()
     return summary
+
+
+def sync_connection(connection_id: int) -> list[SyncResult]:
+    """Roll the window when due, then catch up; an unexpected error is recorded, not raised,
+    so one connection cannot stop the night for the others."""
+    try:
+        return [roll_window(connection_id), sync_down(connection_id)]
+    except Exception as exc:
+        logger.exception("Nightly sync of connection %s failed", connection_id)
+        return [unexpected_failure(connection_id, exc)]
 
 
 def recompute_series() -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
 import time
 import uuid
@@ -12,8 +13,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from syncconnections import wakeups
-from syncconnections.inbound.delta import sync_down
+from syncconnections.inbound.delta import SyncResult, sync_down, unexpected_failure
 from syncconnections.models import SyncRequest
+
+logger = logging.getLogger(__name__)
 
 WORKER = "sync_down"
 CLAIM_SIZE = 10
@@ -41,6 +44,7 @@ def request_sync(connection_ids: Collection[int], reason: str = "notification") 
         version=F("version") + 1, not_before=None
     )
     if bumped == len(rest):
+        wake()  # one that was waiting after a failure is due now
         return False
     SyncRequest.objects.bulk_create(
         [SyncRequest(sync_connection_id=pk, reason=reason) for pk in rest],
@@ -76,6 +80,17 @@ def claim(limit: int = CLAIM_SIZE) -> list[SyncRequest]:
     return list(SyncRequest.objects.filter(claim=token))
 
 
+def sync_safely(request: SyncRequest) -> SyncResult:
+    """Sync Down for a request; an unexpected error (a bug, a constraint hit by a concurrent
+    sync of the same calendar) becomes a SyncError and a transient failure, so the request is
+    tried again later and the other requests are not held up."""
+    try:
+        return sync_down(request.sync_connection_id)
+    except Exception as exc:
+        logger.exception("Sync Down of connection %s failed", request.sync_connection_id)
+        return unexpected_failure(request.sync_connection_id, exc)
+
+
 def sync_pending(time_budget: float = TIME_BUDGET) -> dict[str, int]:
     """Run the requested syncs. Safe to run at any time, twice."""
     deadline = time.monotonic() + time_budget
@@ -83,14 +98,16 @@ def sync_pending(time_budget: float = TIME_BUDGET) -> dict[str, int]:
     done = failed = 0
     while requests := claim():
         for request in requests:
-            result = sync_down(request.sync_connection_id)
+            result = sync_safely(request)
             mine = SyncRequest.objects.filter(pk=request.pk, claim=request.claim)
             if result.ok or result.error.permanent or request.attempts + 1 >= MAX_ATTEMPTS:
                 done += 1
                 failed += not result.ok
-                # A notification during the sync raised the version: sync once more.
-                mine.exclude(version=F("claimed_version")).update(claim=None, claimed_at=None)
+                # Deleted only if no notification raised the version during the sync; else
+                # released to sync once more (in this order: a raise between the two
+                # statements must not leave the request claimed).
                 mine.filter(version=F("claimed_version")).delete()
+                mine.update(claim=None, claimed_at=None)
             else:
                 failed += 1
                 pause = min(3600.0, 30.0 * 2**request.attempts) * random.uniform(0.8, 1.2)

@@ -11,6 +11,7 @@ import hmac
 import json
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,23 +41,31 @@ class Subscriber:
     client_state: str
 
 
-_subscribers: dict[str, tuple[float, Subscriber | None]] = {}
+_subscribers: dict[str, tuple[float, Subscriber]] = {}
+LOOKUP_CHUNK = 500
+LONGEST_ID = 100  # Graph's subscription ids are GUIDs: anything longer is no id of ours
 
 
-def subscriber(subscription_id: str) -> Subscriber | None:
-    """The connection behind a subscription, remembered briefly: notifications come in
-    storms, and each would otherwise read and decrypt the same row."""
+def subscribers(subscription_ids: set[str]) -> dict[str, Subscriber]:
+    """The connections behind these subscriptions, those found remembered briefly:
+    notifications come in storms, and each would otherwise read and decrypt the same row.
+    Ids not found are not remembered (a stranger's ids would fill the memory)."""
     now = time.monotonic()
-    cached = _subscribers.get(subscription_id)
-    if cached and cached[0] > now:
-        return cached[1]
-    row = (
-        SyncConnection.objects.filter(subscription_id=subscription_id)
-        .values_list("pk", "subscription_client_state")
-        .first()
-    )
-    found = Subscriber(row[0], row[1] or "") if row else None
-    _subscribers[subscription_id] = (now + (CACHE_SECONDS if found else 5), found)
+    found: dict[str, Subscriber] = {}
+    missing = []
+    for subscription_id in subscription_ids:
+        cached = _subscribers.get(subscription_id)
+        if cached and cached[0] > now:
+            found[subscription_id] = cached[1]
+        elif 0 < len(subscription_id) <= LONGEST_ID:
+            missing.append(subscription_id)
+    for first in range(0, len(missing), LOOKUP_CHUNK):
+        rows = SyncConnection.objects.filter(
+            subscription_id__in=missing[first : first + LOOKUP_CHUNK]
+        ).values_list("subscription_id", "pk", "subscription_client_state")
+        for subscription_id, pk, client_state in rows:
+            found[subscription_id] = Subscriber(pk, client_state or "")
+            _subscribers[subscription_id] = (now + CACHE_SECONDS, found[subscription_id])
     return found
 
 
@@ -90,33 +99,46 @@ def items_of(request: HttpRequest) -> list[dict[str, Any]]:
 def verified(items: list[dict[str, Any]]) -> list[tuple[Subscriber, dict[str, Any]]]:
     """The items from a subscription we know, with its clientState; the rest are counted,
     logged and dropped."""
+    known = subscribers({str(item.get("subscriptionId") or "") for item in items})
     found = []
+    ignored: Counter[str] = Counter()
+    last_id: dict[str, str] = {}
     for item in items:
         subscription_id = str(item.get("subscriptionId") or "")
-        known = subscriber(subscription_id) if subscription_id else None
-        if known is None:
-            ignore("unknown subscription", subscription_id)
-        elif not hmac.compare_digest(
-            str(item.get("clientState") or "").encode(), known.client_state.encode()
+        subscriber = known.get(subscription_id)
+        if subscriber is None:
+            reason = "unknown subscription"
+        elif subscriber.client_state and hmac.compare_digest(
+            str(item.get("clientState") or "").encode(), subscriber.client_state.encode()
         ):
-            ignore("wrong clientState", subscription_id)
+            found.append((subscriber, item))
+            continue
         else:
-            found.append((known, item))
+            reason = "wrong clientState"
+        ignored[reason] += 1
+        last_id[reason] = subscription_id
+    for reason, count in ignored.items():
+        ignore(reason, last_id[reason], count)
     return found
 
 
-def ignore(reason: str, subscription_id: str) -> None:
+def ignore(reason: str, subscription_id: str, count: int = 1) -> None:
     logger.warning(
-        "ignored a Graph notification: %s (subscription %r)", reason, subscription_id[:100]
+        "ignored %d Graph notification(s): %s (subscription %r)",
+        count,
+        reason,
+        subscription_id[:100],
     )
     counted = IgnoredNotification.objects.filter(reason=reason).update(
-        count=F("count") + 1, last_at=timezone.now(), last_subscription_id=subscription_id[:100]
+        count=F("count") + count,
+        last_at=timezone.now(),
+        last_subscription_id=subscription_id[:100],
     )
     if not counted:
         IgnoredNotification.objects.get_or_create(
             reason=reason,
             defaults={
-                "count": 1,
+                "count": count,
                 "last_at": timezone.now(),
                 "last_subscription_id": subscription_id[:100],
             },
