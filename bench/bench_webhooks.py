@@ -178,7 +178,6 @@ def load(
         capture_output=True,
         text=True,
         check=True,
-        env={**os.environ},
     )
     line = next(x for x in finished.stdout.splitlines() if x.startswith("RESULT "))
     return json.loads(line.removeprefix("RESULT "))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django_q.tasks import async_task
 
-from syncconnections import outbound, validation
+from syncconnections import outbound, validation, wakeups
 from syncconnections.inbound import nightly, requests, subscriptions
 from syncconnections.models import SyncConnection
 
@@ -50,12 +50,9 @@ def refresh_subscriptions() -> dict[str, int]:
     return subscriptions.refresh_subscriptions().__dict__
 
 
-# Below the task time-out: a part that ran out of time hands on to the next.
-NIGHTLY_TIME_BUDGET = 240.0
-
-
 def nightly_sync(after: int | None = None) -> list[str]:
-    summary = nightly.nightly_sync(after=after, time_budget=NIGHTLY_TIME_BUDGET)
+    # A part that ran out of time hands on to the next.
+    summary = nightly.nightly_sync(after=after, time_budget=wakeups.task_time_budget())
     if summary.stopped_at is not None:
         async_task(
             "syncconnections.tasks.nightly_sync",

@@ -20,7 +20,6 @@ logger = logging.getLogger(__name__)
 
 WORKER = "sync_down"
 CLAIM_SIZE = 10
-TIME_BUDGET = 240.0
 MAX_ATTEMPTS = 8
 
 
@@ -91,9 +90,10 @@ def sync_safely(request: SyncRequest) -> SyncResult:
         return unexpected_failure(request.sync_connection_id, exc)
 
 
-def sync_pending(time_budget: float = TIME_BUDGET) -> dict[str, int]:
+def sync_pending(time_budget: float | None = None) -> dict[str, int]:
     """Run the requested syncs. Safe to run at any time, twice."""
-    deadline = time.monotonic() + time_budget
+    budget = wakeups.task_time_budget() if time_budget is None else time_budget
+    deadline = time.monotonic() + budget
     wakeups.lower(WORKER)
     done = failed = 0
     while requests := claim():

@@ -15,8 +15,6 @@ from syncconnections.models import OutboxEntry
 from syncconnections.outbound.queueing import WORKER, wake
 
 CLAIM_SIZE = 100
-# Stop claiming after this long (the cluster kills a task at 300 s) and let a new run go on.
-TIME_BUDGET = 240.0
 
 
 @dataclass
@@ -29,12 +27,13 @@ class PushSummary:
     deferred: int = 0
 
 
-def push_outbound(time_budget: float = TIME_BUDGET) -> dict[str, int]:
+def push_outbound(time_budget: float | None = None) -> dict[str, int]:
     """Work off the orphaned events and the outbox. Safe to run at any time, twice."""
     from syncconnections.outbound.orphans import OrphanRemover
     from syncconnections.outbound.pusher import Pusher
 
-    deadline = time.monotonic() + time_budget
+    budget = wakeups.task_time_budget() if time_budget is None else time_budget
+    deadline = time.monotonic() + budget
     wakeups.lower(WORKER)
     summary = PushSummary()
     OrphanRemover(summary).run()
