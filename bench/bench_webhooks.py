@@ -12,7 +12,6 @@ answered 202, and every notified connection left with a pending sync request.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
 import subprocess
