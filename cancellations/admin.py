@@ -2,17 +2,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
-from django.db.models import QuerySet
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db.models import Case, QuerySet, Value, When
 from django.db.models.fields.json import KT
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
-from cancellations.models import CancellationRequest
-from config.admin_helpers import is_changelist, pretty_json
+from cancellations import decisions
+from cancellations.models import CancellationRequest, Decision
+from config.admin_helpers import ObjectActionsMixin, is_changelist, pretty_json
+
+# Each status check is a Graph call made while the person waits.
+MAX_STATUS_CHECKS = 20
 
 
 @admin.register(CancellationRequest)
-class CancellationRequestAdmin(admin.ModelAdmin):
+class CancellationRequestAdmin(ObjectActionsMixin, admin.ModelAdmin):
     """Requests are made by the sync; people only decide them."""
 
     list_display = (
@@ -28,8 +34,14 @@ class CancellationRequestAdmin(admin.ModelAdmin):
     list_filter = ("state",)
     list_select_related = ("reservation__resource__location", "decided_by")
     search_fields = ("reservation__title", "outlook_event_id__exact")
-    ordering = ("-created_at",)
+    # Pending first (served by the (state, created_at) index for the usual filtered view).
+    ordering = (
+        Case(When(state=Decision.PENDING, then=Value(0)), default=Value(1)).asc(),
+        "-created_at",
+    )
     show_full_result_count = False
+    actions = ("approve", "keep", "get_status_info")
+    object_actions = ("approve", "keep", "get_status_info")
     fields = (
         "reservation",
         "sync_connection",
@@ -39,6 +51,7 @@ class CancellationRequestAdmin(admin.ModelAdmin):
         "created_at",
         "decided_by",
         "decided_at",
+        "reservation_snapshot_display",
         "outlook_data_display",
     )
     readonly_fields = fields
@@ -46,13 +59,109 @@ class CancellationRequestAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_approve_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("cancellations.approve_cancellationrequest")
+
+    def has_reject_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("cancellations.reject_cancellationrequest")
+
+    def has_get_status_info_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("cancellations.get_status_info_cancellationrequest")
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[CancellationRequest]:
         queryset = super().get_queryset(request)
         if is_changelist(request):  # the list needs one field of the Outlook data, not all
             queryset = queryset.annotate(
                 _organizer=KT("outlook_data__organizer__emailAddress__address")
-            ).defer("outlook_data")
+            ).defer("outlook_data", "reservation_snapshot")
         return queryset
+
+    def allowed_object_actions(self, request: HttpRequest) -> list[tuple[str, str]]:
+        allowed = super().allowed_object_actions(request)
+        obj = getattr(request, "_object_actions_for", None)
+        if obj is not None and not obj.is_pending:
+            return [(name, label) for name, label in allowed if name == "get_status_info"]
+        return allowed
+
+    def render_change_form(self, request: HttpRequest, context: dict, **kwargs: Any) -> Any:
+        request._object_actions_for = kwargs.get("obj")
+        return super().render_change_form(request, context, **kwargs)
+
+    # --- actions -------------------------------------------------------------------------------
+
+    @admin.action(description="Cancel the reservation (approve)", permissions=["approve"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[CancellationRequest]) -> Any:
+        """Asks first, listing what will be cancelled; then decides each request."""
+        selected = list(queryset.select_related("reservation__resource").order_by("pk"))
+        if request.POST.get("post") != "yes":
+            return self._confirm_approval(request, selected)
+        despite = set(request.POST.getlist("despite_changes"))
+        for cancellation in selected:
+            outcome = decisions.approve(
+                cancellation, request.user, despite_changes=str(cancellation.pk) in despite
+            )
+            self._tell(request, outcome)
+        return None
+
+    @admin.action(description="Keep the reservation (reject)", permissions=["reject"])
+    def keep(self, request: HttpRequest, queryset: QuerySet[CancellationRequest]) -> None:
+        for cancellation in queryset.select_related("sync_connection__tenant").order_by("pk"):
+            self._tell(request, decisions.keep(cancellation, request.user))
+
+    @admin.action(description="Get status info from Outlook", permissions=["get_status_info"])
+    def get_status_info(self, request: HttpRequest, queryset: QuerySet[CancellationRequest]) -> Any:
+        selected = list(
+            queryset.select_related("reservation", "sync_connection__tenant").order_by("pk")[
+                : MAX_STATUS_CHECKS + 1
+            ]
+        )
+        if len(selected) > MAX_STATUS_CHECKS:
+            self.message_user(
+                request,
+                f"Select at most {MAX_STATUS_CHECKS} requests: each is looked up in Outlook "
+                "while you wait.",
+                messages.ERROR,
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/cancellations/cancellationrequest/status_info.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": "Status in Outlook",
+                "results": [_status_row(decisions.status_info(c)) for c in selected],
+            },
+        )
+
+    def _confirm_approval(self, request: HttpRequest, selected: list[CancellationRequest]) -> Any:
+        rows = [
+            {
+                "request": c,
+                "changes": decisions.changes_since_detection(c, c.reservation)
+                if c.is_pending
+                else [],
+            }
+            for c in selected
+        ]
+        return TemplateResponse(
+            request,
+            "admin/cancellations/cancellationrequest/approve_confirmation.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": "Cancel these reservations?",
+                "rows": rows,
+                "pending": [row for row in rows if row["request"].is_pending],
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    def _tell(self, request: HttpRequest, outcome: decisions.Outcome) -> None:
+        level = messages.SUCCESS if outcome.done else messages.WARNING
+        self.message_user(request, outcome.message, level)
+
+    # --- display -------------------------------------------------------------------------------
 
     @admin.display(description="resource", ordering="reservation__resource__name")
     def resource(self, obj: CancellationRequest) -> str:
@@ -65,3 +174,25 @@ class CancellationRequestAdmin(admin.ModelAdmin):
     @admin.display(description="original Outlook data")
     def outlook_data_display(self, obj: CancellationRequest) -> str:
         return pretty_json(obj.outlook_data)
+
+    @admin.display(description="reservation when detected")
+    def reservation_snapshot_display(self, obj: CancellationRequest) -> str:
+        return pretty_json(obj.reservation_snapshot)
+
+
+def _status_row(info: decisions.StatusInfo) -> dict[str, Any]:
+    event = info.event or {}
+    return {
+        "request": info.request,
+        "deleted": info.deleted,
+        "error": info.error,
+        "event": info.event,
+        "cancelled": bool(event.get("isCancelled")),
+        "subject": event.get("subject", ""),
+        "start": (event.get("start") or {}).get("dateTime", ""),
+        "end": (event.get("end") or {}).get("dateTime", ""),
+        "time_zone": (event.get("start") or {}).get("timeZone", ""),
+        "organizer": ((event.get("organizer") or {}).get("emailAddress") or {}).get("address", ""),
+        "last_modified": event.get("lastModifiedDateTime", ""),
+        "data": pretty_json(info.event) if info.event else "",
+    }

@@ -1,3 +1,8 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -39,6 +44,13 @@ class CancellationRequest(models.Model):
         blank=True,
         help_text="The Outlook event as it was when the cancellation was detected.",
     )
+    reservation_snapshot = models.JSONField(
+        "reservation when detected",
+        default=dict,
+        blank=True,
+        help_text="The reservation's title, times, status and room when the cancellation was "
+        "detected: an approval checks that nothing changed since.",
+    )
     state = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -75,3 +87,21 @@ class CancellationRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Cancellation request for {self.reservation}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == Decision.PENDING
+
+
+# The reservation fields a person judges a cancellation by; a change to any of them after
+# detection means the request must be looked at again before it is approved.
+SNAPSHOT_FIELDS = ("title", "start", "end", "status", "resource_id")
+
+
+def snapshot(reservation: Any) -> dict[str, Any]:
+    """The reservation as a request remembers it (JSON-safe)."""
+    return {name: _plain(getattr(reservation, name)) for name in SNAPSHOT_FIELDS}
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.datetime) else value

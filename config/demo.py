@@ -32,7 +32,7 @@ from bookings.models import (
     ServiceReservation,
     Staff,
 )
-from cancellations.models import CancellationRequest
+from cancellations.models import CancellationRequest, snapshot
 from errors.models import Operation, SyncError
 from syncconnections.models import CompanyLogEntry, LogOperation, SyncConnection, Tenant, UserType
 
@@ -455,6 +455,7 @@ def _inbound(
                     reservation=reservation,
                     sync_connection=connections[room],
                     outlook_data=cancelled,
+                    reservation_snapshot=snapshot(reservation),
                 )
 
 

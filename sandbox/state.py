@@ -271,7 +271,8 @@ class State:
         transaction_id = body.get("transactionId")
         if transaction_id:
             existing = self.transactions.get((mailbox.address, transaction_id))
-            if existing and existing in mailbox.events:
+            # Like Exchange, only an event still in the calendar makes a repeat a no-op.
+            if existing and existing in mailbox.events and not mailbox.events[existing].deleted:
                 return mailbox.events[existing], False
         fields = {k: v for k, v in body.items() if k in WRITABLE}
         for required in ("start", "end"):

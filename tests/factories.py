@@ -27,7 +27,7 @@ from bookings.models import (
     ServiceReservation,
     Staff,
 )
-from cancellations.models import CancellationRequest
+from cancellations.models import CancellationRequest, snapshot
 from errors.models import Operation, SyncError
 from syncconnections.models import (
     CompanyLogEntry,
@@ -201,6 +201,7 @@ class CancellationRequestFactory(factory.django.DjangoModelFactory):
             "organizer": {"emailAddress": {"address": f"organizer@{DOMAIN}"}},
         }
     )
+    reservation_snapshot = factory.LazyAttribute(lambda r: snapshot(r.reservation))
 
 
 class StayNTouchSettingsFactory(factory.django.DjangoModelFactory):

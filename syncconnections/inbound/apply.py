@@ -19,7 +19,7 @@ from bookings.models import (
     Staff,
     create_reservations,
 )
-from cancellations.models import CancellationRequest, Decision
+from cancellations.models import CancellationRequest, Decision, snapshot
 from config import bulk
 from syncconnections import payloads
 from syncconnections.graph import GraphClient, GraphError
@@ -312,6 +312,7 @@ class PageApplier:
                     sync_connection=self.connection,
                     outlook_event_id=event.id,
                     outlook_data=event.data,
+                    reservation_snapshot=snapshot(reservation),
                 )
                 self.result.requested += 1
         bulk.insert(self.log)

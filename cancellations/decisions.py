@@ -1,0 +1,176 @@
+"""Deciding cancellation requests: approve ("Cancel"), reject ("Keep"), or look in Outlook.
+
+The admin (and later other front ends) call these; each decision claims the request with a
+conditional update, so deciding twice, or two people deciding at once, changes nothing the
+second time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from bookings.models import Reservation, ReservationStatus
+from cancellations.models import SNAPSHOT_FIELDS, CancellationRequest, Decision, snapshot
+from syncconnections import outbound
+from syncconnections.graph import GraphClient, GraphError
+from syncconnections.models import OutlookEvent
+from syncconnections.outbound import is_pushing
+
+
+@dataclass
+class Change:
+    field: str
+    detected: Any
+    now: Any
+
+
+@dataclass
+class Outcome:
+    """What a decision did, in words for the person who made it."""
+
+    request: CancellationRequest
+    done: bool
+    message: str
+    changes: list[Change] = field(default_factory=list)
+
+
+def changes_since_detection(request: CancellationRequest, reservation: Reservation) -> list[Change]:
+    """The reservation fields that differ from when the cancellation was detected."""
+    if not request.reservation_snapshot:  # made before snapshots were kept
+        return (
+            [Change("updated_at", request.created_at, reservation.updated_at)]
+            if reservation.updated_at > request.created_at
+            else []
+        )
+    now = snapshot(reservation)
+    return [
+        Change(name, request.reservation_snapshot.get(name), now[name])
+        for name in SNAPSHOT_FIELDS
+        if request.reservation_snapshot.get(name) != now[name]
+    ]
+
+
+def approve(
+    request: CancellationRequest, user: AbstractBaseUser, *, despite_changes: bool = False
+) -> Outcome:
+    """Cancel the reservation, unless it changed since detection and nobody re-checked it.
+
+    The request's Outlook event is gone, so its link is dropped (nothing to delete there);
+    the reservation's other calendars follow through outbound sync. Other pending requests
+    for the same reservation are settled by the same decision.
+    """
+    with transaction.atomic():
+        if not CancellationRequest.objects.filter(pk=request.pk, state=Decision.PENDING).exists():
+            return _already_decided(request)
+        reservation = Reservation.objects.select_for_update().get(pk=request.reservation_id)
+        changes = changes_since_detection(request, reservation)
+        if changes and not despite_changes:
+            return Outcome(
+                request,
+                False,
+                f"Not cancelled: {reservation} changed since the cancellation was detected "
+                f"({describe(changes)}). Re-check it in Outlook (“Get status info”), then "
+                "approve it again, confirming the changes.",
+                changes,
+            )
+        siblings = CancellationRequest.objects.filter(
+            reservation=reservation, state=Decision.PENDING
+        )
+        claimed = list(siblings.values_list("pk", "outlook_event_id", "sync_connection_id"))
+        if not _claim(request, Decision.APPROVED, user):
+            return _already_decided(request)
+        siblings.update(state=Decision.APPROVED, decided_by=user, decided_at=timezone.now())
+        for _, event_id, connection_id in claimed:
+            OutlookEvent.objects.filter(
+                sync_connection_id=connection_id, event_id=event_id
+            ).delete()
+        if reservation.status == ReservationStatus.CANCELLED:
+            return Outcome(request, True, f"{reservation} was already cancelled.")
+        reservation.status = ReservationStatus.CANCELLED
+        reservation.save()
+    return Outcome(request, True, f"Cancelled {reservation}.")
+
+
+def keep(request: CancellationRequest, user: AbstractBaseUser) -> Outcome:
+    """Keep the reservation; put its event back in Outlook where the tenant's mode allows."""
+    with transaction.atomic():
+        if not _claim(request, Decision.REJECTED, user):
+            return _already_decided(request)
+        reservation = Reservation.objects.get(pk=request.reservation_id)
+        connection = request.sync_connection
+        if reservation.is_inbound:
+            return Outcome(
+                request,
+                True,
+                f"Kept {reservation}. It was made in Outlook, so it is not put back there; "
+                "ask its organizer to book it again.",
+            )
+        if connection is None or not is_pushing(connection):
+            return Outcome(
+                request,
+                True,
+                f"Kept {reservation}. This calendar is not written to (inbound sync or "
+                "inactive), so Outlook is left as it is.",
+            )
+        # The old event is cancelled or gone: forget it, so the push makes a new one.
+        OutlookEvent.objects.filter(
+            sync_connection=connection, event_id=request.outlook_event_id
+        ).delete()
+        outbound.queue([reservation.pk])
+    return Outcome(request, True, f"Kept {reservation}; its event is being put back in Outlook.")
+
+
+@dataclass
+class StatusInfo:
+    """The event as Outlook has it now (or why that is not known)."""
+
+    request: CancellationRequest
+    event: dict[str, Any] | None = None
+    deleted: bool = False
+    error: str = ""
+
+
+def status_info(request: CancellationRequest) -> StatusInfo:
+    """Fetch the request's event from Graph now. Changes nothing."""
+    connection = request.sync_connection
+    if connection is None:
+        return StatusInfo(request, error="The request has no connection, so no calendar to ask.")
+    client = GraphClient.for_tenant(connection.tenant)
+    try:
+        event = client.get_event(connection.user_id, request.outlook_event_id)
+    except GraphError as exc:
+        if exc.status == 404:
+            return StatusInfo(request, deleted=True)
+        return StatusInfo(request, error=f"Microsoft Graph answered: {exc}")
+    return StatusInfo(request, event=event)
+
+
+def describe(changes: list[Change]) -> str:
+    return "; ".join(f"{c.field.removesuffix('_id')}: {c.detected} → {c.now}" for c in changes)
+
+
+def _claim(request: CancellationRequest, state: str, user: AbstractBaseUser) -> bool:
+    now = timezone.now()
+    claimed = CancellationRequest.objects.filter(pk=request.pk, state=Decision.PENDING).update(
+        state=state, decided_by=user, decided_at=now, updated_at=now
+    )
+    if claimed:
+        request.state, request.decided_by, request.decided_at = state, user, now
+    return bool(claimed)
+
+
+def _already_decided(request: CancellationRequest) -> Outcome:
+    request.refresh_from_db()
+    who = request.decided_by or "someone"
+    when = timezone.localtime(request.decided_at).strftime("%Y-%m-%d %H:%M")
+    return Outcome(
+        request,
+        False,
+        f"Nothing done: this request was already {request.get_state_display().lower()} "
+        f"by {who} at {when}.",
+    )
