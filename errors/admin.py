@@ -1,9 +1,11 @@
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.defaultfilters import truncatechars
+from django.utils import timezone
 from rangefilter.filters import DateRangeFilterBuilder
 
 from config.admin_helpers import ReadOnlyAdmin
@@ -36,6 +38,22 @@ class StatusCodeFilter(admin.SimpleListFilter):
         return queryset.exclude(status_code=429) if self.value() == "4xx" else queryset
 
 
+class RecentFilter(admin.SimpleListFilter):
+    """Exact rolling windows (the date range filter works in whole days)."""
+
+    title = "recent"
+    parameter_name = "recent"
+    WINDOWS = {"24h": ("Last 24 hours", timedelta(hours=24)), "7d": ("Last 7 days", timedelta(7))}
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(key, label) for key, (label, _) in self.WINDOWS.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() not in self.WINDOWS:
+            return queryset
+        return queryset.filter(created_at__gte=timezone.now() - self.WINDOWS[self.value()][1])
+
+
 @admin.register(SyncError)
 class SyncErrorAdmin(ReadOnlyAdmin):
     list_display = (
@@ -52,6 +70,7 @@ class SyncErrorAdmin(ReadOnlyAdmin):
         "operation",
         "resolved",
         StatusCodeFilter,
+        RecentFilter,
         ("created_at", DateRangeFilterBuilder(title="date")),
         "sync_connection",
     )

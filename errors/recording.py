@@ -3,6 +3,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from django.utils import timezone
+
 from errors.models import Operation, SyncError
 
 if TYPE_CHECKING:
@@ -43,3 +45,10 @@ def record(
         message,
     )
     return error
+
+
+def resolve(operation: Operation | str, connection: SyncConnection) -> int:
+    """Mark the connection's open errors of this operation resolved: it has just succeeded."""
+    return SyncError.objects.filter(
+        sync_connection=connection, operation=Operation(operation), resolved=False
+    ).update(resolved=True, resolved_at=timezone.now())

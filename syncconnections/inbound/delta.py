@@ -87,6 +87,8 @@ def sync_down(connection_id: int) -> SyncResult:
         _catch_up(connection, client, result)
     except GraphError as exc:
         _failed(connection, result, exc, "delta page")
+    else:
+        errors.resolve(Operation.SYNC_DOWN, connection)
     return result
 
 

@@ -62,6 +62,7 @@ def subscribe(connection: SyncConnection) -> bool:
         subscription_expires_at=parse_datetime(created["expirationDateTime"]),
         subscription_client_state=client_state,
     )
+    errors.resolve(Operation.SUBSCRIPTION_REFRESH, connection)
     return True
 
 
@@ -80,6 +81,7 @@ def renew(connection: SyncConnection) -> bool:
     SyncConnection.objects.filter(pk=connection.pk).update(
         subscription_expires_at=parse_datetime(renewed["expirationDateTime"])
     )
+    errors.resolve(Operation.SUBSCRIPTION_REFRESH, connection)
     return True
 
 

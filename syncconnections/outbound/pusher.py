@@ -399,6 +399,7 @@ class Pusher:
         with transaction.atomic():
             self._store_links()
             self._resolve_errors()
+            self._mark_synced()
             self._settle_entries()
         queue(self.follow_up, wake_worker=False)
 
@@ -439,6 +440,12 @@ class Pusher:
         ).values_list("pk", "reservation_id", "sync_connection_id")
         solved = [pk for pk, r, c in candidates if (r, c) in self.succeeded]
         SyncError.objects.filter(pk__in=solved).update(resolved=True, resolved_at=self.now)
+
+    def _mark_synced(self) -> None:
+        """A connection Bookbridge pushed to counts as syncing from its first success."""
+        connection_ids = {c for _, c in self.succeeded}
+        if connection_ids:
+            SyncConnection.objects.filter(pk__in=connection_ids).update(last_synced_at=self.now)
 
     def _settle_entries(self) -> None:
         mine = OutboxEntry.objects.filter(claim=self.token)

@@ -1,0 +1,163 @@
+"""Sync health on the admin index: what needs attention, each figure a link to its list.
+
+A few aggregate queries in all, each served by an index, so the page stays fast however big
+the logs grow. A section is shown only to users who may open the list it links to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, Max, Min, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts_pms.models import CalloutState, StayNTouchRequest
+from cancellations.models import CancellationRequest, Decision
+from config.health import task_queue_status
+from errors.models import Operation, SyncError
+from syncconnections.admin.filters import CONNECTION_STATES
+from syncconnections.models import SyncConnection
+
+
+@dataclass
+class Figure:
+    label: str
+    value: str
+    url: str
+    attention: bool = False  # shown highlighted: someone should look
+
+
+@dataclass
+class Section:
+    title: str
+    figures: list[Figure] = field(default_factory=list)
+    note: str = ""
+
+
+def changelist(name: str, **params: str) -> str:
+    url = reverse(f"admin:{name}_changelist")
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def sync_health(user: AbstractBaseUser | AnonymousUser) -> list[Section]:
+    sections = []
+    if user.has_perm("syncconnections.view_syncconnection"):
+        sections.append(connections())
+    if user.has_perm("errors.view_syncerror"):
+        sections.append(recent_errors())
+    if user.has_perm("cancellations.view_cancellationrequest"):
+        sections.append(cancellation_requests())
+    if user.has_perm("accounts_pms.view_stayntouchrequest"):
+        sections.append(failed_callouts())
+    if user.has_perm("django_q.view_ormq"):
+        sections.append(task_queue())
+    return sections
+
+
+def connections() -> Section:
+    counts = SyncConnection.objects.aggregate(
+        **{key: Count("pk", filter=condition) for key, (_, condition) in CONNECTION_STATES.items()},
+        live=Count("pk", filter=Q(active=True, use_live_sync=True) & ~Q(subscription_id="")),
+        stalest=Min("last_synced_at", filter=Q(active=True)),
+        latest=Max("last_synced_at", filter=Q(active=True)),
+    )
+    url = "syncconnections_syncconnection"
+    figures = [
+        Figure(
+            label,
+            str(counts[key]),
+            changelist(url, state=key),
+            key == "invalid" and counts[key] > 0,
+        )
+        for key, (label, _) in CONNECTION_STATES.items()
+    ]
+    figures.append(
+        Figure(
+            "Live (subscribed)",
+            str(counts["live"]),
+            changelist(url, use_live_sync__exact="1", active__exact="1"),
+        )
+    )
+    note = ""
+    if counts["latest"]:
+        note = (
+            f"Last sync {_ago(counts['latest'])}; the longest without one: "
+            f"{_ago(counts['stalest'])}."
+        )
+    return Section("Microsoft 365 connections", figures, note)
+
+
+def recent_errors() -> Section:
+    since = timezone.now() - timedelta(hours=24)
+    by_operation = dict(
+        SyncError.objects.filter(created_at__gte=since)
+        .values_list("operation")
+        .annotate(n=Count("pk"))
+        .values_list("operation", "n")
+    )
+    url = "errors_syncerror"
+    figures = [
+        Figure(
+            label,
+            str(by_operation.get(value, 0)),
+            changelist(url, recent="24h", operation__exact=value),
+            by_operation.get(value, 0) > 0,
+        )
+        for value, label in Operation.choices
+    ]
+    return Section("Sync errors, last 24 hours", figures)
+
+
+def cancellation_requests() -> Section:
+    pending = CancellationRequest.objects.filter(state=Decision.PENDING).count()
+    url = changelist("cancellations_cancellationrequest", state__exact=Decision.PENDING)
+    return Section("Cancellation requests", [Figure("Pending", str(pending), url, pending > 0)])
+
+
+def failed_callouts() -> Section:
+    failed = StayNTouchRequest.objects.filter(state=CalloutState.FAILED).count()
+    url = changelist("accounts_pms_stayntouchrequest", state__exact=CalloutState.FAILED)
+    return Section("StayNTouch callouts", [Figure("Failed", str(failed), url, failed > 0)])
+
+
+def task_queue() -> Section:
+    status = task_queue_status()
+    url = changelist("django_q_ormq")
+    if "queued" not in status:
+        return Section("Task queue", note="The task queue could not be read.")
+    oldest = status["oldest_queued_seconds"]
+    return Section(
+        "Task queue",
+        [
+            Figure("Queued", str(status["queued"]), url),
+            Figure(
+                "Oldest queued",
+                _duration(oldest) if status["queued"] else "—",
+                url,
+                status["status"] != "ok",
+            ),
+        ],
+        ""
+        if status["status"] == "ok"
+        else "Queued work is waiting too long: is a cluster running?",
+    )
+
+
+def _ago(moment: dt.datetime) -> str:
+    return f"{_duration((timezone.now() - moment).total_seconds())} ago"
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    if seconds < 172800:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} days"
