@@ -39,6 +39,8 @@ BATCH_SIZE = 20
 MAILBOX_CONCURRENCY = 4
 DEFAULT_DELTA_PAGE_SIZE = 100
 INSTANCES_PAGE = 500
+CALENDAR_VIEW_PAGE = 200
+CALENDAR_VIEW_FIELDS = "id,subject,start,end,transactionId,isCancelled"
 # Token errors that no retry fixes: wrong secret, unknown app or tenant.
 PERMANENT_TOKEN_ERRORS = {
     "invalid_client",
@@ -366,12 +368,16 @@ class GraphClient(HttpClient):
             idempotent=True,
         )
 
+    def calendar_view_path(self, mailbox: str, calendar_id: str | None = None) -> str:
+        base = self.user_path(mailbox) + (f"/calendars/{calendar_id}" if calendar_id else "")
+        return f"{base}/calendarView"
+
     def calendar_view(
         self, mailbox: str, start: dt.datetime, end: dt.datetime, calendar_id: str | None = None
     ) -> list[dict[str, Any]]:
-        base = self.user_path(mailbox) + (f"/calendars/{calendar_id}" if calendar_id else "")
         return self.all_pages(
-            f"{base}/calendarView", {"startDateTime": _iso(start), "endDateTime": _iso(end)}
+            self.calendar_view_path(mailbox, calendar_id),
+            {"startDateTime": _iso(start), "endDateTime": _iso(end)},
         )
 
     def all_pages(
@@ -416,6 +422,32 @@ class GraphClient(HttpClient):
         )
         return BatchRequest(
             request_id, "GET", f"{self.event_path(mailbox, event_id)}/instances?{query}"
+        )
+
+    def calendar_view_request(
+        self,
+        request_id: str,
+        mailbox: str,
+        start: dt.datetime,
+        end: dt.datetime,
+        calendar_id: str | None = None,
+    ) -> BatchRequest:
+        """The first page of a calendar's events and occurrences overlapping start–end;
+        follow its nextLink with all_pages(). Times come back in UTC whatever the mailbox's
+        own time zone, so they compare with ours without a zone table."""
+        query = urlencode(
+            {
+                "startDateTime": _iso(start),
+                "endDateTime": _iso(end),
+                "$top": CALENDAR_VIEW_PAGE,
+                "$select": CALENDAR_VIEW_FIELDS,
+            }
+        )
+        return BatchRequest(
+            request_id,
+            "GET",
+            f"{self.calendar_view_path(mailbox, calendar_id)}?{query}",
+            headers={"Prefer": 'outlook.timezone="UTC"'},
         )
 
     # --- delta -----------------------------------------------------------------------------

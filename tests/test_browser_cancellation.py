@@ -30,6 +30,8 @@ def test_approve_a_cancellation_request(browser_page):
     page.set_viewport_size({"width": 1400, "height": 800})
 
     log_in(page, user)
+    page.wait_for_selector("#sync-health")
+    page.screenshot(path=str(SCREENSHOTS / "dashboard.png"))
     page.goto("/admin/cancellations/cancellationrequest/")
     page.locator("#result_list tbody tr", has_text="Sales kick-off").locator(
         "input.action-select"

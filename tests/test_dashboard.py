@@ -139,3 +139,19 @@ def test_support_sees_only_what_it_may_open(client):
         "Cancellation requests",
         "StayNTouch callouts",
     ]
+
+
+def test_the_planner_is_linked_for_who_may_read_reservations(client):
+    call_command("setup_roles")
+    user = factories.UserFactory()
+    user.groups.add(Group.objects.get(name="Integration admin"))
+    client.force_login(user)
+    member_page = client.get("/admin/").content.decode()
+    user.groups.set([])
+    user.is_staff = True
+    user.save()
+
+    bare_page = client.get("/admin/").content.decode()
+
+    assert 'href="/admin/syncconnections/syncconnection/planner/"' in member_page
+    assert "/planner/" not in bare_page

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.urls import reverse
 
 from config.dashboard import sync_health
 
@@ -11,4 +12,9 @@ register = template.Library()
 
 @register.inclusion_tag("admin/sync_health.html", takes_context=True)
 def sync_health_panel(context: dict[str, Any]) -> dict[str, Any]:
-    return {"sections": sync_health(context["request"].user)}
+    user = context["request"].user
+    planner = user.has_perm("bookings.view_reservation")
+    return {
+        "sections": sync_health(user),
+        "planner_url": reverse("admin:syncconnections_planner") if planner else "",
+    }

@@ -10,6 +10,8 @@ from django.urls import path
 
 from config.admin_helpers import ObjectActionsMixin
 from syncconnections import outbound, validation
+from syncconnections.admin.filters import ConnectionStateFilter
+from syncconnections.admin.planner import planner_view
 from syncconnections.admin.room_import import import_rooms_view
 from syncconnections.models import SyncConnection
 
@@ -47,7 +49,7 @@ class SyncConnectionAdmin(ObjectActionsMixin, admin.ModelAdmin):
         "use_live_sync",
         "last_synced_at",
     )
-    list_filter = ("tenant", "valid", "active", "use_live_sync", "user_type")
+    list_filter = (ConnectionStateFilter, "tenant", "valid", "active", "use_live_sync", "user_type")
     list_select_related = ("tenant", "resource", "resource__location", "staff")
     search_fields = ("user_id", "calendar_name", "resource__name", "staff__last_name")
     autocomplete_fields = ("tenant", "resource", "staff")
@@ -96,6 +98,11 @@ class SyncConnectionAdmin(ObjectActionsMixin, admin.ModelAdmin):
                 "import-rooms/",
                 self.admin_site.admin_view(partial(import_rooms_view, self)),
                 name="syncconnections_syncconnection_import_rooms",
+            ),
+            path(
+                "planner/",
+                self.admin_site.admin_view(partial(planner_view, self)),
+                name="syncconnections_planner",
             ),
             *super().get_urls(),
         ]
