@@ -2,25 +2,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from rangefilter.filters import DateRangeFilterBuilder
 
+from accounts_pms import accounts, retry
 from accounts_pms.models import (
+    CalloutState,
     PostingAccount,
     RoverAccountLink,
     StayNTouchRequest,
     StayNTouchSettings,
 )
+from accounts_pms.rover import RoverClient, RoverError, forget_tokens
 from bookings.admin import AccountAdmin as BaseAccountAdmin
 from bookings.models import Account
-from config.admin_helpers import ReadOnlyAdmin, SecretFieldsAdminMixin, pretty_json
+from config.admin_helpers import (
+    ObjectActionsMixin,
+    ReadOnlyAdmin,
+    SecretFieldsAdminMixin,
+    pretty_json,
+)
 
 
 @admin.register(StayNTouchSettings)
-class StayNTouchSettingsAdmin(SecretFieldsAdminMixin, admin.ModelAdmin):
+class StayNTouchSettingsAdmin(ObjectActionsMixin, SecretFieldsAdminMixin, admin.ModelAdmin):
     secret_fields = ("client_secret",)
+    actions = ("test_credentials",)
+    object_actions = ("test_credentials",)
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("__str__", "enabled", "api_base_url", "hotel_id", "start_status", "end_status")
     readonly_fields = ("created_at", "updated_at")
@@ -47,6 +58,32 @@ class StayNTouchSettingsAdmin(SecretFieldsAdminMixin, admin.ModelAdmin):
         # There is one set of settings.
         return not StayNTouchSettings.objects.exists() and super().has_add_permission(request)
 
+    def has_test_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts_pms.test_stayntouchsettings")
+
+    @admin.action(description="Test", permissions=["test"])
+    def test_credentials(
+        self, request: HttpRequest, queryset: QuerySet[StayNTouchSettings]
+    ) -> None:
+        """Sign in to Rover with the stored credentials (a fresh token, not a cached one)."""
+        for stayntouch in queryset:
+            forget_tokens()
+            try:
+                RoverClient.from_settings(stayntouch).token()
+            except RoverError as exc:
+                self.message_user(
+                    request,
+                    f"StayNTouch refused the sign-in at {stayntouch.auth_url}: {exc}",
+                    messages.ERROR,
+                )
+            else:
+                self.message_user(
+                    request,
+                    f"Signed in to StayNTouch at {stayntouch.auth_url} as "
+                    f"{stayntouch.client_id}: the credentials work.",
+                    messages.SUCCESS,
+                )
+
 
 class RoverAccountLinkInline(admin.StackedInline):
     model = RoverAccountLink
@@ -64,10 +101,23 @@ admin.site.unregister(Account)
 
 
 @admin.register(Account)
-class AccountAdmin(BaseAccountAdmin):
+class AccountAdmin(ObjectActionsMixin, BaseAccountAdmin):
     list_display = (*BaseAccountAdmin.list_display, "rover_id")
     list_select_related = ("rover_link",)
     inlines = (*BaseAccountAdmin.inlines, RoverAccountLinkInline)
+    actions = ("sync_to_stayntouch",)
+    object_actions = ("sync_to_stayntouch",)
+
+    def has_sync_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts_pms.sync_account")
+
+    @admin.action(description="Sync to StayNTouch", permissions=["sync"])
+    def sync_to_stayntouch(self, request: HttpRequest, queryset: QuerySet[Account]) -> None:
+        for account in queryset.order_by("pk"):
+            result = accounts.sync_account(account)
+            self.message_user(
+                request, result.message, messages.SUCCESS if result.ok else messages.ERROR
+            )
 
     @admin.display(description="Rover id", ordering="rover_link__rover_id")
     def rover_id(self, obj: Account) -> str:
@@ -97,7 +147,10 @@ class PostingAccountAdmin(ReadOnlyAdmin):
 
 
 @admin.register(StayNTouchRequest)
-class StayNTouchRequestAdmin(ReadOnlyAdmin):
+class StayNTouchRequestAdmin(ObjectActionsMixin, ReadOnlyAdmin):
+    actions = ("retry_callout",)
+    object_actions = ("retry_callout",)
+
     list_display = (
         "created_at",
         "operation",
@@ -128,6 +181,23 @@ class StayNTouchRequestAdmin(ReadOnlyAdmin):
         "response_display",
     )
     readonly_fields = fields
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts_pms.retry_callout")
+
+    def object_action_applies(self, obj: StayNTouchRequest, name: str) -> bool:
+        return obj.state == CalloutState.FAILED
+
+    @admin.action(description="Retry callout", permissions=["retry"])
+    def retry_callout(self, request: HttpRequest, queryset: QuerySet[StayNTouchRequest]) -> None:
+        """Run failed callouts again; each checks Rover first, so nothing is done twice."""
+        for callout in queryset.select_related("account").order_by("pk"):
+            outcome = retry.retry(callout)
+            self.message_user(
+                request,
+                f"{callout.get_operation_display()} #{callout.pk}: {outcome.message}",
+                messages.SUCCESS if outcome.ok else messages.ERROR,
+            )
 
     @admin.display(description="request body")
     def request_display(self, obj: StayNTouchRequest) -> str:

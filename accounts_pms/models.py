@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from bookings.models import ReservationStatus, TimestampedModel
 from config.encryption import EncryptedTextField
@@ -85,15 +86,31 @@ class RoverAccountLink(models.Model):
         primary_key=True,
         related_name="rover_link",
     )
-    rover_id = models.CharField("Rover id", max_length=50, unique=True)
-    linked_at = models.DateTimeField(auto_now_add=True)
+    rover_id = models.CharField(
+        "Rover id", max_length=50, blank=True, help_text="Empty while a sync is running."
+    )
+    linked_at = models.DateTimeField(null=True, blank=True)
+    # A sync claims the account by creating this row (its primary key is the account), so
+    # two presses of "Sync to StayNTouch" can never both create the company.
+    claimed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = "StayNTouch account link"
         permissions = [("sync_account", "Can sync accounts to StayNTouch")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rover_id"],
+                condition=~Q(rover_id=""),
+                name="roveraccountlink_unique_rover_id",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.account} → Rover {self.rover_id}"
+        return f"{self.account} → Rover {self.rover_id or '(syncing)'}"
+
+    @property
+    def is_linked(self) -> bool:
+        return bool(self.rover_id)
 
 
 class PostingAccount(models.Model):
@@ -107,6 +124,9 @@ class PostingAccount(models.Model):
         "Rover company id", max_length=50, help_text="The company it was created under."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Claims, so that two jobs for one reservation never call Rover for the same thing.
+    claimed_at = models.DateTimeField(default=timezone.now)
+    charges_claimed_at = models.DateTimeField(null=True, blank=True)
     charges_posted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -93,6 +93,7 @@ class RoverClient(HttpClient):
     def __init__(self, config: RoverConfig, **kwargs: Any) -> None:
         super().__init__(verify=settings.ROVER_CA_BUNDLE or True, **kwargs)
         self.config = config
+        self.last_status: int | None = None
 
     @classmethod
     def from_settings(cls, stayntouch: StayNTouchSettings, **kwargs: Any) -> RoverClient:
@@ -161,6 +162,7 @@ class RoverClient(HttpClient):
     ) -> Any:
         query = {"hotel_id": self.config.hotel_id, **(params or {})}
         response = self.send(method, self.url(path), params=query, json=json)
+        self.last_status = response.status_code  # for the request log
         return json_or_none(response)
 
     def search_companies(

@@ -76,16 +76,8 @@ class CancellationRequestAdmin(ObjectActionsMixin, admin.ModelAdmin):
             ).defer("outlook_data", "reservation_snapshot")
         return queryset
 
-    def allowed_object_actions(self, request: HttpRequest) -> list[tuple[str, str]]:
-        allowed = super().allowed_object_actions(request)
-        obj = getattr(request, "_object_actions_for", None)
-        if obj is not None and not obj.is_pending:
-            return [(name, label) for name, label in allowed if name == "get_status_info"]
-        return allowed
-
-    def render_change_form(self, request: HttpRequest, context: dict, **kwargs: Any) -> Any:
-        request._object_actions_for = kwargs.get("obj")
-        return super().render_change_form(request, context, **kwargs)
+    def object_action_applies(self, obj: CancellationRequest, name: str) -> bool:
+        return obj.is_pending or name == "get_status_info"
 
     # --- actions -------------------------------------------------------------------------------
 

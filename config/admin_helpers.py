@@ -133,9 +133,19 @@ class ObjectActionsMixin:
         ]
         return own + super().get_urls()
 
-    def allowed_object_actions(self, request: HttpRequest) -> list[tuple[str, str]]:
+    def allowed_object_actions(
+        self, request: HttpRequest, obj: Any = None
+    ) -> list[tuple[str, str]]:
         actions = self.get_actions(request)
-        return [(name, actions[name][2]) for name in self.object_actions if name in actions]
+        return [
+            (name, actions[name][2])
+            for name in self.object_actions
+            if name in actions and (obj is None or self.object_action_applies(obj, name))
+        ]
+
+    def object_action_applies(self, obj: Any, name: str) -> bool:
+        """Whether the button makes sense for this object (e.g. only while it is pending)."""
+        return True
 
     def run_object_action(self, request: HttpRequest, object_id: str, action: str) -> Any:
         if request.method != "POST":
@@ -154,5 +164,5 @@ class ObjectActionsMixin:
 
     def render_change_form(self, request: HttpRequest, context: dict, **kwargs: Any) -> Any:
         if kwargs.get("obj") is not None:
-            context["object_actions"] = self.allowed_object_actions(request)
+            context["object_actions"] = self.allowed_object_actions(request, kwargs["obj"])
         return super().render_change_form(request, context, **kwargs)

@@ -13,6 +13,7 @@ EVERY_FEW_MINUTES = {
     "Sync down requested connections": ("syncconnections.tasks.sync_pending", 1),
     "Send failure notification digests": ("errors.tasks.send_digests", 5),
     "Refresh live-sync subscriptions": ("syncconnections.tasks.refresh_subscriptions", 60),
+    "Retry failed StayNTouch callouts": ("accounts_pms.tasks.retry_callouts", 5),
 }
 NIGHTLY = ("Nightly sync", "syncconnections.tasks.nightly_sync", dt.time(2, 0))
 

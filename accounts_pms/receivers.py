@@ -1,0 +1,30 @@
+"""How the PMS integration hears about bookings: a reservation reaching the start or end
+status queues a job, in the transaction of the change (admin, API and inbound sync alike)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.dispatch import receiver
+from django_q.tasks import async_task
+
+from accounts_pms.models import StayNTouchSettings
+from bookings import signals
+from bookings.models import Reservation
+
+
+@receiver(signals.reservation_status_changed, sender=Reservation, dispatch_uid="pms.status")
+def status_changed(
+    sender: type[Reservation], reservation: Reservation, new_status: str, **kwargs: Any
+) -> None:
+    if not reservation.account_id:  # only reservations of a company go to the PMS
+        return
+    stayntouch = StayNTouchSettings.current()
+    if stayntouch is None or not stayntouch.enabled:
+        return
+    if new_status in (stayntouch.start_status, stayntouch.end_status):
+        async_task(
+            "accounts_pms.tasks.status_reached",
+            reservation.pk,
+            task_name=f"StayNTouch: {new_status} reached by reservation {reservation.pk}",
+        )
