@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -113,6 +114,8 @@ class AccountAdmin(ObjectActionsMixin, BaseAccountAdmin):
 
     @admin.action(description="Sync to StayNTouch", permissions=["sync"])
     def sync_to_stayntouch(self, request: HttpRequest, queryset: QuerySet[Account]) -> None:
+        if not self.has_sync_permission(request):  # also when called other than by the admin
+            raise PermissionDenied
         for account in queryset.order_by("pk"):
             result = accounts.sync_account(account)
             self.message_user(
@@ -191,6 +194,8 @@ class StayNTouchRequestAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     @admin.action(description="Retry callout", permissions=["retry"])
     def retry_callout(self, request: HttpRequest, queryset: QuerySet[StayNTouchRequest]) -> None:
         """Run failed callouts again; each checks Rover first, so nothing is done twice."""
+        if not self.has_retry_permission(request):
+            raise PermissionDenied
         for callout in queryset.select_related("account").order_by("pk"):
             outcome = retry.retry(callout)
             self.message_user(

@@ -106,3 +106,18 @@ def test_the_retry_button_shows_on_failed_requests_only(admin_client):
 
     assert buttons(failed) == ["retry_callout"]
     assert buttons(done) == []
+
+
+def test_the_sync_action_checks_its_permission_itself(rf):
+    from django.contrib.admin import site
+    from django.core.exceptions import PermissionDenied
+
+    from bookings.models import Account
+
+    request = rf.post("/")
+    request.user = factories.UserFactory(is_staff=True)
+    account = gen25()
+
+    with pytest.raises(PermissionDenied):
+        site._registry[Account].sync_to_stayntouch(request, Account.objects.filter(pk=account.pk))
+    assert not StayNTouchRequest.objects.exists()
