@@ -9,7 +9,6 @@ finds it on the next try.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -25,9 +24,6 @@ from accounts_pms.models import (
 )
 from accounts_pms.rover import RoverClient
 from bookings.models import Account
-
-# A claim older than this belongs to a sync that died: another may take over.
-STALE_CLAIM = timedelta(minutes=5)
 
 
 @dataclass
@@ -119,7 +115,9 @@ def sync_account(account: Account, retried: StayNTouchRequest | None = None) -> 
             request=exc.request,
         )
     rover_id = found or created
-    _link(link, rover_id)
+    problem = _link(link, rover_id)
+    if problem:
+        return AccountSync(account, False, problem)
     _settle(retried, rover_id)
     if found:
         message = f"Linked {account} to the existing StayNTouch company {found}."
@@ -140,8 +138,9 @@ def _claim(account: Account) -> RoverAccountLink | None:
         return link
     now = timezone.now()
     taken = RoverAccountLink.objects.filter(
-        account=account, rover_id="", claimed_at__lt=now - STALE_CLAIM
+        account=account, rover_id="", claimed_at__lt=now - callouts.STALE_CLAIM
     ).update(claimed_at=now)
+    link.claimed_at = now
     return link if taken else None
 
 
@@ -163,9 +162,13 @@ def _find(client: RoverClient, account: Account, retried: StayNTouchRequest | No
         body={"search_keyword": [value for _, value in searches]},
         request=retried,
     )
+    ours = account.account_number.strip().casefold()
     for field, value in searches:
         results = callouts.call(request, client, lambda c, v=value: _all_companies(c, v))
         for company in results:
+            theirs = (company.get("account_number") or "").strip().casefold()
+            if ours and theirs and theirs != ours:
+                continue  # the same name, but another company's number: not this one
             if (company.get(field) or "").strip().casefold() == value.casefold():
                 return str(company["id"])
     return None
@@ -197,6 +200,24 @@ def _settle(retried: StayNTouchRequest | None, rover_id: str) -> None:
         )
 
 
-def _link(link: RoverAccountLink, rover_id: str) -> None:
-    link.rover_id, link.linked_at = rover_id, timezone.now()
-    link.save(update_fields=["rover_id", "linked_at"])
+def _link(link: RoverAccountLink, rover_id: str) -> str:
+    """Store the Rover id, if the claim is still ours; a message when it could not be."""
+    try:
+        with transaction.atomic():
+            stored = RoverAccountLink.objects.filter(
+                account=link.account_id, rover_id="", claimed_at=link.claimed_at
+            ).update(rover_id=rover_id, linked_at=timezone.now())
+    except IntegrityError:
+        RoverAccountLink.objects.filter(account=link.account_id, rover_id="").delete()
+        other = RoverAccountLink.objects.select_related("account").get(rover_id=rover_id)
+        return (
+            f"{link.account} was not linked: Rover company {rover_id} is already linked to "
+            f"the account {other.account}. Give the accounts their own account numbers."
+        )
+    if not stored:
+        return (
+            f"{link.account} was not linked: another sync took over meanwhile. Check the "
+            "account's Rover id and StayNTouch for a duplicate company."
+        )
+    link.rover_id = rover_id
+    return ""

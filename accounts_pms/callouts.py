@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
-from django.db.models import F
 from django.utils import timezone
 
 from accounts_pms.models import CalloutState, StayNTouchRequest
@@ -18,12 +18,15 @@ from config.http_client import TransportError
 
 T = TypeVar("T")
 RESPONSE_LIMIT = 20_000  # characters of a response kept in the log
+# A claim older than this belongs to a job that died: another may take over. Far longer than
+# the few callouts a job makes, each bounded by RoverClient's time-outs and retries.
+STALE_CLAIM = timedelta(minutes=15)
 
 
 class CalloutFailed(Exception):
     """A callout failed; its StayNTouchRequest says why."""
 
-    def __init__(self, request: StayNTouchRequest, error: TransportError) -> None:
+    def __init__(self, request: StayNTouchRequest, error: Exception) -> None:
         super().__init__(str(error))
         self.request = request
         self.error = error
@@ -37,7 +40,8 @@ def start(
     body: Any = None,
     request: StayNTouchRequest | None = None,
 ) -> StayNTouchRequest:
-    """Save the request (pending) before calling: a new one, or a failed one tried again."""
+    """Save the request (pending) before calling: a new one, or a failed one being retried
+    (whose attempt the retry has counted already)."""
     if request is None:
         return StayNTouchRequest.objects.create(
             operation=operation,
@@ -47,10 +51,7 @@ def start(
             attempts=1,
         )
     StayNTouchRequest.objects.filter(pk=request.pk).update(
-        state=CalloutState.PENDING,
-        request_body=body,
-        attempts=F("attempts") + 1,
-        updated_at=timezone.now(),
+        state=CalloutState.PENDING, request_body=body, updated_at=timezone.now()
     )
     request.refresh_from_db()
     return request
@@ -67,6 +68,10 @@ def call(
         answer = function(client)
     except TransportError as exc:
         finish(request, started, status=exc.status, failed=str(exc), response=exc.message)
+        raise CalloutFailed(request, exc) from exc
+    except Exception as exc:  # an answer we cannot read: failed, never left pending
+        failed = f"Unexpected answer from StayNTouch: {type(exc).__name__}: {exc}"
+        finish(request, started, status=client.last_status, failed=failed, response=None)
         raise CalloutFailed(request, exc) from exc
     finish(request, started, status=client.last_status, response=answer)
     return answer

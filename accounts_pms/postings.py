@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +28,6 @@ from accounts_pms.models import (
 from accounts_pms.rover import RoverClient
 from bookings.models import Reservation
 
-STALE_CLAIM = timedelta(minutes=5)
 NOT_LINKED = "The company ({account}) is not yet in StayNTouch: sync the account first."
 
 
@@ -37,6 +35,7 @@ NOT_LINKED = "The company ({account}) is not yet in StayNTouch: sync the account
 class Outcome:
     ok: bool
     message: str
+    busy: bool = False  # another job is doing it right now
 
 
 def on_status(reservation_id: int) -> list[Outcome]:
@@ -73,7 +72,8 @@ def ensure_posting_account(
         return Outcome(False, message)
     posting = _claim_posting(reservation, link.rover_id)
     if posting is None:
-        return Outcome(False, f"A posting account for {reservation} is being created already.")
+        message = f"A posting account for {reservation} is being created already."
+        return Outcome(False, message, busy=True)
     if posting.rover_id:
         _settle(retried, f"Done since: posting account {posting.rover_id}.")
         return Outcome(True, f"{reservation} has posting account {posting.rover_id}.")
@@ -96,9 +96,20 @@ def ensure_posting_account(
             lambda c: c.create_posting_account(payload),
         )
     except callouts.CalloutFailed as exc:
-        PostingAccount.objects.filter(pk=posting.pk, rover_id="").delete()  # released
+        PostingAccount.objects.filter(
+            pk=posting.pk, rover_id="", claimed_at=posting.claimed_at
+        ).delete()  # released
         return Outcome(False, f"No posting account for {reservation}: {exc.error}")
-    PostingAccount.objects.filter(pk=posting.pk).update(rover_id=str(created["id"]))
+    stored = PostingAccount.objects.filter(
+        pk=posting.pk, rover_id="", claimed_at=posting.claimed_at
+    ).update(rover_id=str(created["id"]))
+    if not stored:  # another job took the claim over meanwhile
+        message = (
+            f"Posting account {created['id']} was made for {reservation}, but another job "
+            "took over meanwhile: check StayNTouch for a second posting account."
+        )
+        callouts.fail_without_call(request, message)
+        return Outcome(False, message)
     return Outcome(True, f"Created posting account {created['id']} for {reservation}.")
 
 
@@ -111,15 +122,24 @@ def post_charges(
     posting = PostingAccount.objects.filter(reservation=reservation).exclude(rover_id="").first()
     if posting is None:
         made = ensure_posting_account(reservation, stayntouch)
+        if made.busy:
+            # Left as a failed request, so the charges follow once the posting account exists.
+            return _not_posted(reservation, retried, f"{made.message} The charges wait for it.")
         if not made.ok:
             return made
         posting = PostingAccount.objects.get(reservation=reservation)
     if posting.charges_posted_at is not None:
         _settle(retried, "Done since: the charges were posted.")
         return Outcome(True, f"The charges of {reservation} were posted already.")
+    charges, problem = charges_of(reservation)
+    if problem:
+        return _not_posted(reservation, retried, problem)
+    if not charges:
+        PostingAccount.objects.filter(pk=posting.pk).update(charges_posted_at=timezone.now())
+        _settle(retried, "Nothing to charge.")
+        return Outcome(True, f"{reservation} has nothing to charge.")
     if not _claim_charges(posting):
         return Outcome(False, f"The charges of {reservation} are being posted already.")
-    charges = charges_of(reservation)
     payload = {"charges": charges, "datetime": _rover_time(timezone.now())}
     request = callouts.start(
         PmsOperation.POST_CHARGES,
@@ -135,23 +155,31 @@ def post_charges(
         PostingAccount.objects.filter(pk=posting.pk).update(charges_claimed_at=None)
         return Outcome(False, f"The charges of {reservation} were not posted: {exc.error}")
     PostingAccount.objects.filter(pk=posting.pk).update(charges_posted_at=timezone.now())
-    return Outcome(True, f"Posted {posted} charge(s) of {reservation}.")
+    return Outcome(True, f"Posted {len(posted['posted'])} charge(s) of {reservation}.")
 
 
-def charges_of(reservation: Reservation) -> list[dict[str, Any]]:
-    """The resource price and each service reservation, each with its charge code."""
+def charges_of(reservation: Reservation) -> tuple[list[dict[str, Any]], str]:
+    """The resource price and each service reservation, each with its charge code; and what
+    is missing for it, if anything. Nothing is charged for what costs nothing."""
     resource = reservation.resource
-    charges = [_charge(resource.charge_code, resource.price, f"BB-{reservation.pk}-R", resource)]
+    items = [(resource.charge_code, resource.price, f"BB-{reservation.pk}-R", resource)]
     for booked in reservation.service_reservations.select_related("service").order_by("pk"):
-        charges.append(
-            _charge(
-                booked.service.charge_code,
-                booked.amount,
-                f"BB-{reservation.pk}-S{booked.pk}",
-                booked,
-            )
+        reference = f"BB-{reservation.pk}-S{booked.pk}"
+        items.append((booked.service.charge_code, booked.amount, reference, booked))
+    charges, uncoded = [], []
+    for code, amount, reference, what in items:
+        if not amount:
+            continue
+        if not code.strip():
+            uncoded.append(str(what))
+            continue
+        charges.append(_charge(code, amount, reference, what))
+    if uncoded:
+        return [], (
+            f"The charges of {reservation} were not posted: no charge code for "
+            f"{', '.join(uncoded)}. Add it, then retry."
         )
-    return charges
+    return charges, ""
 
 
 def _charge(code: str, amount: Decimal, reference: str, what: Any) -> dict[str, Any]:
@@ -166,13 +194,34 @@ def _charge(code: str, amount: Decimal, reference: str, what: Any) -> dict[str, 
     }
 
 
-def _post_missing(client: RoverClient, posting: PostingAccount, payload: dict[str, Any]) -> int:
-    """Post the charges Rover does not have yet (by reference number); how many were posted."""
+def _post_missing(
+    client: RoverClient, posting: PostingAccount, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """Post the charges Rover does not have yet (by reference number). What was done, for
+    the request log."""
     present = {c.get("reference_number") for c in client.list_charges(posting.rover_id)}
     missing = [c for c in payload["charges"] if c["reference_number"] not in present]
-    if missing:
-        client.post_charges(posting.rover_id, {**payload, "charges": missing})
-    return len(missing)
+    answer = (
+        client.post_charges(posting.rover_id, {**payload, "charges": missing}) if missing else None
+    )
+    return {
+        "posted": [c["reference_number"] for c in missing],
+        "already_in_rover": sorted(present & {c["reference_number"] for c in payload["charges"]}),
+        "answer": answer,
+    }
+
+
+def _not_posted(
+    reservation: Reservation, retried: StayNTouchRequest | None, message: str
+) -> Outcome:
+    request = callouts.start(
+        PmsOperation.POST_CHARGES,
+        account_id=reservation.account_id,
+        reservation_id=reservation.pk,
+        request=retried,
+    )
+    callouts.fail_without_call(request, message)
+    return Outcome(False, message)
 
 
 def _claim_posting(reservation: Reservation, company_id: str) -> PostingAccount | None:
@@ -188,8 +237,9 @@ def _claim_posting(reservation: Reservation, company_id: str) -> PostingAccount 
         return posting
     now = timezone.now()
     taken = PostingAccount.objects.filter(
-        pk=posting.pk, rover_id="", claimed_at__lt=now - STALE_CLAIM
+        pk=posting.pk, rover_id="", claimed_at__lt=now - callouts.STALE_CLAIM
     ).update(claimed_at=now)
+    posting.claimed_at = now
     return posting if taken else None
 
 
@@ -197,7 +247,7 @@ def _claim_charges(posting: PostingAccount) -> bool:
     now = timezone.now()
     return bool(
         PostingAccount.objects.filter(pk=posting.pk, charges_posted_at=None)
-        .filter(Q(charges_claimed_at=None) | Q(charges_claimed_at__lt=now - STALE_CLAIM))
+        .filter(Q(charges_claimed_at=None) | Q(charges_claimed_at__lt=now - callouts.STALE_CLAIM))
         .update(charges_claimed_at=now)
     )
 

@@ -7,13 +7,18 @@ duplicates a company, a posting account or a charge.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db.models import F
 from django.utils import timezone
 
 from accounts_pms import accounts, postings
+from accounts_pms.callouts import STALE_CLAIM
 from accounts_pms.models import CalloutState, PmsOperation, StayNTouchRequest, StayNTouchSettings
+from config.http_client import is_permanent
+from config.task_queue import task_time_budget
 
 DEFAULT_MAX_AGE_DAYS = 7
 MAX_ATTEMPTS = 10
@@ -41,9 +46,12 @@ def wait_after(attempts: int) -> timedelta:
 
 
 def retry(request: StayNTouchRequest) -> RetryOutcome:
-    """Run a failed request's operation again. A request that is not failed is left alone."""
+    """Run a failed request's operation again. A request that is not failed is left alone.
+
+    Every retry counts as an attempt, also one that stops before calling Rover, so the
+    back-off grows and cron gives up after MAX_ATTEMPTS."""
     claimed = StayNTouchRequest.objects.filter(pk=request.pk, state=CalloutState.FAILED).update(
-        state=CalloutState.PENDING, updated_at=timezone.now()
+        state=CalloutState.PENDING, attempts=F("attempts") + 1, updated_at=timezone.now()
     )
     if not claimed:
         request.refresh_from_db()
@@ -62,17 +70,29 @@ def retry(request: StayNTouchRequest) -> RetryOutcome:
     return RetryOutcome(request, ok, message)
 
 
-def retry_due(max_age_days: int = DEFAULT_MAX_AGE_DAYS) -> RetrySummary:
-    """Retry the failed requests of the last `max_age_days` days whose back-off is over."""
+def retry_due(
+    max_age_days: int = DEFAULT_MAX_AGE_DAYS, time_budget: float | None = None
+) -> RetrySummary:
+    """Retry the failed requests of the last `max_age_days` days whose back-off is over,
+    for at most `time_budget` seconds. Rover's own refusals (a permanent 4xx) wait for a
+    person: retrying the same request cannot change the answer."""
     now = timezone.now()
+    deadline = time.monotonic() + (task_time_budget() if time_budget is None else time_budget)
     summary = RetrySummary()
+    recent = now - timedelta(days=max_age_days)
+    # A request still pending long after its call must have ended was cut off (a killed job).
+    StayNTouchRequest.objects.filter(
+        state=CalloutState.PENDING, created_at__gte=recent, updated_at__lt=now - STALE_CLAIM
+    ).update(state=CalloutState.FAILED, error_message="Interrupted before the answer came.")
     candidates = StayNTouchRequest.objects.filter(
-        state=CalloutState.FAILED,
-        created_at__gte=now - timedelta(days=max_age_days),
-        attempts__lt=MAX_ATTEMPTS,
+        state=CalloutState.FAILED, created_at__gte=recent, attempts__lt=MAX_ATTEMPTS
     ).order_by("created_at")
     for request in candidates.iterator():
+        if time.monotonic() > deadline:
+            break
         if request.updated_at > now - wait_after(request.attempts):
+            continue
+        if is_permanent(request.status_code):
             continue
         outcome = retry(request)
         summary.retried += 1
@@ -82,19 +102,23 @@ def retry_due(max_age_days: int = DEFAULT_MAX_AGE_DAYS) -> RetrySummary:
 
 
 def _run(request: StayNTouchRequest) -> tuple[bool, str]:
+    stayntouch = StayNTouchSettings.current()
+    if stayntouch is None or not stayntouch.enabled:
+        return False, "StayNTouch is switched off: nothing was sent."
     if request.operation in (PmsOperation.FIND_ACCOUNT, PmsOperation.CREATE_ACCOUNT):
         if request.account is None:
-            return _gone(request, "account")
+            return _no_longer(request, "its account was deleted")
         result = accounts.sync_account(request.account, retried=request)
         return result.ok, result.message
-    stayntouch = StayNTouchSettings.current()
-    if stayntouch is None:
-        return False, "StayNTouch is not set up."
-    reservation = (
-        postings.load_reservation(request.reservation_id) if request.reservation_id else None
-    )
+    reservation = postings.load_reservation(request.reservation_id or 0)
     if reservation is None:
-        return _gone(request, "reservation")
+        return _no_longer(request, "its reservation was deleted")
+    wanted = {
+        PmsOperation.CREATE_POSTING_ACCOUNT: (stayntouch.start_status, stayntouch.end_status),
+        PmsOperation.POST_CHARGES: (stayntouch.end_status,),
+    }[request.operation]
+    if reservation.status not in wanted:
+        return _no_longer(request, f"the reservation is now {reservation.get_status_display()}")
     if request.operation == PmsOperation.CREATE_POSTING_ACCOUNT:
         outcome = postings.ensure_posting_account(reservation, stayntouch, retried=request)
         if outcome.ok and reservation.status == stayntouch.end_status:
@@ -106,8 +130,10 @@ def _run(request: StayNTouchRequest) -> tuple[bool, str]:
     return outcome.ok, outcome.message
 
 
-def _gone(request: StayNTouchRequest, what: str) -> tuple[bool, str]:
-    message = f"The {what} of this request no longer exists: nothing to retry."
-    request.error_message = message
-    request.save(update_fields=["error_message", "updated_at"])
+def _no_longer(request: StayNTouchRequest, why: str) -> tuple[bool, str]:
+    """Nothing to send any more: said in the request, and cron stops trying it."""
+    message = f"Not retried: {why}."
+    StayNTouchRequest.objects.filter(pk=request.pk).update(
+        state=CalloutState.FAILED, error_message=message, attempts=MAX_ATTEMPTS
+    )
     return False, message

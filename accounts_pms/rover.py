@@ -89,6 +89,11 @@ def forget_tokens() -> None:
 class RoverClient(HttpClient):
     service = "StayNTouch Rover"
     error_class = RoverError
+    # One callout, retries included, stays well inside the five-minute claims that keep two
+    # jobs from calling for the same thing: 3 × (5 + 30) s plus 2 waits of at most 30 s.
+    max_retries = 2
+    max_retry_after = 30.0
+    max_backoff = 30.0
 
     def __init__(self, config: RoverConfig, **kwargs: Any) -> None:
         super().__init__(verify=settings.ROVER_CA_BUNDLE or True, **kwargs)
@@ -195,7 +200,15 @@ class RoverClient(HttpClient):
         return path.format(posting_account_id=posting_account_id)
 
     def list_charges(self, posting_account_id: int | str) -> list[dict[str, Any]]:
-        return self.call("GET", self.charges_path(posting_account_id)).get("results", [])
+        answer = self.call("GET", self.charges_path(posting_account_id))
+        # The charges call is undocumented: take a bare list as well as {"results": [...]}.
+        charges = answer if isinstance(answer, list) else (answer or {}).get("results")
+        if not isinstance(charges, list):
+            raise RoverError(
+                f"Rover's list of charges could not be read: {str(answer)[:200]}",
+                permanent=False,
+            )
+        return charges
 
     def post_charges(
         self, posting_account_id: int | str, payload: dict[str, Any]

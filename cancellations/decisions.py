@@ -65,9 +65,18 @@ def approve(
     for the same reservation are settled by the same decision.
     """
     with transaction.atomic():
-        if not CancellationRequest.objects.filter(pk=request.pk, state=Decision.PENDING).exists():
+        # The reservation's lock first: decisions on its requests then queue one behind the
+        # other, and each sees what the one before it decided.
+        reservation = (
+            Reservation.objects.select_for_update().filter(pk=request.reservation_id).first()
+        )
+        if (
+            reservation is None
+            or not CancellationRequest.objects.filter(
+                pk=request.pk, state=Decision.PENDING
+            ).exists()
+        ):
             return _already_decided(request)
-        reservation = Reservation.objects.select_for_update().get(pk=request.reservation_id)
         changes = changes_since_detection(request, reservation)
         if changes and not despite_changes:
             return Outcome(
@@ -110,7 +119,14 @@ def keep(request: CancellationRequest, user: AbstractBaseUser) -> Outcome:
                 f"Kept {reservation}. It was made in Outlook, so it is not put back there; "
                 "ask its organizer to book it again.",
             )
-        if connection is None or not is_pushing(connection):
+        if connection is None:
+            return Outcome(
+                request,
+                True,
+                f"Kept {reservation}. Its calendar's connection was removed, so Outlook is left "
+                "as it is.",
+            )
+        if not is_pushing(connection):
             return Outcome(
                 request,
                 True,
@@ -165,7 +181,10 @@ def _claim(request: CancellationRequest, state: str, user: AbstractBaseUser) -> 
 
 
 def _already_decided(request: CancellationRequest) -> Outcome:
-    request.refresh_from_db()
+    current = CancellationRequest.objects.filter(pk=request.pk).first()
+    if current is None:  # its reservation was deleted, and the request with it
+        return Outcome(request, False, "Nothing done: this request no longer exists.")
+    request = current
     who = request.decided_by or "someone"
     when = timezone.localtime(request.decided_at).strftime("%Y-%m-%d %H:%M")
     return Outcome(

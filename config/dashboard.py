@@ -20,7 +20,7 @@ from accounts_pms.models import CalloutState, StayNTouchRequest
 from cancellations.models import CancellationRequest, Decision
 from config.health import task_queue_status
 from errors.models import Operation, SyncError
-from syncconnections.admin.filters import CONNECTION_STATES
+from syncconnections.admin.filters import CONNECTION_STATES, LIVE
 from syncconnections.models import SyncConnection
 
 
@@ -62,7 +62,7 @@ def sync_health(user: AbstractBaseUser | AnonymousUser) -> list[Section]:
 def connections() -> Section:
     counts = SyncConnection.objects.aggregate(
         **{key: Count("pk", filter=condition) for key, (_, condition) in CONNECTION_STATES.items()},
-        live=Count("pk", filter=Q(active=True, use_live_sync=True) & ~Q(subscription_id="")),
+        live=Count("pk", filter=LIVE[1]),
         stalest=Min("last_synced_at", filter=Q(active=True)),
         latest=Max("last_synced_at", filter=Q(active=True)),
     )
@@ -76,13 +76,7 @@ def connections() -> Section:
         )
         for key, (label, _) in CONNECTION_STATES.items()
     ]
-    figures.append(
-        Figure(
-            "Live (subscribed)",
-            str(counts["live"]),
-            changelist(url, use_live_sync__exact="1", active__exact="1"),
-        )
-    )
+    figures.append(Figure(LIVE[0], str(counts["live"]), changelist(url, state="live")))
     note = ""
     if counts["latest"]:
         note = (

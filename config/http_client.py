@@ -172,7 +172,12 @@ class HttpClient:
             if response.status_code == 401 and not refreshed and self.refresh_auth():
                 refreshed = True
                 continue
-            if response.status_code in RETRY_STATUSES and attempt < self.max_retries:
+            # A gateway time-out may come after the service acted: like a dropped
+            # connection, it is retried only when sending again is harmless.
+            retryable = response.status_code in RETRY_STATUSES and (
+                retry_on_disconnect or response.status_code != 504
+            )
+            if retryable and attempt < self.max_retries:
                 self.wait_before_retry(response, attempt)
                 attempt += 1
                 continue

@@ -7,13 +7,13 @@ and its commit and misses it."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-from django.conf import settings
 from django.db import transaction
 from django_q.tasks import async_task
 
+from config.task_queue import stale_claim_age, task_time_budget
 from syncconnections.models import WakeUp
+
+__all__ = ["lower", "stale_claim_age", "task_time_budget", "wake"]
 
 
 def wake(name: str, task: str, label: str) -> None:
@@ -38,14 +38,3 @@ def wake(name: str, task: str, label: str) -> None:
 
 def lower(name: str) -> None:
     WakeUp.objects.filter(name=name).update(raised=False)
-
-
-def task_time_budget() -> float:
-    """Seconds a worker task may work before it hands on to a new run: well inside the task
-    time-out, after which the cluster kills it."""
-    return settings.Q_CLUSTER["timeout"] * 0.8
-
-
-def stale_claim_age() -> dt.timedelta:
-    """A claim older than the task time-out is a dead worker's: the cluster has killed it."""
-    return dt.timedelta(seconds=settings.Q_CLUSTER["timeout"] + 5)

@@ -265,3 +265,33 @@ def test_the_list_shows_pending_requests_first(client):
 
     shown_order = [r.pk for r in response.context["cl"].result_list]
     assert shown_order == [new_pending.pk, old_pending.pk, decided.pk]
+
+
+def test_deciding_a_request_whose_reservation_was_deleted_says_so(client):
+    from cancellations import decisions
+
+    request = factories.CancellationRequestFactory()
+    user = member_of("Back office")
+    Reservation.objects.filter(pk=request.reservation_id).delete()
+
+    outcome = decisions.approve(request, user)
+
+    assert (outcome.done, outcome.message) == (
+        False,
+        "Nothing done: this request no longer exists.",
+    )
+
+
+def test_keep_with_the_connection_removed_leaves_outlook_alone(client):
+    from cancellations import decisions
+
+    request = factories.CancellationRequestFactory(sync_connection=None)
+
+    outcome = decisions.keep(request, member_of("Back office"))
+
+    assert outcome.message == (
+        f"Kept {request.reservation}. Its calendar's connection was removed, so Outlook is "
+        "left as it is."
+    )
+    request.refresh_from_db()
+    assert request.state == "rejected"

@@ -62,7 +62,7 @@ def test_an_admin_sees_every_figure_with_its_link(admin_client):
         ("Valid, inactive", "1", f"{CONNECTIONS}?state=inactive", False),
         ("Active, waiting for its first sync", "1", f"{CONNECTIONS}?state=waiting", False),
         ("Syncing", "1", f"{CONNECTIONS}?state=syncing", False),
-        ("Live (subscribed)", "1", f"{CONNECTIONS}?use_live_sync__exact=1&active__exact=1", False),
+        ("Live (subscribed)", "1", f"{CONNECTIONS}?state=live", False),
     ]
     errors = {label: (value, hot) for label, value, _, hot in shown["Sync errors, last 24 hours"]}
     assert errors == {

@@ -177,7 +177,7 @@ def test_a_rover_validation_error_is_a_failed_request_with_its_message(sandbox, 
 
 def test_cron_retries_after_the_back_off_only(sandbox, linked):
     reservation = booking(linked)
-    sandbox.fault("/connect/posting_accounts$", status=422, times=1)
+    sandbox.fault("/connect/posting_accounts$", status=503, times=3)
     set_status(reservation, ReservationStatus.OPTION)
     request = StayNTouchRequest.objects.get(operation="create_posting_account")
 
@@ -222,3 +222,19 @@ def test_a_reservation_saved_in_the_admin_triggers_the_same(sandbox, linked, adm
     [posting] = sandbox.rover()["posting_accounts"]
     assert posting["name"] == "Board day (2026-12-01 10:00)"
     assert PostingAccount.objects.get().reservation.title == "Board day"
+
+
+def test_cron_leaves_rovers_refusals_to_a_person(sandbox, linked):
+    reservation = booking(linked)
+    sandbox.fault("/connect/posting_accounts$", status=422, times=1)
+    set_status(reservation, ReservationStatus.OPTION)
+    request = StayNTouchRequest.objects.get(operation="create_posting_account")
+    StayNTouchRequest.objects.filter(pk=request.pk).update(
+        updated_at=timezone.now() - retry.LONGEST_WAIT
+    )
+
+    summary = retry.retry_due()
+
+    request.refresh_from_db()
+    assert summary.retried == 0
+    assert (request.state, request.attempts, request.status_code) == ("failed", 1, 422)

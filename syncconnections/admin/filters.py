@@ -18,14 +18,19 @@ CONNECTION_STATES: dict[str, tuple[str, Q]] = {
 }
 
 
+# Across the states above: active connections notified of changes by a subscription.
+LIVE = ("Live (subscribed)", Q(active=True, use_live_sync=True) & ~Q(subscription_id=""))
+
+
 class ConnectionStateFilter(admin.SimpleListFilter):
     title = "sync state"
     parameter_name = "state"
+    CHOICES = {**CONNECTION_STATES, "live": LIVE}
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(key, label) for key, (label, _) in CONNECTION_STATES.items()]
+        return [(key, label) for key, (label, _) in self.CHOICES.items()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() in CONNECTION_STATES:
-            return queryset.filter(CONNECTION_STATES[self.value()][1])
+        if self.value() in self.CHOICES:
+            return queryset.filter(self.CHOICES[self.value()][1])
         return queryset
