@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "rangefilter",
     "django_q",
     "config.apps.ProjectConfig",
@@ -50,6 +53,7 @@ INSTALLED_APPS = [
     "syncconnections",
     "cancellations",
     "accounts_pms",
+    "api",
     "sandbox",
 ]
 
@@ -96,8 +100,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    # A file, not memory, so that a task cluster started by a test shares the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
+    # A file, not memory, so that a task cluster started by a test shares the test database;
+    # named after the database file (db.sqlite3 → test-db.sqlite3), so that test runs on
+    # different DATABASE_URLs on one machine keep to their own files.
+    _sqlite_name = Path(DATABASES["default"]["NAME"] or "db.sqlite3")
+    if str(_sqlite_name) == ":memory:" or not _sqlite_name.is_absolute():
+        _sqlite_name = BASE_DIR / "db.sqlite3"
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(_sqlite_name.with_name(f"test-{_sqlite_name.name}"))
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -108,6 +119,8 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "bookbridge_taskq_cache",
     },
+    # Request counts of the API's rate limit.
+    "api": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -178,11 +191,47 @@ Q_CLUSTER = {
     "label": "Task queue",
 }
 
+# The REST API (docs/api.md): a token (or the admin's session), the admin's model
+# permissions, one error shape, and at most API_RATE_LIMIT requests per user (e.g.
+# "600/minute", counted per web process; empty: no limit).
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/minute") or None
 REST_FRAMEWORK = {
+    # The token first: its scheme goes in WWW-Authenticate, which makes a refusal a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.DjangoModelPermissions"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ModelPermissions"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.UserRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Bookbridge API",
+    "DESCRIPTION": "Reservations, Microsoft 365 sync connections and their errors, the "
+    "company log, cancellation requests and the StayNTouch Rover PMS. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAdminUser"],
+    "SCHEMA_PATH_PREFIX": "/api/",
+    # Request and response bodies apart, so read-only fields are not asked for as input.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from our own static files (drf-spectacular-sidecar): no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Several models have an "operation" or a "state": name each set of choices.
+    "ENUM_NAME_OVERRIDES": {
+        "ReservationStatusEnum": "bookings.models.ReservationStatus",
+        "DirectionEnum": "bookings.models.Direction",
+        "UserTypeEnum": "syncconnections.models.UserType",
+        "SyncErrorOperationEnum": "errors.models.Operation",
+        "LogOperationEnum": "syncconnections.models.LogOperation",
+        "DecisionEnum": "cancellations.models.Decision",
+        "PmsOperationEnum": "accounts_pms.models.PmsOperation",
+        "CalloutStateEnum": "accounts_pms.models.CalloutState",
+    },
 }
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

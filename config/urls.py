@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from config.health import healthz
 from syncconnections.inbound import webhooks
@@ -13,4 +13,5 @@ urlpatterns = [
     path("graph/notifications/", webhooks.notifications, name="graph-notifications"),
     path("graph/lifecycle/", webhooks.lifecycle, name="graph-lifecycle"),
     path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
 ]

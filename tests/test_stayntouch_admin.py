@@ -61,8 +61,7 @@ def test_retry_callout_runs_a_failed_request_again(sandbox, sandbox_server, admi
     failed.refresh_from_db()
     [company] = sandbox.rover()["accounts"]
     assert shown == [
-        f"Find company #{failed.pk}: Created Gen25 in StayNTouch "
-        f"(Rover id {company['id']})."
+        f"Find company #{failed.pk}: Created Gen25 in StayNTouch (Rover id {company['id']})."
     ]
     assert (failed.state, failed.attempts) == ("succeeded", 2)
 
