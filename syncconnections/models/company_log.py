@@ -20,6 +20,7 @@ class CompanyLogEntry(models.Model):
         null=True,
         blank=True,
         related_name="log_entries",
+        db_index=False,  # companylog_connection starts with it
     )
     reservation = models.ForeignKey(
         "bookings.Reservation",
@@ -45,12 +46,14 @@ class CompanyLogEntry(models.Model):
     class Meta:
         verbose_name = "company log entry"
         verbose_name_plural = "company log"
+        # Each admin filter with the list's order, the event id for its exact search and for
+        # inbound sync's look-up of logged versions. Inbound sync writes this table in bulk, so
+        # nothing else: searches use the trigram indexes of migration 0002 and the full-text
+        # index of migration 0005, both PostgreSQL only (docs/company-log.md).
         indexes = [
             models.Index(fields=["-created_at"], name="companylog_created"),
             models.Index(fields=["operation", "-created_at"], name="companylog_operation"),
             models.Index(fields=["sync_connection", "-created_at"], name="companylog_connection"),
-            models.Index(fields=["organizer_email"], name="companylog_organizer"),
-            models.Index(fields=["mailbox"], name="companylog_mailbox"),
             models.Index(fields=["event_id"], name="companylog_event"),
         ]
 
