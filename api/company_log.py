@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connections
 from django.db.models import Q, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
@@ -12,6 +13,7 @@ from rest_framework import serializers, viewsets
 from api.fields import MomentField, email_or_blank, object_id
 from api.filters import FilteredListMixin, ListFilters
 from api.pagination import NewestFirstCursorPagination
+from syncconnections import company_log
 from syncconnections.models import CompanyLogEntry, LogOperation
 
 # Shorter search terms cannot use the trigram indexes: each would read the whole table.
@@ -72,13 +74,18 @@ class CompanyLogFilters(ListFilters):
 
     def apply(self, queryset: QuerySet, values: dict[str, Any]) -> QuerySet:
         if "email" in values:
-            # The admin's search: icontains, served on PostgreSQL by trigram indexes.
+            # As in the admin: a whole address exactly (a full-text index on PostgreSQL),
+            # a part of one by substring (the trigram indexes).
             term = values.pop("email")
-            queryset = queryset.filter(
-                Q(organizer_email__icontains=term)
-                | Q(attendee_emails__icontains=term)
-                | Q(mailbox__icontains=term)
-            )
+            if company_log.ADDRESS.fullmatch(term):
+                condition = company_log.address_condition(term, connections[queryset.db].vendor)
+            else:
+                condition = (
+                    Q(organizer_email__icontains=term)
+                    | Q(attendee_emails__icontains=term)
+                    | Q(mailbox__icontains=term)
+                )
+            queryset = queryset.filter(condition)
         lookups = {
             "operation": "operation",
             "connection": "sync_connection_id",
