@@ -4,30 +4,7 @@ import pytest
 import requests
 
 from accounts_pms.rover import RoverClient, RoverConfig, RoverError
-
-# The account payload of the StayNTouch sync documentation.
-GEN25 = {
-    "type": "COMPANY",
-    "primary_contact": {
-        "phone": "0201234567",
-        "last_name": "Doe",
-        "job_title": None,
-        "first_name": "John",
-        "email": "john@doe.com",
-    },
-    "name": "Gen25",
-    "address": {
-        "street3": None,
-        "street2": None,
-        "street1": "Gustav Mahlerlaan 350b",
-        "state": None,
-        "postal_code": "1082ME",
-        "country": "Nederland",
-        "city": "Amsterdam",
-    },
-    "account_number": "FJ4575801",
-}
-
+from tests.pms_helpers import GEN25_PAYLOAD
 
 @pytest.fixture
 def rover(sandbox, sandbox_server):
@@ -73,7 +50,7 @@ def test_401_fetches_a_new_token_once(sandbox, rover):
 
 def test_422_surfaces_rovers_message_as_permanent(sandbox, rover):
     with pytest.raises(RoverError) as caught:
-        rover.create_account({**GEN25, "name": ""})
+        rover.create_account({**GEN25_PAYLOAD, "name": ""})
 
     error = caught.value
     assert (error.status, error.code, error.message, error.permanent) == (
@@ -88,7 +65,7 @@ def test_422_surfaces_rovers_message_as_permanent(sandbox, rover):
 def test_503_is_retried(sandbox, rover):
     sandbox.fault("^/connect/accounts$", status=503, times=1)
 
-    created = rover.create_account(GEN25)
+    created = rover.create_account(GEN25_PAYLOAD)
 
     assert created["name"] == "Gen25"
     assert [c[2] for c in rover_calls(sandbox) if c[1] == "/connect/accounts"] == [503, 201]
@@ -125,7 +102,7 @@ def test_short_search_is_refused_before_any_call(sandbox, rover):
 
 
 def test_company_posting_account_and_charges(sandbox, rover):
-    company = rover.create_account(GEN25)
+    company = rover.create_account(GEN25_PAYLOAD)
     found = rover.search_companies("FJ4575")
     posting = rover.create_posting_account(
         {"account_id": company["id"], "name": "Reservation 42", "type": "HOUSE"}

@@ -9,32 +9,9 @@ from django.urls import reverse
 from accounts_pms.accounts import sync_account
 from accounts_pms.models import RoverAccountLink, StayNTouchRequest
 from tests import factories
-from tests.pms_helpers import gen25, rover_calls, sandbox_stayntouch
+from tests.pms_helpers import GEN25_PAYLOAD, gen25, rover_calls, sandbox_stayntouch
 
 pytestmark = pytest.mark.django_db
-
-# The account payload of the StayNTouch sync documentation, exactly.
-GEN25_PAYLOAD = {
-    "type": "COMPANY",
-    "primary_contact": {
-        "phone": "0201234567",
-        "last_name": "Doe",
-        "job_title": None,
-        "first_name": "John",
-        "email": "john@doe.com",
-    },
-    "name": "Gen25",
-    "address": {
-        "street3": None,
-        "street2": None,
-        "street1": "Gustav Mahlerlaan 350b",
-        "state": None,
-        "postal_code": "1082ME",
-        "country": "Nederland",
-        "city": "Amsterdam",
-    },
-    "account_number": "FJ4575801",
-}
 
 
 @pytest.fixture

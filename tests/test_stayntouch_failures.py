@@ -1,8 +1,6 @@
 """StayNTouch when things go wrong: overlapping jobs, lost answers, unreadable answers,
 retries that no longer apply, missing charge codes, two accounts for one company."""
 
-from decimal import Decimal
-
 import pytest
 from django.utils import timezone
 
@@ -11,8 +9,7 @@ from accounts_pms.accounts import sync_account
 from accounts_pms.models import PostingAccount, StayNTouchRequest
 from accounts_pms.rover import RoverClient
 from bookings.models import ReservationStatus
-from tests import factories
-from tests.pms_helpers import gen25, rover_calls, sandbox_stayntouch
+from tests.pms_helpers import booking, gen25, rover_calls, sandbox_stayntouch, set_status
 
 pytestmark = pytest.mark.django_db
 
@@ -27,24 +24,6 @@ def linked(stayntouch):
     account = gen25()
     assert sync_account(account).ok
     return account
-
-
-def booking(account, status=ReservationStatus.CONCEPT, room_code="100101", price="400.00"):
-    room = factories.ResourceFactory(name="Rembrandt", price=Decimal(price), charge_code=room_code)
-    reservation = factories.ReservationFactory(
-        resource=room, account=account, title="Sales kick-off", status=status
-    )
-    factories.ServiceReservationFactory(
-        reservation=reservation,
-        service=factories.ServiceFactory(name="Lunch", price=Decimal("8.00"), charge_code="410"),
-        quantity=2,
-    )
-    return reservation
-
-
-def set_status(reservation, status):
-    reservation.status = status
-    reservation.save()
 
 
 def due_now(request):

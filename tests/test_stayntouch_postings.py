@@ -12,7 +12,7 @@ from accounts_pms.accounts import sync_account
 from accounts_pms.models import PostingAccount, StayNTouchRequest
 from bookings.models import ReservationStatus
 from tests import factories
-from tests.pms_helpers import gen25, rover_calls, sandbox_stayntouch
+from tests.pms_helpers import booking, gen25, rover_calls, sandbox_stayntouch, set_status
 
 pytestmark = pytest.mark.django_db
 
@@ -27,27 +27,6 @@ def linked(stayntouch):
     account = gen25()
     assert sync_account(account).ok
     return account
-
-
-def booking(account, status=ReservationStatus.CONCEPT):
-    """The documentation's example: a room at 400.00 (code 100101), a service of 16.00 (410)."""
-    room = factories.ResourceFactory(
-        name="Rembrandt", price=Decimal("400.00"), charge_code="100101"
-    )
-    reservation = factories.ReservationFactory(
-        resource=room, account=account, title="Sales kick-off", status=status
-    )
-    factories.ServiceReservationFactory(
-        reservation=reservation,
-        service=factories.ServiceFactory(name="Lunch", price=Decimal("8.00"), charge_code="410"),
-        quantity=2,
-    )
-    return reservation
-
-
-def set_status(reservation, status):
-    reservation.status = status
-    reservation.save()
 
 
 def test_the_start_status_makes_one_posting_account(sandbox, linked):
