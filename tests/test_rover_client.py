@@ -6,6 +6,7 @@ import requests
 from accounts_pms.rover import RoverClient, RoverConfig, RoverError
 from tests.pms_helpers import GEN25_PAYLOAD
 
+
 @pytest.fixture
 def rover(sandbox, sandbox_server):
     return RoverClient(
