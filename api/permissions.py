@@ -41,6 +41,8 @@ class ModelPermissions(DjangoModelPermissions):
             return False
         if getattr(view, "_ignore_model_permissions", False):  # the router's index
             return True
+        if getattr(view, "action", "") is None:  # a method the endpoint lacks: 405, not 403
+            return True
         queryset = self._queryset(view)
         required = self.required_permissions(request, view, queryset.model)
         missing = [perm for perm in required if not user.has_perm(perm)]

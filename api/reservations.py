@@ -50,6 +50,13 @@ class BookedServiceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def no_longer_cancellable(reservation: Reservation) -> str:
+    return (
+        f"{reservation} is {reservation.get_status_display().lower()}: it can no longer be "
+        "cancelled."
+    )
+
+
 class ReservationSerializer(serializers.ModelSerializer):
     start = BoundedDateTimeField(earliest=EARLIEST)
     end = BoundedDateTimeField(earliest=EARLIEST)
@@ -90,6 +97,13 @@ class ReservationSerializer(serializers.ModelSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """The admin form's checks: the model's clean() (the end after the start), its
         fields, and its constraints, on the reservation as it would be saved."""
+        if (
+            self.instance is not None
+            and attrs.get("status") == ReservationStatus.CANCELLED
+            and self.instance.status != ReservationStatus.CANCELLED
+            and not self.instance.can_be_cancelled
+        ):
+            raise Conflict(no_longer_cancellable(self.instance))
         candidate = copy.copy(self.instance) if self.instance else Reservation()
         for name, value in attrs.items():
             setattr(candidate, name, value)
@@ -197,10 +211,7 @@ class ReservationViewSet(
         if reservation.status == ReservationStatus.CANCELLED:
             message = f"{reservation} was already cancelled."
         elif not reservation.can_be_cancelled:
-            raise Conflict(
-                f"{reservation} is {reservation.get_status_display().lower()}: it can no "
-                "longer be cancelled."
-            )
+            raise Conflict(no_longer_cancellable(reservation))
         else:
             reservation.status = ReservationStatus.CANCELLED
             reservation.save()

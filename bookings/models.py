@@ -397,6 +397,13 @@ class Reservation(TimestampedModel):
     def clean(self) -> None:
         if self.start and self.end and self.end <= self.start:
             raise ValidationError({"end": "The end must be after the start."})
+        series = self.series if self.series_id else None
+        if series is not None and series.is_inbound and not self.is_inbound:
+            raise ValidationError(
+                {"series": "This series was made in Outlook: only Outlook adds occurrences."}
+            )
+        if series is not None and self.resource_id and series.resource_id != self.resource_id:
+            raise ValidationError({"series": "The series is booked for another resource."})
 
     @property
     def is_inbound(self) -> bool:
