@@ -34,6 +34,8 @@ def setup_django(folder: str) -> None:
 
     django.setup()
     call_command("migrate", verbosity=0)
+    # Every run starts empty: a database given in BENCH_DATABASE_URL keeps the last run's rows.
+    call_command("flush", interactive=False, verbosity=0)
 
 
 def main() -> int:
