@@ -57,6 +57,25 @@ def room(sandbox, tenant):
 
 
 @pytest.fixture
+def stayntouch(sandbox, sandbox_server):
+    """StayNTouch settings, enabled, aimed at the sandbox's Rover."""
+    from tests.pms_helpers import sandbox_stayntouch
+
+    return sandbox_stayntouch(sandbox_server)
+
+
+@pytest.fixture
+def linked(stayntouch):
+    """The documentation's example account, synced to the sandbox's Rover."""
+    from accounts_pms.accounts import sync_account
+    from tests.pms_helpers import gen25
+
+    account = gen25()
+    assert sync_account(account).ok
+    return account
+
+
+@pytest.fixture
 def webhook_receiver():
     from tests.webhook_receiver import WebhookReceiver
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from accounts_pms.models import StayNTouchSettings
+from django.utils import timezone
+
+from accounts_pms import retry
+from accounts_pms.models import StayNTouchRequest, StayNTouchSettings
 from bookings.models import Account, Reservation, ReservationStatus
 from tests import factories
 
@@ -97,3 +100,10 @@ def booking(
 def set_status(reservation: Reservation, status: str) -> None:
     reservation.status = status
     reservation.save()
+
+
+def due_for_retry(request: StayNTouchRequest) -> None:
+    """As if the request's back-off were over."""
+    StayNTouchRequest.objects.filter(pk=request.pk).update(
+        updated_at=timezone.now() - retry.LONGEST_WAIT
+    )

@@ -6,16 +6,11 @@ import pytest
 from accounts_pms.models import RoverAccountLink, StayNTouchRequest
 from tests import factories
 from tests.api_helpers import client_for, error_of, member_of
-from tests.pms_helpers import gen25, rover_calls, sandbox_stayntouch
+from tests.pms_helpers import gen25, rover_calls
 
 pytestmark = pytest.mark.django_db
 ACCOUNTS = "/api/accounts/"
 REQUESTS = "/api/stayntouch-requests/"
-
-
-@pytest.fixture
-def stayntouch(sandbox, sandbox_server):
-    return sandbox_stayntouch(sandbox_server)
 
 
 def sync(client, account):

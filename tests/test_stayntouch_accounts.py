@@ -9,14 +9,9 @@ from django.urls import reverse
 from accounts_pms.accounts import sync_account
 from accounts_pms.models import RoverAccountLink, StayNTouchRequest
 from tests import factories
-from tests.pms_helpers import GEN25_PAYLOAD, gen25, rover_calls, sandbox_stayntouch
+from tests.pms_helpers import GEN25_PAYLOAD, gen25, rover_calls
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def stayntouch(sandbox, sandbox_server):
-    return sandbox_stayntouch(sandbox_server)
 
 
 def press(client, account):

@@ -2,37 +2,24 @@
 retries that no longer apply, missing charge codes, two accounts for one company."""
 
 import pytest
-from django.utils import timezone
 
 from accounts_pms import postings, retry
 from accounts_pms.accounts import sync_account
 from accounts_pms.models import PostingAccount, StayNTouchRequest
 from accounts_pms.rover import RoverClient
 from bookings.models import ReservationStatus
-from tests.pms_helpers import booking, gen25, rover_calls, sandbox_stayntouch, set_status
+from tests.pms_helpers import (
+    booking,
+    due_for_retry,
+    gen25,
+    rover_calls,
+    set_status,
+)
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def stayntouch(sandbox, sandbox_server):
-    return sandbox_stayntouch(sandbox_server)
-
-
-@pytest.fixture
-def linked(stayntouch):
-    account = gen25()
-    assert sync_account(account).ok
-    return account
-
-
-def due_now(request):
-    StayNTouchRequest.objects.filter(pk=request.pk).update(
-        updated_at=timezone.now() - retry.LONGEST_WAIT
-    )
-
-
-def test_charges_wait_for_a_posting_account_another_job_is_making(sandbox, linked):
+def test_charges_wait_for_a_posting_account_another_job_is_making(sandbox, stayntouch, linked):
     reservation = booking(linked)
     PostingAccount.objects.create(reservation=reservation, rover_account_id="x")  # claimed
 
@@ -40,8 +27,8 @@ def test_charges_wait_for_a_posting_account_another_job_is_making(sandbox, linke
     waiting = StayNTouchRequest.objects.get(operation="post_charges")
     state_while_busy = (waiting.state, waiting.error_message)
     PostingAccount.objects.filter(reservation=reservation).delete()  # that job died
-    postings.ensure_posting_account(reservation, reservation_settings())
-    due_now(waiting)
+    postings.ensure_posting_account(reservation, stayntouch)
+    due_for_retry(waiting)
     summary = retry.retry_due()
 
     assert state_while_busy == (
@@ -51,12 +38,6 @@ def test_charges_wait_for_a_posting_account_another_job_is_making(sandbox, linke
     assert (summary.retried, summary.succeeded) == (1, 1)
     posting = PostingAccount.objects.get(reservation=reservation)
     assert len(sandbox.rover()["charges"][posting.rover_id]) == 2
-
-
-def reservation_settings():
-    from accounts_pms.models import StayNTouchSettings
-
-    return StayNTouchSettings.current()
 
 
 def test_a_gateway_time_out_on_a_post_is_not_sent_again(sandbox, linked):
@@ -98,9 +79,7 @@ def test_a_request_left_pending_by_a_killed_job_is_retried(sandbox, linked):
     cut_off = StayNTouchRequest.objects.create(
         operation="post_charges", reservation=reservation, state="pending", attempts=1
     )
-    StayNTouchRequest.objects.filter(pk=cut_off.pk).update(
-        updated_at=timezone.now() - retry.LONGEST_WAIT
-    )
+    due_for_retry(cut_off)
 
     summary = retry.retry_due()
 
@@ -125,12 +104,13 @@ def test_a_retry_that_no_longer_applies_sends_nothing_and_stops(sandbox, linked)
     assert len(rover_calls(sandbox)) == calls_before
 
 
-def test_nothing_is_retried_while_stayntouch_is_switched_off(sandbox, linked):
+def test_nothing_is_retried_while_stayntouch_is_switched_off(sandbox, stayntouch, linked):
     reservation = booking(linked)
     sandbox.fault("/connect/posting_accounts$", status=503, times=3)
     set_status(reservation, ReservationStatus.OPTION)
     request = StayNTouchRequest.objects.get(operation="create_posting_account")
-    reservation_settings().__class__.objects.update(enabled=False)
+    stayntouch.enabled = False
+    stayntouch.save()
     calls_before = len(rover_calls(sandbox))
 
     outcome = retry.retry(request)

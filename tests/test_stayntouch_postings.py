@@ -12,21 +12,15 @@ from accounts_pms.accounts import sync_account
 from accounts_pms.models import PostingAccount, StayNTouchRequest
 from bookings.models import ReservationStatus
 from tests import factories
-from tests.pms_helpers import booking, gen25, rover_calls, sandbox_stayntouch, set_status
+from tests.pms_helpers import (
+    booking,
+    due_for_retry,
+    gen25,
+    rover_calls,
+    set_status,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def stayntouch(sandbox, sandbox_server):
-    return sandbox_stayntouch(sandbox_server)
-
-
-@pytest.fixture
-def linked(stayntouch):
-    account = gen25()
-    assert sync_account(account).ok
-    return account
 
 
 def test_the_start_status_makes_one_posting_account(sandbox, linked):
@@ -208,9 +202,7 @@ def test_cron_leaves_rovers_refusals_to_a_person(sandbox, linked):
     sandbox.fault("/connect/posting_accounts$", status=422, times=1)
     set_status(reservation, ReservationStatus.OPTION)
     request = StayNTouchRequest.objects.get(operation="create_posting_account")
-    StayNTouchRequest.objects.filter(pk=request.pk).update(
-        updated_at=timezone.now() - retry.LONGEST_WAIT
-    )
+    due_for_retry(request)
 
     summary = retry.retry_due()
 
