@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings import signals
+from config import bulk
 
 
 class ReservationStatus(models.TextChoices):
@@ -504,11 +505,11 @@ class ServiceReservation(TimestampedModel):
 def create_reservations(reservations: list[Reservation]) -> list[Reservation]:
     """Insert many reservations at once, announcing each as save() would."""
     with transaction.atomic():
-        created = Reservation.objects.bulk_create(reservations)
-        for reservation in created:
+        bulk.insert(reservations, with_ids=True)
+        for reservation in reservations:
             reservation._remember_stored_values()
             reservation._announce_created()
-    return created
+    return reservations
 
 
 @receiver(pre_delete, sender=Reservation, dispatch_uid="bookings.announce_deletion")

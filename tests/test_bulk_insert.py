@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from bookings.models import Reservation, ReservationStatus
 from config import bulk
 from syncconnections.models import CompanyLogEntry, LogOperation, Tenant
 from tests import factories
@@ -94,3 +95,70 @@ def test_nothing_to_insert_sends_nothing():
     with CaptureQueriesContext(connection) as queries:
         bulk.insert([])
     assert len(queries) == 0
+
+
+def test_with_ids_gives_each_instance_the_primary_key_of_its_row():
+    resource = factories.ResourceFactory()
+    start = dt.datetime(2027, 3, 1, 9, tzinfo=dt.UTC)
+    reservations = [
+        Reservation(
+            resource=resource,
+            title=f"Meeting {n}",
+            start=start,
+            end=start + dt.timedelta(hours=1),
+            status=ReservationStatus.CONFIRMED,
+        )
+        for n in range(3)
+    ]
+
+    bulk.insert(reservations, with_ids=True)
+
+    assert [Reservation.objects.get(pk=r.pk).title for r in reservations] == [
+        "Meeting 0",
+        "Meeting 1",
+        "Meeting 2",
+    ]
+    assert [r._state.adding for r in reservations] == [False, False, False]
+    # The next row saved the usual way takes the next key: the sequence was advanced.
+    later = factories.ReservationFactory(resource=resource)
+    assert later.pk > max(r.pk for r in reservations)
+
+
+def test_rows_without_instances_take_the_defaults_of_the_fields_left_out():
+    connection_ = factories.SyncConnectionFactory()
+    before = timezone.now()
+
+    bulk.insert_rows(
+        CompanyLogEntry,
+        [
+            {
+                "sync_connection_id": connection_.pk,
+                "operation": LogOperation.CREATED,
+                "mailbox": "atrium@contoso.test",
+                "event_id": f"AAMk{n}=",
+                "outlook_data": {"id": f"AAMk{n}=", "n": [n, None]},
+            }
+            for n in range(2)
+        ],
+    )
+
+    stored = list(
+        CompanyLogEntry.objects.order_by("event_id").values(
+            "event_id", "outlook_data", "subject", "organizer_email", "start", "reservation_id"
+        )
+    )
+    assert stored == [
+        {
+            "event_id": f"AAMk{n}=",
+            "outlook_data": {"id": f"AAMk{n}=", "n": [n, None]},
+            "subject": "",
+            "organizer_email": "",
+            "start": None,
+            "reservation_id": None,
+        }
+        for n in range(2)
+    ]
+    assert all(
+        before <= created <= timezone.now()
+        for created in CompanyLogEntry.objects.values_list("created_at", flat=True)
+    )

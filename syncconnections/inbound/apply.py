@@ -50,14 +50,14 @@ class PageResult:
 
 class PageApplier:
     def __init__(
-        self, connection: SyncConnection, client: GraphClient, raw_events: list[dict[str, Any]]
+        self, connection: SyncConnection, client: GraphClient, events: list[InboundEvent]
     ) -> None:
         self.connection = connection
         self.tenant = connection.tenant
         self.client = client
-        self.events = list({e["id"]: InboundEvent.from_graph(e) for e in raw_events}.values())
+        self.events = list({e.id: e for e in events}.values())  # the last entry of an event
         self.result = PageResult()
-        self.log: list[CompanyLogEntry] = []
+        self.log: list[dict[str, Any]] = []  # company log rows
         self.new: list[tuple[Reservation, InboundEvent]] = []
         self.changed_links: list[OutlookEvent] = []
         self.modified: list[Reservation] = []  # changed in Outlook
@@ -76,7 +76,16 @@ class PageApplier:
         }
         self._confirm_removals()
         self._load_lookups()
-        self.logged = self._already_logged([e for e in self.events if e.id not in self.links])
+        # Only an entry logged without a booking can have been logged before: a new booking
+        # is made once, its link ending the question.
+        self.logged = self._already_logged(
+            [
+                e
+                for e in self.events
+                if e.id not in self.links
+                and (e.removed or e.cancelled or self._resource_for(e) is None)
+            ]
+        )
         for event in self.events:
             link = self.links.get(event.id)
             if link is not None and link.reservation is not None:
@@ -103,7 +112,7 @@ class PageApplier:
         # tried again, rather than cancel a reservation whose event may still be there.
         for event, result in zip(removed, self.client.batch(requests), strict=True):
             if result.ok and isinstance(result.body, dict):
-                event.removed, event.data = False, result.body
+                event.read(result.body)
             elif result.status != 404:
                 raise result.error or GraphError(
                     f"Unexpected answer {result.status} checking a removed event",
@@ -255,19 +264,19 @@ class PageApplier:
         self, operation: str, event: InboundEvent, reservation: Reservation | None = None
     ) -> None:
         self.log.append(
-            CompanyLogEntry(
-                sync_connection=self.connection,
-                reservation=reservation,
-                operation=operation,
-                mailbox=self.connection.user_id,
-                organizer_email=event.organizer,
-                attendee_emails=", ".join(a for a in event.attendees() if a),
-                subject=event.subject,
-                start=event.start if not event.removed else None,
-                end=event.end if not event.removed else None,
-                event_id=event.id[:255],
-                outlook_data=event.data,
-            )
+            {
+                "sync_connection_id": self.connection.pk,
+                "reservation_id": reservation.pk if reservation else None,
+                "operation": operation,
+                "mailbox": self.connection.user_id,
+                "organizer_email": event.organizer,
+                "attendee_emails": ", ".join(a for a in event.attendees() if a),
+                "subject": event.subject,
+                "start": event.start if not event.removed else None,
+                "end": event.end if not event.removed else None,
+                "event_id": event.id[:255],
+                "outlook_data": event.data,
+            }
         )
 
     # --- writing ---------------------------------------------------------------------------------
@@ -278,22 +287,24 @@ class PageApplier:
             reservation.series = series.get(event.series_master_id)
         created = create_reservations([r for r, _ in self.new])
         self.result.created += len(created)
-        links = [
-            OutlookEvent(
-                sync_connection=self.connection,
-                reservation=reservation,
-                mailbox=self.connection.user_id,
-                event_id=event.id,
-                ical_uid=event.data.get("iCalUId", ""),
-                change_key=event.change_key,
-                kind=EventKind.OCCURRENCE if event.series_master_id else EventKind.SINGLE,
-            )
-            for reservation, (_, event) in zip(created, self.new, strict=True)
-        ]
+        bulk.insert_rows(
+            OutlookEvent,
+            [
+                {
+                    "sync_connection_id": self.connection.pk,
+                    "reservation_id": reservation.pk,
+                    "mailbox": self.connection.user_id,
+                    "event_id": event.id,
+                    "ical_uid": event.data.get("iCalUId", ""),
+                    "change_key": event.change_key,
+                    "kind": EventKind.OCCURRENCE if event.series_master_id else EventKind.SINGLE,
+                }
+                for reservation, (_, event) in zip(created, self.new, strict=True)
+            ],
+        )
         for reservation, event in zip(created, (e for _, e in self.new), strict=True):
             self._log(LogOperation.CREATED, event, reservation)
-        adopted = [link for link in self.changed_links if link.pk is None]
-        bulk.insert(links + adopted)
+        bulk.insert([link for link in self.changed_links if link.pk is None])  # adopted
         existing = [link for link in self.changed_links if link.pk is not None]
         if existing:
             OutlookEvent.objects.bulk_update(existing, ["change_key", "pushed", "updated_at"])
@@ -315,7 +326,7 @@ class PageApplier:
                     reservation_snapshot=snapshot(reservation),
                 )
                 self.result.requested += 1
-        bulk.insert(self.log)
+        bulk.insert_rows(CompanyLogEntry, self.log)
 
     def _series_for_new(self) -> dict[str, ReservationSeries]:
         """Inbound series for new occurrences, one per Outlook series master."""

@@ -19,6 +19,7 @@ import queue
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import transaction
@@ -30,6 +31,7 @@ from bookings.models import ReservationStatus
 from errors.models import Operation
 from syncconnections.graph import DeltaPage, GraphClient, GraphError, ResyncNeeded
 from syncconnections.inbound.apply import PageApplier, PageResult
+from syncconnections.inbound.events import InboundEvent
 from syncconnections.models import OutlookEvent, SyncConnection, SyncMode
 
 logger = logging.getLogger(__name__)
@@ -38,6 +40,8 @@ INBOUND_MODES = (SyncMode.BIDIRECTIONAL, SyncMode.INBOUND)
 # Asked of Graph with Prefer: odata.maxpagesize. Graph may send fewer (pages are followed
 # whatever their size); bigger pages mean fewer round trips and commits in a first sync.
 PAGE_SIZE = 500
+
+T = TypeVar("T")
 
 
 def current_window(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
@@ -179,9 +183,9 @@ def _follow(
     )
     seen: set[str] | None = set() if link is None else None
     delta_link = ""
-    for page in read_ahead(pages):
+    for page, events in read_ahead((page, read_events(page)) for page in pages):
         with transaction.atomic():
-            changes = PageApplier(connection, client, page.events).apply()
+            changes = PageApplier(connection, client, events).apply()
             following = page.next_link or page.delta_link or ""
             SyncConnection.objects.filter(pk=connection.pk).update(
                 last_synced_at=timezone.now(),
@@ -224,7 +228,7 @@ def reconcile(
     ]
     for first in range(0, len(missing), PAGE_SIZE):
         removed = [
-            {"id": event_id, "@removed": {"reason": "deleted"}}
+            InboundEvent({"id": event_id, "@removed": {"reason": "deleted"}})
             for event_id in missing[first : first + PAGE_SIZE]
         ]
         with transaction.atomic():
@@ -232,10 +236,15 @@ def reconcile(
     return changes
 
 
-def read_ahead(pages: Iterator[DeltaPage]) -> Iterator[DeltaPage]:
-    """The same pages, the next one fetched (in a thread) while the caller applies this one:
-    Graph's latency and our writes overlap instead of adding up. Errors arrive in order."""
-    ahead: queue.Queue[tuple[DeltaPage | None, BaseException | None]] = queue.Queue(maxsize=1)
+def read_events(page: DeltaPage) -> list[InboundEvent]:
+    return [InboundEvent(data) for data in page.events]
+
+
+def read_ahead(pages: Iterator[T]) -> Iterator[T]:
+    """The same pages, the next one fetched and read (in a thread) while the caller applies
+    this one: Graph's latency and our writes overlap instead of adding up. Errors arrive in
+    order."""
+    ahead: queue.Queue[tuple[T | None, BaseException | None]] = queue.Queue(maxsize=1)
     stop = threading.Event()
 
     def fetch() -> None:
