@@ -38,11 +38,11 @@ def wait_for(url: str, verify: str | bool = True, timeout: float = 30.0) -> None
 @contextmanager
 def running(
     command: list[str], url: str, verify: str | bool, env: dict[str, str]
-) -> Iterator[None]:
+) -> Iterator[subprocess.Popen]:
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, start_new_session=True)
     try:
         wait_for(url, verify)
-        yield
+        yield process
     finally:
         process.terminate()
         try:
@@ -53,11 +53,39 @@ def running(
 
 
 @contextmanager
-def sandbox(folder: str) -> Iterator[tuple[str, str]]:
-    """An empty sandbox (Graph and Rover stand-ins) over HTTPS: (url, CA file)."""
+def sandbox(folder: str) -> Iterator[tuple[str, str, int]]:
+    """An empty sandbox (Graph and Rover stand-ins) over HTTPS: (url, CA file, process id)."""
     port = free_port()
     ca_file = str(Path(folder) / "sandbox-ca.pem")
     url = f"https://127.0.0.1:{port}"
     command = [sys.executable, "manage.py", "run_sandbox", "--empty", "--port", str(port)]
-    with running([*command, "--ca-file", ca_file], f"{url}/_sandbox/requests", ca_file, {}):
-        yield url, ca_file
+    with running(
+        [*command, "--ca-file", ca_file], f"{url}/_sandbox/requests", ca_file, {}
+    ) as process:
+        yield url, ca_file, process.pid
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user and system) the processes have used so far, from Linux's /proc."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids() -> list[int]:
+    """Every process of the local PostgreSQL server: the backends and the WAL writer,
+    checkpointer and autovacuum that work for them."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found

@@ -10,8 +10,9 @@ table's sequence first, one query).
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connections, models, router
@@ -50,11 +51,15 @@ def insert(objs: Sequence[models.Model], *, with_ids: bool = False) -> None:
     _copy(model, connection, [obj.__dict__ for obj in objs], with_ids=with_ids)
 
 
-def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
+def insert_rows(model: type[models.Model], rows: Iterable[dict[str, Any]]) -> None:
     """insert() for rows given as {field attname: value}, without the cost of building model
-    instances; a field left out takes its default."""
-    if not rows:
+    instances; a field left out takes its default. The rows may be made as they are read: on
+    PostgreSQL the database stores each batch sent while the next ones are made."""
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
         return
+    rows = itertools.chain([first], rows)
     connection = connections[router.db_for_write(model)]
     if connection.vendor != "postgresql":
         model._default_manager.using(connection.alias).bulk_create([model(**r) for r in rows])
@@ -65,7 +70,7 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
 def _copy(
     model: type[models.Model],
     connection: BaseDatabaseWrapper,
-    rows: Sequence[dict[str, Any]],
+    rows: Iterable[dict[str, Any]],
     *,
     with_ids: bool,
 ) -> None:

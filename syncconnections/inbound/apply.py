@@ -4,6 +4,7 @@ is written to the company log."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -263,21 +264,24 @@ class PageApplier:
     def _log(
         self, operation: str, event: InboundEvent, reservation: Reservation | None = None
     ) -> None:
-        self.log.append(
-            {
-                "sync_connection_id": self.connection.pk,
-                "reservation_id": reservation.pk if reservation else None,
-                "operation": operation,
-                "mailbox": self.connection.user_id,
-                "organizer_email": event.organizer,
-                "attendee_emails": ", ".join(a for a in event.attendees() if a),
-                "subject": event.subject,
-                "start": event.start if not event.removed else None,
-                "end": event.end if not event.removed else None,
-                "event_id": event.id[:255],
-                "outlook_data": event.data,
-            }
-        )
+        self.log.append(self._log_row(operation, event, reservation))
+
+    def _log_row(
+        self, operation: str, event: InboundEvent, reservation: Reservation | None
+    ) -> dict[str, Any]:
+        return {
+            "sync_connection_id": self.connection.pk,
+            "reservation_id": reservation.pk if reservation else None,
+            "operation": operation,
+            "mailbox": self.connection.user_id,
+            "organizer_email": event.organizer,
+            "attendee_emails": ", ".join(a for a in event.attendees() if a),
+            "subject": event.subject,
+            "start": event.start if not event.removed else None,
+            "end": event.end if not event.removed else None,
+            "event_id": event.id[:255],
+            "outlook_data": event.data,
+        }
 
     # --- writing ---------------------------------------------------------------------------------
 
@@ -302,8 +306,6 @@ class PageApplier:
                 for reservation, (_, event) in zip(created, self.new, strict=True)
             ],
         )
-        for reservation, event in zip(created, (e for _, e in self.new), strict=True):
-            self._log(LogOperation.CREATED, event, reservation)
         bulk.insert([link for link in self.changed_links if link.pk is None])  # adopted
         existing = [link for link in self.changed_links if link.pk is not None]
         if existing:
@@ -326,7 +328,12 @@ class PageApplier:
                     reservation_snapshot=snapshot(reservation),
                 )
                 self.result.requested += 1
-        bulk.insert_rows(CompanyLogEntry, self.log)
+        # Made while the database takes the rows before them (COPY streams).
+        created_entries = (
+            self._log_row(LogOperation.CREATED, event, reservation)
+            for reservation, (_, event) in zip(created, self.new, strict=True)
+        )
+        bulk.insert_rows(CompanyLogEntry, itertools.chain(self.log, created_entries))
 
     def _series_for_new(self) -> dict[str, ReservationSeries]:
         """Inbound series for new occurrences, one per Outlook series master."""
