@@ -110,7 +110,9 @@ def run(folder: str) -> list[tuple[str, str]]:
 
 
 class CpuClock:
-    """CPU seconds used since the last lap by this process, the sandbox and the database."""
+    """CPU seconds used since the last lap by this process, the sandbox and the database's
+    processes that were running when the clock started (an autovacuum worker that starts
+    later is not counted)."""
 
     def __init__(self, sandbox_pid: int, database_pids: list[int]) -> None:
         self.sandbox_pid, self.database_pids = sandbox_pid, database_pids
@@ -125,10 +127,9 @@ class CpuClock:
         )
 
     def lap(self) -> tuple[float, float, float]:
-        now = self._now()
-        spent = tuple(b - a for a, b in zip(self.last, now, strict=True))
-        self.last = now
-        return spent  # type: ignore[return-value]
+        (process, sandbox_, database), last = self._now(), self.last
+        self.last = (process, sandbox_, database)
+        return process - last[0], sandbox_ - last[1], database - last[2]
 
     def show(self, spent: tuple[float, float, float]) -> str:
         shown = [f"{seconds:.2f} s" for seconds in spent]

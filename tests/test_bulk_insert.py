@@ -94,7 +94,9 @@ def test_encrypted_fields_are_encrypted():
 def test_nothing_to_insert_sends_nothing():
     with CaptureQueriesContext(connection) as queries:
         bulk.insert([])
+        bulk.insert_rows(CompanyLogEntry, (row for row in []))
     assert len(queries) == 0
+    assert CompanyLogEntry.objects.count() == 0
 
 
 def test_with_ids_gives_each_instance_the_primary_key_of_its_row():
