@@ -130,8 +130,16 @@ def _preparer(field: models.Field, connection: BaseDatabaseWrapper, now: Any) ->
     if isinstance(field, models.FileField):
         raise TypeError(f"{field}: file fields are not written by a bulk insert")
 
-    def value_of(values: dict[str, Any]) -> Any:
-        return values[attname] if attname in values else field.get_default()
+    if field.has_default() and callable(field.default):  # a new value each time (dict, uuid4)
+
+        def value_of(values: dict[str, Any]) -> Any:
+            return values[attname] if attname in values else field.get_default()
+
+    else:
+        default = field.get_default()  # a constant: found once for the batch
+
+        def value_of(values: dict[str, Any]) -> Any:
+            return values.get(attname, default)
 
     if type(field) in PLAIN_FIELDS or field.primary_key:
         return value_of
