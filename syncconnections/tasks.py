@@ -46,6 +46,17 @@ def unsubscribe(connection_id: int) -> None:
     subscriptions.unsubscribe(_connection(connection_id))
 
 
+def match_live_sync(connection_id: int) -> bool:
+    """Subscribe a connection that now live-syncs and has no subscription (catching up with
+    delta), or drop the subscription of one that no longer does; whichever it is when the
+    task runs. True when a subscription was made."""
+    connection = _connection(connection_id)
+    if not subscriptions.lives(connection):
+        subscriptions.unsubscribe(connection)
+        return False
+    return not connection.subscription_id and subscriptions.resubscribe(connection)
+
+
 def refresh_subscriptions() -> dict[str, int]:
     return subscriptions.refresh_subscriptions().__dict__
 

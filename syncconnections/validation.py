@@ -177,6 +177,15 @@ def started(connections: list[SyncConnection]) -> int:
     return queued
 
 
+def live_sync_changed(connection: SyncConnection) -> None:
+    """Live sync ticked or unticked on a connection: subscribe it, or drop its subscription."""
+    async_task(
+        "syncconnections.tasks.match_live_sync",
+        connection.pk,
+        task_name=f"live sync {connection.user_id}",
+    )
+
+
 def deactivate(connections: Iterable[SyncConnection]) -> int:
     """Stop syncing and drop the live subscription: the events in Outlook stay."""
     ids = [c.pk for c in connections]

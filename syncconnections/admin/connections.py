@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.urls import path
 
 from config.admin_helpers import ObjectActionsMixin
-from syncconnections import outbound, validation
+from syncconnections import validation
 from syncconnections.admin.filters import ConnectionStateFilter
 from syncconnections.admin.planner import planner_view
 from syncconnections.admin.room_import import import_rooms_view
@@ -111,8 +111,21 @@ class SyncConnectionAdmin(ObjectActionsMixin, admin.ModelAdmin):
         self, request: HttpRequest, obj: SyncConnection, form: Any, change: bool
     ) -> None:
         super().save_model(request, obj, form, change)
-        if change and "active" in form.changed_data and obj.active:
-            outbound.queue_connection([obj])  # as the Activate action does
+        changed = set(form.changed_data) if change else set()
+        # What the Activate and Deactivate actions do (the form refuses to activate a
+        # connection that is not valid).
+        if "active" in changed and obj.active:
+            queued = validation.started([obj])
+            self.message_user(
+                request,
+                f"Activated {obj}; {queued} future reservations are being sent to Outlook.",
+                messages.SUCCESS,
+            )
+        elif "active" in changed:
+            validation.deactivate([obj])
+            self.message_user(request, f"Deactivated {obj}; it no longer syncs.", messages.SUCCESS)
+        elif "use_live_sync" in changed and obj.active:
+            validation.live_sync_changed(obj)
         if not change or {"tenant", "user_id", "calendar_name"} & set(form.changed_data):
             validation.request_validation(obj)
             self.message_user(request, f"Validation of {obj} started.", messages.INFO)
