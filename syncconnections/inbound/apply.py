@@ -76,6 +76,7 @@ class PageApplier:
             ).select_related("reservation__resource__location", "reservation__series")
         }
         self._confirm_removals()
+        self._recall_deleted()
         self._load_lookups()
         # Only an entry logged without a booking can have been logged before: a new booking
         # is made once, its link ending the question.
@@ -120,6 +121,30 @@ class PageApplier:
                     status=result.status,
                 )
 
+    def _recall_deleted(self) -> None:
+        """A deleted event is logged, and put to a person, as it was last seen: its last
+        version in the company log, else what its reservation holds."""
+        deleted = {
+            e.id[:255]: e
+            for e in self.events
+            if e.removed and e.id in self.links and self.links[e.id].reservation
+        }
+        if not deleted:
+            return
+        last_seen: dict[str, dict[str, Any]] = {}
+        for event_id, data in (
+            CompanyLogEntry.objects.filter(
+                sync_connection=self.connection,
+                event_id__in=list(deleted),
+                operation__in=(LogOperation.CREATED, LogOperation.UPDATED),
+            )
+            .order_by("-id")
+            .values_list("event_id", "outlook_data")
+        ):
+            last_seen.setdefault(event_id, data)
+        for event_id, event in deleted.items():
+            event.recall(last_seen.get(event_id, {}), self.links[event.id].reservation)
+
     def _load_lookups(self) -> None:
         organizers = {e.organizer for e in self.events if e.organizer}
         self.staff = {s.email: s for s in Staff.objects.filter(email__in=organizers)}
@@ -161,7 +186,11 @@ class PageApplier:
         found = CompanyLogEntry.objects.filter(
             sync_connection=self.connection, event_id__in=[e.id[:255] for e in events]
         ).values_list("event_id", "operation", "outlook_data__changeKey")
-        return {(event_id, change_key or operation) for event_id, operation, change_key in found}
+        # A deletion is one entry whatever version it was logged with (see _recall_deleted).
+        return {
+            (event_id, operation if operation == LogOperation.DELETED else change_key or operation)
+            for event_id, operation, change_key in found
+        }
 
     # --- deciding --------------------------------------------------------------------------------
 
@@ -202,7 +231,8 @@ class PageApplier:
     def _unlinked(self, event: InboundEvent) -> None:
         if event.removed or event.cancelled:
             operation = LogOperation.DELETED if event.removed else LogOperation.CANCELLED
-            if (event.id, event.change_key or operation) not in self.logged:
+            key = operation if event.removed else event.change_key or operation
+            if (event.id, key) not in self.logged:
                 self._log(operation, event)
             return
         ours = self.ours.get(event.transaction_id)
@@ -277,8 +307,8 @@ class PageApplier:
             "organizer_email": event.organizer,
             "attendee_emails": ", ".join(a for a in event.attendees() if a),
             "subject": event.subject,
-            "start": event.start if not event.removed else None,
-            "end": event.end if not event.removed else None,
+            "start": event.start,
+            "end": event.end,
             "event_id": event.id[:255],
             "outlook_data": event.data,
         }

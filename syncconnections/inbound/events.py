@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from syncconnections import payloads
+
+if TYPE_CHECKING:
+    from bookings.models import Reservation
 
 
 class InboundEvent:
@@ -50,6 +53,15 @@ class InboundEvent:
             ((a.get("emailAddress") or {}).get("address", "").lower(), a.get("type"))
             for a in data.get("attendees") or []
         ]
+
+    def recall(self, last_seen: dict[str, Any], reservation: Reservation) -> None:
+        """Fill in a deleted event, of which Graph sends the id alone: its data is the last
+        version read (the removal on top), its subject and times those of its reservation,
+        which has followed every change since."""
+        self.read({**last_seen, **self.data})
+        self.subject = reservation.title[:255]
+        self.start, self.end = reservation.start, reservation.end
+        self.organizer = self.organizer or reservation.organizer_email
 
     def attendees(self, kind: str | None = None) -> list[str]:
         return [address for address, type_ in self._attendees if kind is None or type_ == kind]
