@@ -9,6 +9,7 @@ from django.utils import timezone
 from bookings.models import Reservation
 from errors.models import SyncError
 from syncconnections import validation
+from syncconnections.graph import parse_datetime
 from syncconnections.inbound.subscriptions import refresh_subscriptions
 from syncconnections.models import SyncConnection
 from tests.sync_helpers import connected_room, meeting
@@ -122,6 +123,7 @@ def test_refresh_renews_one_graph_forgot_by_making_it_again(sandbox, live_room):
 
 
 def test_lifecycle_reauthorization_renews(client, sandbox, live_room):
+    subscription_id = live_room.subscription_id
     SyncConnection.objects.filter(pk=live_room.pk).update(
         subscription_expires_at=timezone.now() + dt.timedelta(hours=1)
     )
@@ -143,6 +145,11 @@ def test_lifecycle_reauthorization_renews(client, sandbox, live_room):
     live_room.refresh_from_db()
     assert response.status_code == 202
     assert live_room.subscription_expires_at > timezone.now() + dt.timedelta(days=6)
+    # Renewed, not made again.
+    assert live_room.subscription_id == subscription_id
+    [subscription] = sandbox.subscriptions()
+    assert subscription["id"] == subscription_id
+    assert parse_datetime(subscription["expirationDateTime"]) == live_room.subscription_expires_at
 
 
 def test_lifecycle_subscription_removed_recreates_and_catches_up(client, sandbox, live_room):
