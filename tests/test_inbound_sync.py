@@ -192,9 +192,9 @@ def test_an_expired_token_resyncs_on_the_next_run_without_duplicates(sandbox, ro
     assert (Reservation.objects.count(), CompanyLogEntry.objects.count()) == (1, 1)
 
 
-def test_a_series_with_a_moved_and_a_cancelled_occurrence(sandbox, room):
+def daily_series(sandbox, room, occurrences=5):
     start, end = in_days(2, 9, 30)
-    made = sandbox.outlook_create(
+    return sandbox.outlook_create(
         room.user_id,
         subject="Daily check-in",
         start=graph_time(start),
@@ -205,10 +205,17 @@ def test_a_series_with_a_moved_and_a_cancelled_occurrence(sandbox, room):
             "range": {
                 "type": "numbered",
                 "startDate": start.date().isoformat(),
-                "numberOfOccurrences": 5,
+                "numberOfOccurrences": occurrences,
             },
         },
     )
+
+
+@pytest.mark.parametrize("ignore_requests", [False, True], ids=["asked", "applied"])
+def test_a_series_with_a_moved_and_a_cancelled_occurrence(sandbox, tenant, room, ignore_requests):
+    tenant.ignore_cancellation_requests = ignore_requests
+    tenant.save()
+    made = daily_series(sandbox, room)
     sync_down(room.pk)
     series = ReservationSeries.objects.get()
     occurrences = list(series.occurrences.order_by("start"))
@@ -224,12 +231,46 @@ def test_a_series_with_a_moved_and_a_cancelled_occurrence(sandbox, room):
     sandbox.outlook_delete(room.user_id, links[occurrences[3].pk])
     sync_down(room.pk)
 
-    assert (series.direction, series.title, len(occurrences)) == ("inbound", "Daily check-in", 5)
+    series.refresh_from_db()
+    assert (series.direction, series.title, series.status) == (
+        "inbound",
+        "Daily check-in",
+        "confirmed",
+    )
     assert OutlookEvent.objects.get(series=series, kind="series").event_id == made["id"]
-    occurrences[1].refresh_from_db()
-    assert occurrences[1].start == moved_start
-    request = CancellationRequest.objects.get()
-    assert request.reservation == occurrences[3]
+    after = list(series.occurrences.order_by("pk").values_list("pk", "start", "status"))
+    cancelled = "cancelled" if ignore_requests else "confirmed"
+    assert after == [
+        (o.pk, moved_start if i == 1 else o.start, cancelled if i == 3 else "confirmed")
+        for i, o in enumerate(occurrences)
+    ]
+    assert Reservation.objects.count() == 5  # no occurrence made twice
+    assert list(
+        CompanyLogEntry.objects.filter(operation__in=["updated", "deleted"])
+        .order_by("operation")
+        .values_list("operation", "reservation_id", "subject")
+    ) == [
+        ("deleted", occurrences[3].pk, "Daily check-in"),
+        ("updated", occurrences[1].pk, "Daily check-in"),
+    ]
+    requests = list(CancellationRequest.objects.values_list("reservation_id", "state"))
+    assert requests == ([] if ignore_requests else [(occurrences[3].pk, "pending")])
+
+
+def test_a_series_whose_occurrences_are_all_cancelled_is_cancelled(sandbox, tenant, room):
+    tenant.ignore_cancellation_requests = True
+    tenant.save()
+    daily_series(sandbox, room, occurrences=2)
+    sync_down(room.pk)
+    series = ReservationSeries.objects.get()
+
+    for link in OutlookEvent.objects.filter(kind="occurrence"):
+        sandbox.outlook_cancel(room.user_id, link.event_id)
+    sync_down(room.pk)
+
+    series.refresh_from_db()
+    assert list(series.occurrences.values_list("status", flat=True)) == ["cancelled"] * 2
+    assert series.status == "cancelled"
 
 
 def test_a_staff_calendar_meeting_books_the_room_it_invites(sandbox, tenant):
