@@ -297,10 +297,16 @@ def test_events_outside_the_window_are_not_read(sandbox, room, settings):
     settings.SYNC_WINDOW_DAYS_AHEAD = 10
     SyncConnection.objects.filter(pk=room.pk).update(delta_token="")  # start a new window
     sandbox.outlook_create(room.user_id, **meeting("Far away", days=40))
+    sandbox.outlook_create(room.user_id, **meeting("Next week", days=7))
+    since = last_request_id(sandbox)
 
     sync_down(room.pk)
 
-    assert Reservation.objects.count() == 0
+    [asked] = [r for r in sandbox.requests(since) if r["path"].endswith("/calendarView/delta")]
+    window_end = timezone.localdate() + dt.timedelta(days=10)
+    assert asked["query"]["endDateTime"] == f"{window_end.isoformat()}T00:00:00Z"
+    assert list(Reservation.objects.values_list("title", flat=True)) == ["Next week"]
+    assert list(CompanyLogEntry.objects.values_list("subject", flat=True)) == ["Next week"]
 
 
 def test_the_window_rolls_on_with_the_secondary_token(sandbox, room, settings):
