@@ -183,3 +183,43 @@ def test_refresh_subscriptions_command_is_quiet_and_idempotent(sandbox, live_roo
 
     assert capsys.readouterr().out == ""
     assert len(sandbox.subscriptions()) == 1
+
+
+def test_a_failed_renewal_is_a_subscription_refresh_error(sandbox, live_room):
+    SyncConnection.objects.filter(pk=live_room.pk).update(
+        subscription_expires_at=timezone.now() + dt.timedelta(hours=3)
+    )
+    sandbox.fault("subscriptions/", method="PATCH", status=403, message="Access is denied.")
+
+    summary = refresh_subscriptions()
+
+    live_room.refresh_from_db()
+    error = SyncError.objects.get()
+    assert (summary.renewed, summary.failed) == (0, 1)
+    assert (error.operation, error.stage, error.status_code, error.sync_connection) == (
+        "subscription_refresh",
+        "renew subscription",
+        403,
+        live_room,
+    )
+    assert "Access is denied." in error.error_message
+    assert [s["id"] for s in sandbox.subscriptions()] == [live_room.subscription_id]
+
+
+def test_a_failed_deletion_is_a_subscription_refresh_error_and_keeps_the_id(sandbox, live_room):
+    sandbox.fault("subscriptions/", method="DELETE", status=403, message="Access is denied.")
+
+    validation.deactivate([live_room])
+
+    live_room.refresh_from_db()
+    error = SyncError.objects.get()
+    assert (error.operation, error.stage, error.status_code) == (
+        "subscription_refresh",
+        "delete subscription",
+        403,
+    )
+    # Kept, so that the hourly refresh deletes it once Graph answers.
+    assert [s["id"] for s in sandbox.subscriptions()] == [live_room.subscription_id] != [""]
+    refresh_subscriptions()
+    live_room.refresh_from_db()
+    assert (sandbox.subscriptions(), live_room.subscription_id) == ([], "")

@@ -111,3 +111,35 @@ def test_the_nightly_task_hands_on_when_its_time_is_up(sandbox, tenant, monkeypa
         "In the first room",
         "In the second room",
     ]
+
+
+def test_nightly_sync_fails_loudly_and_still_syncs_the_others(sandbox, tenant):
+    broken = connected_room(sandbox, tenant, name="Cellar")
+    working = connected_room(sandbox, tenant, name="Attic")
+    sandbox.outlook_create(working.user_id, **meeting("In the attic"))
+    sandbox.fault(
+        f"users/{broken.user_id}/calendarView/delta",
+        status=403,
+        code="ErrorAccessDenied",
+        message="Access is denied.",
+        times=10,
+    )
+
+    with pytest.raises(CommandError) as failed:
+        call_command("nightly_sync", stdout=StringIO())
+
+    lines = str(failed.value).splitlines()
+    assert lines[0] == (
+        "Synced 2 connections: 1 entries read, 1 reservations created, 0 updated, "
+        "0 cancelled, 0 cancellation requests."
+    )
+    assert lines[1:4] == [
+        "Series statuses changed: 0.",
+        "Outbound changes retried now: 0.",
+        "Subscriptions: 0 created, 0 renewed, 0 removed, 0 failed.",
+    ]
+    assert len(lines) == 5
+    assert lines[4].startswith(
+        f"Failed: {broken}: 403 ErrorAccessDenied: Access is denied. (request-id "
+    )
+    assert list(Reservation.objects.values_list("title", flat=True)) == ["In the attic"]

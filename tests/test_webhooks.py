@@ -66,12 +66,13 @@ def test_the_handshake_echoes_the_decoded_token_as_plain_text(client, path):
         ("[1, 2]", 'The body must be an object with a "value" list of notifications.'),
     ],
 )
-def test_a_malformed_body_is_a_clear_400(client, body, message):
-    response = client.post("/graph/notifications/", body, content_type="application/json")
+@pytest.mark.parametrize("path", ["/graph/notifications/", "/graph/lifecycle/"])
+def test_a_malformed_body_is_a_clear_400(client, path, body, message):
+    response = client.post(path, body, content_type="application/json")
 
     assert response.status_code == 400
     assert response.json()["error"].startswith(message)
-    assert SyncRequest.objects.count() == 0
+    assert (SyncRequest.objects.count(), OrmQ.objects.count()) == (0, 0)
 
 
 def test_wrong_client_state_and_unknown_subscriptions_are_counted_never_synced(
