@@ -9,6 +9,22 @@ def tasks_run_inline(request, monkeypatch):
         monkeypatch.setattr(Conf, "SYNC", True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def test_database_left_alone(django_db_setup, django_db_blocker):
+    """Close the sessions that threads of live servers and stopped clusters may leave on the
+    PostgreSQL test database, so that it can be dropped at the end."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture(scope="session")
 def sandbox_server(tmp_path_factory):
     """The sandbox, served over real HTTPS on a free port for the whole session."""
