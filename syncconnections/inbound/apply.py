@@ -127,7 +127,10 @@ class PageApplier:
         deleted = {
             e.id[:255]: e
             for e in self.events
-            if e.removed and e.id in self.links and self.links[e.id].reservation
+            if e.removed
+            and (link := self.links.get(e.id)) is not None
+            and link.reservation is not None
+            and link.reservation.status != ReservationStatus.CANCELLED  # nothing left to log
         }
         if not deleted:
             return
