@@ -1,4 +1,5 @@
-"""Cancellation requests: read, approve ("Cancel") and keep ("Keep").
+"""Cancellation requests: read, approve ("Cancel"), keep ("Keep") and check in Outlook
+("Get status info").
 
 The decisions are cancellations/decisions.py, as in the admin: a request is decided once,
 and one whose reservation changed since the cancellation was detected is approved only
@@ -70,6 +71,17 @@ class DecisionSerializer(serializers.Serializer):
     request = CancellationRequestDetailSerializer()
 
 
+class StatusInfoSerializer(serializers.Serializer):
+    request = serializers.IntegerField(source="request.pk", help_text="The request's id.")
+    outlook_state = serializers.ChoiceField(
+        choices=["present", "cancelled", "deleted"],
+        help_text="The event in Outlook now: still there, cancelled, or deleted.",
+    )
+    event = serializers.JSONField(
+        allow_null=True, help_text="The event as Microsoft Graph returned it; null if deleted."
+    )
+
+
 class CancellationRequestFilters(ListFilters):
     state = serializers.ChoiceField(choices=Decision.choices, required=False)
 
@@ -98,6 +110,7 @@ class CancellationRequestViewSet(FilteredListMixin, viewsets.ReadOnlyModelViewSe
     action_permissions = {
         "approve": ["cancellations.approve_cancellationrequest"],
         "keep": ["cancellations.reject_cancellationrequest"],
+        "status_info": ["cancellations.get_status_info_cancellationrequest"],
     }
 
     def get_queryset(self) -> QuerySet[CancellationRequest]:
@@ -148,3 +161,19 @@ class CancellationRequestViewSet(FilteredListMixin, viewsets.ReadOnlyModelViewSe
     @action(detail=True, methods=["post"])
     def keep(self, request: Request, pk: str | None = None) -> Response:
         return self._answer(decisions.keep(self.get_object(), request.user))
+
+    @extend_schema(
+        summary="Get status info: the event as Outlook has it now",
+        operation_id="cancellation_requests_status_info",
+        description="Reads the request's event from the connection's calendar in Microsoft "
+        "Graph (one call) and changes nothing: `outlook_state` is `present`, `cancelled` or "
+        "`deleted`. When it cannot be checked (the request has no connection, or Graph "
+        "failed), the answer is a 409 saying why, with Graph's answer.",
+        responses={200: StatusInfoSerializer, 409: ErrorSerializer},
+    )
+    @action(detail=True, methods=["get"], url_path="status-info")
+    def status_info(self, request: Request, pk: str | None = None) -> Response:
+        info = decisions.status_info(self.get_object())
+        if info.error:
+            raise Conflict(f"Could not be checked. {info.error}")
+        return Response(StatusInfoSerializer(info).data)

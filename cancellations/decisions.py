@@ -150,6 +150,13 @@ class StatusInfo:
     deleted: bool = False
     error: str = ""
 
+    @property
+    def outlook_state(self) -> str:
+        """"deleted", "cancelled" or "present" (when there is no error)."""
+        if self.deleted:
+            return "deleted"
+        return "cancelled" if (self.event or {}).get("isCancelled") else "present"
+
 
 def status_info(request: CancellationRequest) -> StatusInfo:
     """Fetch the request's event from Graph now. Changes nothing."""

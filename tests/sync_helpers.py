@@ -7,8 +7,11 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from bookings.models import ReservationStatus
+from cancellations.models import CancellationRequest
 from syncconnections import validation
-from syncconnections.models import SyncConnection, UserType
+from syncconnections.inbound.delta import sync_down
+from syncconnections.models import OutlookEvent, SyncConnection, UserType
 from tests import factories
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -83,6 +86,16 @@ def book(connection, **fields):
     """A reservation in the connection's room on 7 December, 10:00-11:00 Amsterdam."""
     fields = {"title": "Quarterly review", "start": at(7, 10), "end": at(7, 11), **fields}
     return factories.ReservationFactory(resource=connection.resource, **fields)
+
+
+def cancelled_in_outlook(sandbox, room, how="delete"):
+    """A reservation of ours whose Outlook event an Outlook user cancelled or deleted, and the
+    cancellation request that Sync Down made of it: (request, event id)."""
+    reservation = book(room, status=ReservationStatus.CONFIRMED)
+    link = OutlookEvent.objects.get(reservation=reservation)
+    getattr(sandbox, f"outlook_{how}")(room.user_id, link.event_id)
+    sync_down(room.pk)
+    return CancellationRequest.objects.get(reservation=reservation), link.event_id
 
 
 ORGANIZER = "lisa.dekker@contoso.test"

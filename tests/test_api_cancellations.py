@@ -1,7 +1,9 @@
 """Cancellation requests through the API: approve ("Cancel") and keep ("Keep") decide
-exactly as in the admin (cancellations/decisions.py); a refusal is a 409."""
+exactly as in the admin (cancellations/decisions.py); a refusal is a 409. Status info reads
+the event from Outlook and changes nothing."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -12,7 +14,7 @@ from syncconnections.inbound.delta import sync_down
 from syncconnections.models import OutlookEvent
 from tests import factories
 from tests.api_helpers import client_for, error_of, member_of
-from tests.sync_helpers import AMSTERDAM, book
+from tests.sync_helpers import AMSTERDAM, book, cancelled_in_outlook, last_request_id
 
 pytestmark = pytest.mark.django_db
 REQUESTS = "/api/cancellation-requests/"
@@ -188,3 +190,85 @@ def test_support_reads_requests_but_cannot_decide_them():
     )
     assert request.state == "pending"
     assert request.reservation.status == ReservationStatus.CONFIRMED
+
+
+def graph_calls(sandbox, since):
+    return [(r["method"], r["path"]) for r in sandbox.requests(since) if not r["inner"]]
+
+
+@pytest.mark.parametrize(("how", "outlook_state"), [("delete", "deleted"), ("cancel", "cancelled")])
+def test_status_info_reads_the_event_from_outlook_and_changes_nothing(
+    sandbox, room, how, outlook_state
+):
+    request, event_id = cancelled_in_outlook(sandbox, room, how)
+    since = last_request_id(sandbox)
+
+    response = client_for(member_of("Back office")).get(f"{REQUESTS}{request.pk}/status-info/")
+
+    body = response.json()
+    request.refresh_from_db()
+    request.reservation.refresh_from_db()
+    assert response.status_code == 200
+    assert (body["request"], body["outlook_state"]) == (request.pk, outlook_state)
+    if how == "delete":
+        assert body["event"] is None
+    else:
+        assert (body["event"]["id"], body["event"]["isCancelled"]) == (event_id, True)
+        assert body["event"]["subject"] == "Canceled: Quarterly review"
+    assert graph_calls(sandbox, since) == [("GET", f"/v1.0/users/{room.user_id}/events/{event_id}")]
+    assert (request.state, request.decided_by) == ("pending", None)
+    assert request.reservation.status == ReservationStatus.CONFIRMED
+
+
+def test_status_info_of_an_event_still_in_outlook(sandbox, room):
+    reservation = book(room, status=ReservationStatus.CONFIRMED)
+    event_id = OutlookEvent.objects.get(reservation=reservation).event_id
+    request = factories.CancellationRequestFactory(
+        reservation=reservation, sync_connection=room, outlook_event_id=event_id
+    )
+
+    response = client_for(member_of("Back office")).get(f"{REQUESTS}{request.pk}/status-info/")
+
+    body = response.json()
+    assert (body["outlook_state"], body["event"]["id"]) == ("present", event_id)
+    assert (body["event"]["subject"], body["event"]["isCancelled"]) == ("Quarterly review", False)
+
+
+def test_status_info_says_what_graph_answered_when_it_fails(sandbox, room):
+    request, _ = cancelled_in_outlook(sandbox, room, "cancel")
+    sandbox.fault(f"/users/{room.user_id}/events/", status=403, times=1)
+
+    response = client_for(member_of("Back office")).get(f"{REQUESTS}{request.pk}/status-info/")
+
+    request.refresh_from_db()
+    assert response.status_code == 409
+    error = error_of(response)
+    assert (error["status"], error["field"], error["details"]) == (409, None, {})
+    assert re.fullmatch(
+        r"Could not be checked. Microsoft Graph answered: 403 Error: Injected fault: 403 "
+        r"\(request-id [0-9a-f-]{36}\)",
+        error["message"],
+    )
+    assert request.state == "pending"
+
+
+def test_status_info_of_a_request_without_a_connection_is_a_conflict():
+    request = pending(sync_connection=None)
+
+    response = client_for(member_of("Back office")).get(f"{REQUESTS}{request.pk}/status-info/")
+
+    assert response.status_code == 409
+    assert error_of(response)["message"] == (
+        "Could not be checked. The request has no connection, so no calendar to ask."
+    )
+
+
+def test_support_may_not_ask_outlook_for_status_info():
+    request = pending()
+
+    response = client_for(member_of("Support")).get(f"{REQUESTS}{request.pk}/status-info/")
+
+    assert response.status_code == 403
+    assert error_of(response)["message"] == (
+        "You need the permission cancellations.get_status_info_cancellationrequest for this."
+    )

@@ -22,6 +22,7 @@ def test_the_schema_is_openapi_3_with_every_endpoint():
         ("GET", "/api/accounts/{id}/"),
         ("GET", "/api/cancellation-requests/"),
         ("GET", "/api/cancellation-requests/{id}/"),
+        ("GET", "/api/cancellation-requests/{id}/status-info/"),
         ("GET", "/api/company-log/"),
         ("GET", "/api/company-log/{id}/"),
         ("GET", "/api/locations/"),

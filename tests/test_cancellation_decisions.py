@@ -11,10 +11,9 @@ from django.urls import reverse
 
 from bookings.models import Reservation, ReservationStatus
 from cancellations.models import CancellationRequest
-from syncconnections.inbound.delta import sync_down
 from syncconnections.models import OutlookEvent, SyncMode
 from tests import factories
-from tests.sync_helpers import at, book, graph_writes, last_request_id
+from tests.sync_helpers import at, cancelled_in_outlook, graph_writes, last_request_id
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = reverse("admin:cancellations_cancellationrequest_changelist")
@@ -25,15 +24,6 @@ def member_of(role):
     user = factories.UserFactory(username=role.lower().replace(" ", "-"))
     user.groups.add(Group.objects.get(name=role))
     return user
-
-
-def cancelled_in_outlook(sandbox, room, how="delete"):
-    """A reservation of ours whose Outlook event an Outlook user cancelled or deleted."""
-    reservation = book(room, status=ReservationStatus.CONFIRMED)
-    link = OutlookEvent.objects.get(reservation=reservation)
-    getattr(sandbox, f"outlook_{how}")(room.user_id, link.event_id)
-    sync_down(room.pk)
-    return CancellationRequest.objects.get(reservation=reservation), link.event_id
 
 
 def run_action(client, action, *requests, **extra):
