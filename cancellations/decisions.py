@@ -152,7 +152,7 @@ class StatusInfo:
 
     @property
     def outlook_state(self) -> str:
-        """ "deleted", "cancelled" or "present" (when there is no error)."""
+        """Deleted, cancelled or present: the event in Outlook (when there is no error)."""
         if self.deleted:
             return "deleted"
         return "cancelled" if (self.event or {}).get("isCancelled") else "present"
