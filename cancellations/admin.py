@@ -179,7 +179,7 @@ def _status_row(info: decisions.StatusInfo) -> dict[str, Any]:
         "deleted": info.deleted,
         "error": info.error,
         "event": info.event,
-        "cancelled": bool(event.get("isCancelled")),
+        "cancelled": info.outlook_state == "cancelled",
         "subject": event.get("subject", ""),
         "start": (event.get("start") or {}).get("dateTime", ""),
         "end": (event.get("end") or {}).get("dateTime", ""),

@@ -77,6 +77,11 @@ def graph_writes(sandbox, since: int = 0) -> list[tuple[str, str]]:
     ]
 
 
+def graph_calls(sandbox, since: int = 0) -> list[tuple[str, str]]:
+    """(method, path) of every request sent to the sandbox, $batch inner requests left out."""
+    return [(r["method"], r["path"]) for r in sandbox.requests(since) if not r["inner"]]
+
+
 def last_request_id(sandbox) -> int:
     log = sandbox.requests()
     return log[-1]["id"] if log else 0

@@ -14,7 +14,13 @@ from syncconnections.inbound.delta import sync_down
 from syncconnections.models import OutlookEvent
 from tests import factories
 from tests.api_helpers import client_for, error_of, member_of
-from tests.sync_helpers import AMSTERDAM, book, cancelled_in_outlook, last_request_id
+from tests.sync_helpers import (
+    AMSTERDAM,
+    book,
+    cancelled_in_outlook,
+    graph_calls,
+    last_request_id,
+)
 
 pytestmark = pytest.mark.django_db
 REQUESTS = "/api/cancellation-requests/"
@@ -190,10 +196,6 @@ def test_support_reads_requests_but_cannot_decide_them():
     )
     assert request.state == "pending"
     assert request.reservation.status == ReservationStatus.CONFIRMED
-
-
-def graph_calls(sandbox, since):
-    return [(r["method"], r["path"]) for r in sandbox.requests(since) if not r["inner"]]
 
 
 @pytest.mark.parametrize(("how", "outlook_state"), [("delete", "deleted"), ("cancel", "cancelled")])
