@@ -133,10 +133,12 @@ def keep(request: CancellationRequest, user: AbstractBaseUser) -> Outcome:
                 f"Kept {reservation}. This calendar is not written to (inbound sync or "
                 "inactive), so Outlook is left as it is.",
             )
-        # The old event is cancelled or gone: forget it, so the push makes a new one.
+        # The old event is cancelled or gone: the push makes a new one (with a new
+        # transactionId, as the old one's would bring the old event back), and deletes the
+        # old one, left behind as an orphan, so that the calendar holds one live event.
         OutlookEvent.objects.filter(
             sync_connection=connection, event_id=request.outlook_event_id
-        ).delete()
+        ).update(reservation=None)
         outbound.queue([reservation.pk])
     return Outcome(request, True, f"Kept {reservation}; its event is being put back in Outlook.")
 

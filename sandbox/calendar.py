@@ -1,42 +1,44 @@
 """Events of the Graph stand-in: single events, recurring series with their occurrences and
-exceptions, expansion into a window (calendarView) and change tracking for delta queries."""
+exceptions, all-day events, expansion into a window (calendarView) and change tracking for
+delta queries.
+
+Times are kept as instants (UTC). An all-day event is a span of whole days of its own time
+zone, and is shown, as Graph shows it, as midnights of the zone the caller asked in."""
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
 import secrets
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+
+from sandbox import zones
 
 UTC = dt.UTC
 MAX_EXPANDED = 1000  # occurrences of one series ever expanded (noEnd series stop here)
-WINDOWS_ZONES = {
-    "UTC": "UTC",
-    "W. Europe Standard Time": "Europe/Amsterdam",
-    "Romance Standard Time": "Europe/Paris",
-    "GMT Standard Time": "Europe/London",
-    "Pacific Standard Time": "America/Los_Angeles",
-    "Eastern Standard Time": "America/New_York",
-}
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+# The class id Exchange's global object ids (iCalUId) start with.
+GOID_CLASS = "040000008200E00074C5B7101A82E008"
+FILETIME_EPOCH = dt.datetime(1601, 1, 1, tzinfo=UTC)
 
 
 class InvalidEvent(ValueError):
     """The event body breaks a rule Graph enforces; the message says which."""
 
 
+UnsupportedTimeZone = zones.UnsupportedTimeZone
+
+
 def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(WINDOWS_ZONES.get(name, name))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidEvent(f"Time zone '{name}' is not supported.") from None
+    return zones.resolve(name or "UTC")
 
 
-def parse_graph_time(value: Any, field_name: str) -> dt.datetime:
-    """A Graph dateTimeTimeZone ({"dateTime": ..., "timeZone": ...}) as an aware UTC time."""
+def parse_local(value: Any, field_name: str) -> tuple[dt.datetime, str]:
+    """A Graph dateTimeTimeZone as (naive local time, zone name)."""
     if not isinstance(value, dict) or "dateTime" not in value:
         raise InvalidEvent(f"'{field_name}' must be an object with dateTime and timeZone.")
     text = str(value["dateTime"]).rstrip("Z")
@@ -47,15 +49,40 @@ def parse_graph_time(value: Any, field_name: str) -> dt.datetime:
         naive = dt.datetime.fromisoformat(text)
     except ValueError:
         raise InvalidEvent(f"'{field_name}.dateTime' is not a date and time: {text}") from None
-    local = naive.replace(tzinfo=None).replace(tzinfo=zone(value.get("timeZone") or "UTC"))
-    return local.astimezone(UTC)
+    name = value.get("timeZone") or "UTC"
+    zone(name)  # refuse a name outside Graph's vocabulary
+    return naive.replace(tzinfo=None), name
 
 
-def graph_time(moment: dt.datetime) -> dict[str, str]:
+def parse_graph_time(value: Any, field_name: str) -> dt.datetime:
+    """A Graph dateTimeTimeZone as an aware UTC time."""
+    naive, name = parse_local(value, field_name)
+    return naive.replace(tzinfo=zone(name)).astimezone(UTC)
+
+
+def check_all_day(fields: dict[str, Any]) -> None:
+    """event.md: an all-day event's start and end are midnights, in the same time zone."""
+    start, start_zone = parse_local(fields["start"], "start")
+    end, end_zone = parse_local(fields["end"], "end")
+    if start.time() != dt.time(0) or end.time() != dt.time(0) or start_zone != end_zone:
+        raise InvalidEvent(
+            "The start and end of an all-day event must be set to midnight, in the same time zone."
+        )
+    if end <= start:
+        raise InvalidEvent("An all-day event lasts at least one day.")
+
+
+def graph_time(moment: dt.datetime, zone_name: str = "UTC") -> dict[str, str]:
     return {
-        "dateTime": moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.0000000"),
-        "timeZone": "UTC",
+        "dateTime": moment.astimezone(zone(zone_name)).strftime("%Y-%m-%dT%H:%M:%S.0000000"),
+        "timeZone": zone_name,
     }
+
+
+def midnight(moment: dt.datetime, own_zone: str, zone_name: str) -> dict[str, str]:
+    """An all-day boundary: the event's own date, at midnight of the zone asked in."""
+    day = moment.astimezone(zone(own_zone)).date()
+    return {"dateTime": f"{day.isoformat()}T00:00:00.0000000", "timeZone": zone_name}
 
 
 def iso(moment: dt.datetime) -> str:
@@ -69,6 +96,21 @@ def new_id() -> str:
 
 def new_change_key() -> str:
     return base64.b64encode(secrets.token_bytes(12)).decode()
+
+
+def new_ical_uid() -> str:
+    """An Exchange global object id: class id, instance date (zero for a single event or a
+    series), creation time, and a unique part. The same in every calendar holding the
+    meeting."""
+    filetime = int((time.time() - FILETIME_EPOCH.timestamp()) * 10_000_000)
+    return f"{GOID_CLASS}00000000{filetime:016X}{'0' * 16}10000000{uuid.uuid4().hex.upper()}"
+
+
+def occurrence_ical_uid(series_uid: str, original_start: dt.date) -> str:
+    """event.md: the iCalUId "is different for each occurrence in a recurring series": its
+    instance date is the occurrence's original date."""
+    instance = f"{original_start.year:04X}{original_start.month:02X}{original_start.day:02X}"
+    return f"{series_uid[:32]}{instance}{series_uid[40:]}"
 
 
 # Fields a client may set, as Graph names them.
@@ -118,19 +160,25 @@ class Event:
     seq: int
     created: dt.datetime
     modified: dt.datetime
-    ical_uid: str = field(
-        default_factory=lambda: f"040000008200E00074C5B7101A82E008{uuid.uuid4().hex}"
-    )
+    ical_uid: str = field(default_factory=new_ical_uid)
     change_key: str = field(default_factory=new_change_key)
     transaction_id: str | None = None
     deleted: bool = False
     overrides: dict[str, Override] = field(default_factory=dict)  # by occurrence key
     cancelled: dict[str, int] = field(default_factory=dict)  # occurrence key -> seq
     time_zone: str = "UTC"
+    # A meeting has a copy in each invited mailbox of the tenant: the organizer's event
+    # knows its copies (mailbox -> event id), each copy knows the event it copies.
+    copies: dict[str, str] = field(default_factory=dict)
+    copy_of: tuple[str, str] | None = None
 
     @property
     def is_series(self) -> bool:
         return bool(self.fields.get("recurrence"))
+
+    @property
+    def all_day(self) -> bool:
+        return bool(self.fields.get("isAllDay"))
 
     # --- series ----------------------------------------------------------------------------
 
@@ -198,9 +246,9 @@ class Event:
                 continue
             override = self.overrides.get(key)
             if override:
-                found.append(Instance(self, key, override.start, override.end, override))
+                found.append(Instance(self, key, override.start, override.end, override, start))
             else:
-                found.append(Instance(self, key, start, start + duration))
+                found.append(Instance(self, key, start, start + duration, None, start))
         return found
 
 
@@ -213,6 +261,7 @@ class Instance:
     start: dt.datetime | None = None
     end: dt.datetime | None = None
     override: Override | None = None
+    original_start: dt.datetime | None = None
 
     @property
     def id(self) -> str:
@@ -230,10 +279,19 @@ class Instance:
     def seq(self) -> int:
         return max(self.event.seq, self.override.seq if self.override else 0)
 
+    @property
+    def ical_uid(self) -> str:
+        if self.original_start is None:
+            return self.event.ical_uid
+        own_zone = zone(self.event.time_zone)
+        return occurrence_ical_uid(self.event.ical_uid, self.original_start.astimezone(own_zone))
+
     def overlaps(self, start: dt.datetime, end: dt.datetime) -> bool:
         return self.begins < end and self.ends > start
 
-    def to_graph(self) -> dict[str, Any]:
+    def to_graph(self, zone_name: str = "UTC") -> dict[str, Any]:
+        """The event as Graph shows it, its times in `zone_name` (Prefer: outlook.timezone;
+        UTC without it)."""
         event = self.event
         fields = {**event.fields, **(self.override.fields if self.override else {})}
         change_key = self.override.change_key if self.override else event.change_key
@@ -242,40 +300,56 @@ class Instance:
             if self.key is None
             else ("exception" if self.override else "occurrence")
         )
-        data = {
+        if event.all_day:
+            start = midnight(self.begins, event.time_zone, zone_name)
+            end = midnight(self.ends, event.time_zone, zone_name)
+        else:
+            start, end = graph_time(self.begins, zone_name), graph_time(self.ends, zone_name)
+        organizer = fields.get("organizer", {})
+        own = (organizer.get("emailAddress") or {}).get("address", "").lower() == event.mailbox
+        return {
             "@odata.etag": f'W/"{change_key}"',
             "id": self.id,
             "createdDateTime": iso(event.created),
             "lastModifiedDateTime": iso(event.modified),
             "changeKey": change_key,
-            "iCalUId": event.ical_uid,
+            # Only the app that set it sees it, and only on the event it created.
             "transactionId": event.transaction_id,
+            "originalStartTimeZone": event.time_zone,
+            "originalEndTimeZone": event.time_zone,
+            "iCalUId": self.ical_uid,
             "subject": fields.get("subject", ""),
             "body": fields.get("body", {"contentType": "text", "content": ""}),
-            "start": graph_time(self.begins),
-            "end": graph_time(self.ends),
+            "start": start,
+            "end": end,
+            "isAllDay": event.all_day,
             "location": fields.get("location", {"displayName": ""}),
             "attendees": fields.get("attendees", []),
-            "organizer": fields.get("organizer", {}),
+            "organizer": organizer,
+            "isOrganizer": own,
             "isCancelled": bool(fields.get("isCancelled", False)),
             "showAs": fields.get("showAs", "busy"),
             "type": kind,
             "seriesMasterId": event.id if self.key else None,
             "recurrence": None,
         }
-        return data
 
     def removed(self) -> dict[str, Any]:
-        return {
-            "@odata.type": "#microsoft.graph.event",
-            "id": self.id,
-            "@removed": {"reason": "deleted"},
-        }
+        return removed_entry(self.id)
 
 
-def master_to_graph(event: Event) -> dict[str, Any]:
+def removed_entry(event_id: str) -> dict[str, Any]:
+    """What delta lists for an event that left the view (deleted, or outside the window)."""
+    return {
+        "@odata.type": "#microsoft.graph.event",
+        "id": event_id,
+        "@removed": {"reason": "deleted"},
+    }
+
+
+def master_to_graph(event: Event, zone_name: str = "UTC") -> dict[str, Any]:
     """A series master (or single event) as GET /events/{id} returns it."""
-    data = Instance(event, None).to_graph()
+    data = Instance(event, None).to_graph(zone_name)
     if event.is_series:
         data["type"] = "seriesMaster"
         data["recurrence"] = event.fields["recurrence"]

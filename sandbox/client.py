@@ -116,8 +116,18 @@ class SandboxControl:
     def subscriptions(self) -> list[dict[str, Any]]:
         return self.call("GET", "subscriptions")["value"]
 
-    def lifecycle(self, subscription_id: str, event: str) -> None:
-        self.call("POST", f"subscriptions/{subscription_id}/lifecycle", {"event": event})
+    def lifecycle(self, subscription_id: str, event: str, times: int = 1) -> None:
+        self.call(
+            "POST", f"subscriptions/{subscription_id}/lifecycle", {"event": event, "times": times}
+        )
+
+    def notify(self, subscription_id: str, **spec: Any) -> list[dict[str, Any]]:
+        """Deliver change notifications now (times, seconds, concurrency, clientState, event,
+        changeType); what each delivery got back."""
+        return self.call("POST", f"subscriptions/{subscription_id}/notify", spec)["value"]
+
+    def settings(self, **values: Any) -> dict[str, Any]:
+        return self.call("PUT", "settings", values)
 
     def notifications(self) -> list[dict[str, Any]]:
         return self.call("GET", "notifications")["value"]

@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sandbox.calendar import InvalidEvent, master_to_graph
+from sandbox.calendar import InvalidEvent, UnsupportedTimeZone, master_to_graph
 from sandbox.state import Mailbox, Room, RoomList, now
-from sandbox.subscriptions import send_lifecycle, subscription_json
+from sandbox.subscriptions import change_notification, send_lifecycle, subscription_json
 from sandbox.web import HttpError, Request, Response, Router
 
 router = Router()
@@ -37,6 +37,19 @@ def mailbox_of(app: Any, request: Request) -> Mailbox:
 @router.route("GET", "/_sandbox/health")
 def health(app: Any, request: Request) -> Response:
     return Response.json(200, {"status": "ok"})
+
+
+@router.route("PUT", "/_sandbox/settings")
+def change_settings(app: Any, request: Request) -> Response:
+    """Behaviours a test may turn on: `notify_before_answer` delivers the notifications of a
+    write (every notification queued, in fact) before the write is answered, as Graph may."""
+    body = body_of(request)
+    unknown = set(body) - set(app.state.settings)
+    if unknown:
+        raise bad(f"Unknown settings {sorted(unknown)}; known: {sorted(app.state.settings)}.")
+    with app.state.lock:
+        app.state.settings.update(body)
+        return Response.json(200, dict(app.state.settings))
 
 
 @router.route("POST", "/_sandbox/reset")
@@ -156,7 +169,22 @@ def outlook_create(app: Any, request: Request) -> Response:
 
 
 def outlook_create_one(app: Any, mailbox: Mailbox, body: dict[str, Any]) -> dict[str, Any]:
+    """A meeting landing in `mailbox`. When its organizer (organizerEmail) is another mailbox
+    of the tenant, the meeting is made in the organizer's calendar, with this mailbox invited,
+    and this mailbox's copy is returned: as in Exchange, each invited calendar holds a copy."""
     calendar_name = body.pop("calendar", None)
+    organizer = str(body.pop("organizerEmail", None) or "").lower() or None
+    host = app.state.mailboxes.get(organizer or "")
+    if host is not None and host.tenant == mailbox.tenant and host is not mailbox:
+        if calendar_name:
+            raise bad("A meeting sent by another mailbox lands in the default calendar.")
+        kind = "resource" if mailbox.kind == "room" else "required"
+        attendees = list(body.get("attendees") or [])
+        if not any(_address(a) == mailbox.address for a in attendees):
+            attendees.append({"emailAddress": {"address": mailbox.address}, "type": kind})
+        event = _create(app, host, host.default_calendar.id, {**body, "attendees": attendees})
+        copy = mailbox.events[event.copies[mailbox.address]]
+        return master_to_graph(copy)
     calendar = (
         mailbox.default_calendar
         if not calendar_name
@@ -164,12 +192,21 @@ def outlook_create_one(app: Any, mailbox: Mailbox, body: dict[str, Any]) -> dict
     )
     if calendar is None:
         raise bad(f"No calendar {calendar_name!r} in {mailbox.address}.")
-    organizer = body.pop("organizerEmail", None)
+    return master_to_graph(_create(app, mailbox, calendar.id, body, organizer))
+
+
+def _address(attendee: Any) -> str:
+    return str(((attendee or {}).get("emailAddress") or {}).get("address") or "").lower()
+
+
+def _create(
+    app: Any, mailbox: Mailbox, calendar_id: str, body: dict[str, Any], organizer: str | None = None
+) -> Any:
     try:
-        event, _ = app.state.create_event(mailbox, calendar.id, body, organizer)
-    except InvalidEvent as exc:
+        event, _ = app.state.create_event(mailbox, calendar_id, body, organizer)
+    except (InvalidEvent, UnsupportedTimeZone) as exc:
         raise bad(str(exc)) from None
-    return master_to_graph(event)
+    return event
 
 
 def outlook_event(app: Any, request: Request) -> tuple[Mailbox, Any, str | None]:
@@ -180,29 +217,44 @@ def outlook_event(app: Any, request: Request) -> tuple[Mailbox, Any, str | None]
     return mailbox, *found
 
 
+def organizers_event(app: Any, request: Request) -> tuple[Mailbox, Any, str | None, Any]:
+    """The meeting as its organizer has it (changes and cancellations are the organizer's),
+    and the copy in the mailbox of the request."""
+    _, event, key = outlook_event(app, request)
+    origin = app.state.origin_of(event)
+    return app.state.mailboxes[origin.mailbox], origin, key, event
+
+
 @router.route("PATCH", "/_sandbox/outlook/{mailbox}/events/{event}")
 def outlook_update(app: Any, request: Request) -> Response:
+    """The organizer changes the meeting: every copy follows."""
     body = body_of(request)
     with app.state.lock:
-        mailbox, event, key = outlook_event(app, request)
+        mailbox, event, key, copy = organizers_event(app, request)
         try:
             app.state.update_event(mailbox, event, key, body)
-        except InvalidEvent as exc:
+        except (InvalidEvent, UnsupportedTimeZone) as exc:
             raise bad(str(exc)) from None
-        return Response.json(200, master_to_graph(event))
+        return Response.json(200, master_to_graph(copy))
 
 
 @router.route("POST", "/_sandbox/outlook/{mailbox}/events/{event}/cancel")
 def outlook_cancel(app: Any, request: Request) -> Response:
-    """The organizer cancels: the copy in this (room) calendar is marked cancelled."""
+    """The organizer cancels: the copies stay in the attendees' (rooms') calendars, marked
+    cancelled. For a meeting organized in the tenant, it leaves the organizer's calendar."""
     with app.state.lock:
-        mailbox, event, key = outlook_event(app, request)
-        app.state.mark_cancelled(mailbox, event, key)
-        return Response.json(200, master_to_graph(event))
+        mailbox, event, key, copy = organizers_event(app, request)
+        if event is copy:  # organized outside the tenant: this is the copy that stays
+            app.state.mark_cancelled(mailbox, event, key)
+        else:
+            app.state.delete_event(mailbox, event, key)
+        return Response.json(200, master_to_graph(copy))
 
 
 @router.route("DELETE", "/_sandbox/outlook/{mailbox}/events/{event}")
 def outlook_delete(app: Any, request: Request) -> Response:
+    """The mailbox's user deletes the event from their own calendar (the organizer's deletion
+    cancels it for the attendees)."""
     with app.state.lock:
         mailbox, event, key = outlook_event(app, request)
         app.state.delete_event(mailbox, event, key)
@@ -269,17 +321,54 @@ def list_subscriptions(app: Any, request: Request) -> Response:
 
 @router.route("POST", "/_sandbox/subscriptions/{subscription}/lifecycle")
 def lifecycle(app: Any, request: Request) -> Response:
-    event = body_of(request).get("event")
+    """Send a lifecycle notification (`times` copies of it: delivery is at least once)."""
+    body = body_of(request)
+    event, times = body.get("event"), body.get("times", 1)
     if event not in LIFECYCLE_EVENTS:
         raise bad(f"'event' must be one of {sorted(LIFECYCLE_EVENTS)}.")
+    if not isinstance(times, int) or not 1 <= times <= 1000:
+        raise bad("'times' must be a whole number from 1 to 1000.")
     with app.state.lock:
         subscription = app.state.subscriptions.get(request.params["subscription"])
         if subscription is None:
             raise bad("No such subscription.", 404)
         if event == "subscriptionRemoved":
             del app.state.subscriptions[subscription.id]
-        send_lifecycle(app, subscription, event)
-    return Response.json(200, {"sent": event})
+        send_lifecycle(app, subscription, event, times)
+    return Response.json(200, {"sent": event, "times": times})
+
+
+@router.route("POST", "/_sandbox/subscriptions/{subscription}/notify")
+def notify_many(app: Any, request: Request) -> Response:
+    """Deliver `times` change notifications for an event of the subscription's mailbox,
+    spread over `seconds`, `concurrency` at a time, and answer when all are delivered with
+    what each got back. `clientState` replaces the subscription's (a forged notification)."""
+    body = body_of(request)
+    try:
+        times = int(body.get("times", 1))
+        seconds = float(body.get("seconds", 0))
+        concurrency = int(body.get("concurrency", 1))
+    except (TypeError, ValueError):
+        raise bad("'times', 'seconds' and 'concurrency' must be numbers.") from None
+    if not 1 <= times <= 10_000 or not 1 <= concurrency <= 100 or not 0 <= seconds <= 60:
+        raise bad("Up to 10,000 notifications, 100 at a time, within 60 seconds.")
+    with app.state.lock:
+        subscription = app.state.subscriptions.get(request.params["subscription"])
+        if subscription is None:
+            raise bad("No such subscription.", 404)
+        mailbox = app.state.mailboxes[subscription.mailbox]
+        event_id = body.get("event") or next(iter(mailbox.events), "AAMk-unknown")
+        payload = change_notification(
+            subscription,
+            mailbox,
+            body.get("changeType", "updated"),
+            event_id,
+            "",
+            body.get("clientState"),
+        )
+        url = subscription.notification_url
+    results = app.notifier.deliver_now(url, [payload] * times, seconds, concurrency)
+    return Response.json(200, {"value": results})
 
 
 @router.route("POST", "/_sandbox/subscriptions/{subscription}/expire")

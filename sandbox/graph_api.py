@@ -8,7 +8,8 @@ import secrets
 from typing import Any
 from urllib.parse import urlencode
 
-from sandbox.calendar import InvalidEvent, master_to_graph
+from sandbox import zones
+from sandbox.calendar import InvalidEvent, UnsupportedTimeZone, master_to_graph, removed_entry
 from sandbox.state import DeltaToken, Mailbox, Token, now
 from sandbox.web import HttpError, Request, Response, Router
 
@@ -133,6 +134,24 @@ def window(request: Request) -> tuple[dt.datetime, dt.datetime]:
     return values[0], values[1]
 
 
+def event_error(request: Request, exc: InvalidEvent | UnsupportedTimeZone) -> HttpError:
+    """Graph's answer to an event body it refuses."""
+    if isinstance(exc, UnsupportedTimeZone):
+        return fail(request, 400, "TimeZoneNotSupportedException", str(exc))
+    return fail(request, 400, "ErrorInvalidRequest", str(exc))
+
+
+PREFERRED_ZONE = re.compile(r'outlook\.timezone\s*=\s*"([^"]*)"', re.IGNORECASE)
+
+
+def output_zone(request: Request) -> str:
+    """The zone times are shown in: Prefer: outlook.timezone="…", else UTC."""
+    found = PREFERRED_ZONE.search(request.header("Prefer"))
+    if found and zones.supported(found.group(1)):
+        return found.group(1)
+    return "UTC"
+
+
 def page_size(request: Request) -> int:
     found = re.search(r"odata\.maxpagesize=(\d+)", request.header("Prefer"))
     return min(MAX_PAGE_SIZE, int(found.group(1))) if found else DEFAULT_PAGE_SIZE
@@ -243,10 +262,10 @@ def create_event(app: Any, request: Request) -> Response:
         calendar_id = calendar_id_of(request, mailbox)
         try:
             event, _ = app.state.create_event(mailbox, calendar_id, body, None)
-        except InvalidEvent as exc:
-            raise fail(request, 400, "ErrorInvalidRequest", str(exc)) from None
+        except (InvalidEvent, UnsupportedTimeZone) as exc:
+            raise event_error(request, exc) from None
         # A repeated transactionId answers with the event made the first time.
-        return Response.json(201, master_to_graph(event))
+        return Response.json(201, master_to_graph(event, output_zone(request)))
 
 
 def find_event(app: Any, request: Request, mailbox: Mailbox):  # type: ignore[no-untyped-def]
@@ -264,9 +283,9 @@ def get_event(app: Any, request: Request) -> Response:
         mailbox = mailbox_of(app, request, authorize(app, request, "Calendars.Read"))
         event, key = find_event(app, request, mailbox)
         if key is None:
-            return Response.json(200, master_to_graph(event))
+            return Response.json(200, master_to_graph(event, output_zone(request)))
         instance = next(i for i in event.instances() if i.key == key)
-        return Response.json(200, instance.to_graph())
+        return Response.json(200, instance.to_graph(output_zone(request)))
 
 
 @for_each_version("PATCH", "/users/{user}/events/{event}")
@@ -277,11 +296,13 @@ def update_event(app: Any, request: Request) -> Response:
         event, key = find_event(app, request, mailbox)
         try:
             app.state.update_event(mailbox, event, key, body)
-        except InvalidEvent as exc:
-            raise fail(request, 400, "ErrorInvalidRequest", str(exc)) from None
+        except (InvalidEvent, UnsupportedTimeZone) as exc:
+            raise event_error(request, exc) from None
+        zone_name = output_zone(request)
         if key is None:
-            return Response.json(200, master_to_graph(event))
-        return Response.json(200, next(i for i in event.instances() if i.key == key).to_graph())
+            return Response.json(200, master_to_graph(event, zone_name))
+        instance = next(i for i in event.instances() if i.key == key)
+        return Response.json(200, instance.to_graph(zone_name))
 
 
 @for_each_version("DELETE", "/users/{user}/events/{event}")
@@ -318,7 +339,8 @@ def event_instances(app: Any, request: Request) -> Response:
     with app.state.lock:
         mailbox = mailbox_of(app, request, authorize(app, request, "Calendars.Read"))
         event, _ = find_event(app, request, mailbox)
-        found = [i.to_graph() for i in event.instances() if i.overlaps(start, end)]
+        zone_name = output_zone(request)
+        found = [i.to_graph(zone_name) for i in event.instances() if i.overlaps(start, end)]
     return paged(app, request, found)
 
 
@@ -354,14 +376,16 @@ def calendar_view(app: Any, request: Request) -> Response:
             ),
             key=lambda i: i.begins,
         )
-        return paged(app, request, [i.to_graph() for i in found])
+        zone_name = output_zone(request)
+        return paged(app, request, [i.to_graph(zone_name) for i in found])
 
 
 # --- delta --------------------------------------------------------------------------------
 
 
-def delta_items(mailbox: Mailbox, token: DeltaToken) -> list[dict[str, Any]]:
-    """What changed in the token's window since its sequence number."""
+def delta_items(mailbox: Mailbox, token: DeltaToken, zone_name: str) -> list[dict[str, Any]]:
+    """What changed since the token's sequence number. event-delta.md: events outside the
+    window that were added, updated or deleted since are listed under @removed too."""
     items: dict[str, dict[str, Any]] = {}
     for event in mailbox.events.values():
         if event.calendar_id != token.calendar_id:
@@ -374,27 +398,19 @@ def delta_items(mailbox: Mailbox, token: DeltaToken) -> list[dict[str, Any]]:
                     event.occurrence_id(event.occurrence_key(s)) for s in event.occurrence_starts()
                 ]
             )
-            items.update({i: _removed(i) for i in removed})
+            items.update({i: removed_entry(i) for i in removed})
             continue
         for key, seq in event.cancelled.items():
             if seq > token.seq:
-                items[event.occurrence_id(key)] = _removed(event.occurrence_id(key))
+                items[event.occurrence_id(key)] = removed_entry(event.occurrence_id(key))
         for instance in event.instances():
             if instance.seq > token.seq:
                 items[instance.id] = (
-                    instance.to_graph()
+                    instance.to_graph(zone_name)
                     if instance.overlaps(token.start, token.end)
                     else instance.removed()
                 )
     return list(items.values())
-
-
-def _removed(event_id: str) -> dict[str, Any]:
-    return {
-        "@odata.type": "#microsoft.graph.event",
-        "id": event_id,
-        "@removed": {"reason": "deleted"},
-    }
 
 
 def delta_page(app: Any, request: Request, items: list[dict[str, Any]], token_id: str) -> Response:
@@ -437,7 +453,7 @@ def calendar_view_delta(app: Any, request: Request) -> Response:
             if previous is None or previous.expired or previous.mailbox != mailbox.address:
                 raise sync_state_not_found(request)
             start, end = previous.start, previous.end
-            items = delta_items(mailbox, previous)
+            items = delta_items(mailbox, previous, output_zone(request))
         else:
             start, end = window(request)
             instances = sorted(
@@ -450,7 +466,7 @@ def calendar_view_delta(app: Any, request: Request) -> Response:
                 ),
                 key=lambda i: i.begins,
             )
-            items = [i.to_graph() for i in instances]
+            items = [i.to_graph(output_zone(request)) for i in instances]
         token_id = secrets.token_urlsafe(24)
         state.delta_tokens[token_id] = DeltaToken(
             mailbox.address, calendar_id, start, end, state.seq

@@ -7,6 +7,7 @@ import queue
 import secrets
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
@@ -53,6 +54,33 @@ class Notifier:
                 "validationToken query parameter."
             )
         return None
+
+    def deliver_now(
+        self, url: str, payloads: list[dict[str, Any]], seconds: float, concurrency: int
+    ) -> list[dict[str, Any]]:
+        """Deliver the payloads spread evenly over `seconds`, up to `concurrency` at a time
+        (Graph delivers in parallel and at least once); what each delivery got back."""
+        started = time.monotonic()
+        step = seconds / max(1, len(payloads))
+
+        def one(index: int) -> dict[str, Any]:
+            delay = started + index * step - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            begun = time.monotonic()
+            try:
+                answer = requests.post(url, json=payloads[index], timeout=DELIVERY_TIMEOUT)
+                status, error = answer.status_code, ""
+            except requests.RequestException as exc:
+                status, error = None, f"{type(exc).__name__}: {exc}"
+            return {
+                "status": status,
+                "error": error,
+                "duration_ms": round((time.monotonic() - begun) * 1000, 1),
+            }
+
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            return list(pool.map(one, range(len(payloads))))
 
     def send(self, url: str, payload: dict[str, Any]) -> None:
         self._queue.put((url, payload))

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox import control, graph_api, identity, rover_api, subscriptions
-from sandbox.calendar import InvalidEvent
+from sandbox.calendar import InvalidEvent, UnsupportedTimeZone
 from sandbox.certs import Certificates, generate
 from sandbox.notifier import Notifier
 from sandbox.state import State
@@ -58,6 +58,9 @@ class SandboxApp:
         logged = not request.path.startswith("/_sandbox/")
         with self._mailbox_in_flight(request, inner) as busy:
             response = self.throttled(request) if busy else self.serve(request, logged)
+        if not inner and self._notifies_first(request):
+            # Nothing orders Graph's notification of a write after its answer: deliver first.
+            self.notifier.wait_idle()
         if isinstance(response, Response):
             response.headers.setdefault("request-id", request.request_id)
             response.headers.setdefault(
@@ -77,6 +80,13 @@ class SandboxApp:
                     body=_loggable_body(request),
                 )
         return response
+
+    def _notifies_first(self, request: Request) -> bool:
+        return (
+            request.method in ("POST", "PATCH", "DELETE")
+            and request.path.startswith(("/v1.0/", "/beta/"))
+            and self.state.settings.get("notify_before_answer", False)
+        )
 
     def serve(self, request: Request, faults_apply: bool) -> Response | object:
         """Answer the request, unless an injected fault says otherwise."""
@@ -139,8 +149,8 @@ class SandboxApp:
             return handler(self, request)
         except HttpError as exc:
             return exc.response
-        except InvalidEvent as exc:
-            return graph_api.graph_error(request, 400, "ErrorInvalidRequest", str(exc))
+        except (InvalidEvent, UnsupportedTimeZone) as exc:
+            return graph_api.event_error(request, exc).response
         except Exception:  # a bug in the sandbox: say so like a server would
             logger.exception("sandbox handler failed: %s %s", request.method, request.path)
             return self.fault_response(

@@ -18,6 +18,7 @@ from sandbox.calendar import (
     Event,
     InvalidEvent,
     Override,
+    check_all_day,
     new_change_key,
     new_id,
     parse_graph_time,
@@ -182,6 +183,7 @@ class State:
             self.faults: list[Fault] = []
             self.fault_ids = 0
             self.requests: list[dict[str, Any]] = []
+            self.settings: dict[str, Any] = {"notify_before_answer": False}
             self.seq = 0
             self.rover = RoverState()
             self.add_app(DEFAULT_TENANT, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
@@ -267,21 +269,20 @@ class State:
     def create_event(
         self, mailbox: Mailbox, calendar_id: str, body: dict[str, Any], organizer: str | None
     ) -> tuple[Event, bool]:
-        """Create an event; (event, False) when transactionId names one that exists."""
+        """Create an event, and its copies in the invited mailboxes of the tenant; (event,
+        False) when transactionId names one made before."""
         transaction_id = body.get("transactionId")
         if transaction_id:
             existing = self.transactions.get((mailbox.address, transaction_id))
-            # Like Exchange, only an event still in the calendar makes a repeat a no-op.
-            if existing and existing in mailbox.events and not mailbox.events[existing].deleted:
+            # A repeated transactionId never makes a second event (event.md: "avoid redundant
+            # POST operations"): the first one comes back, whatever became of it since.
+            if existing:
                 return mailbox.events[existing], False
-        fields = {k: v for k, v in body.items() if k in WRITABLE}
+        fields = {k: v for k, v in body.items() if k in WRITABLE and k != "transactionId"}
         for required in ("start", "end"):
             if required not in fields:
                 raise InvalidEvent(f"'{required}' is required.")
-        start = parse_graph_time(fields["start"], "start")
-        end = parse_graph_time(fields["end"], "end")
-        if end < start:
-            raise InvalidEvent("The end of the event is before its start.")
+        start, end = self._times(fields, fields["start"], fields["end"])
         fields.setdefault(
             "organizer",
             {
@@ -311,19 +312,31 @@ class State:
         if transaction_id:
             self.transactions[(mailbox.address, transaction_id)] = event.id
         self.on_event_change(mailbox, event, "created", event.id)
+        self._invite(event, self._invitees(event))
         return event, True
+
+    @staticmethod
+    def _times(
+        fields: dict[str, Any], start_value: Any, end_value: Any
+    ) -> tuple[dt.datetime, dt.datetime]:
+        start = parse_graph_time(start_value, "start")
+        end = parse_graph_time(end_value, "end")
+        if end < start:
+            raise InvalidEvent("The end of the event is before its start.")
+        if fields.get("isAllDay"):
+            check_all_day({"start": start_value, "end": end_value})
+        return start, end
 
     def update_event(
         self, mailbox: Mailbox, event: Event, key: str | None, changes: dict[str, Any]
     ) -> None:
         fields = {k: v for k, v in changes.items() if k in WRITABLE and k != "transactionId"}
         if key is None:
-            start = parse_graph_time(fields["start"], "start") if "start" in fields else event.start
-            end = parse_graph_time(fields["end"], "end") if "end" in fields else event.end
-            if end < start:
-                raise InvalidEvent("The end of the event is before its start.")
-            event.fields.update(fields)
-            event.start, event.end = start, end
+            merged = {**event.fields, **fields}
+            if "start" in fields or "end" in fields or "isAllDay" in fields:
+                event.start, event.end = self._times(merged, merged["start"], merged["end"])
+                event.time_zone = merged["start"].get("timeZone") or "UTC"
+            event.fields = merged
             event.seq = self.next_seq()
             event.change_key = new_change_key()
             changed_id = event.id
@@ -333,6 +346,8 @@ class State:
                 parse_graph_time(fields["start"], "start") if "start" in fields else instance.begins
             )
             end = parse_graph_time(fields["end"], "end") if "end" in fields else instance.ends
+            if end < start:
+                raise InvalidEvent("The end of the event is before its start.")
             previous = event.overrides.get(key)
             override_fields = {**(previous.fields if previous else {}), **fields}
             event.overrides[key] = Override(
@@ -346,16 +361,19 @@ class State:
             changed_id = event.overrides[key].id
         event.modified = now()
         self.on_event_change(mailbox, event, "updated", changed_id)
+        if event.copy_of is None:
+            self._send_update(event, key)
 
     def mark_cancelled(self, mailbox: Mailbox, event: Event, key: str | None) -> None:
         """What an attendee's (a room's) copy becomes when the organizer cancels: still
         there, marked cancelled ("isCancelled" is read-only to API clients)."""
-        self.update_event(mailbox, event, key, {})
-        target = event.overrides[key].fields if key is not None else event.fields
-        target["isCancelled"] = True
-        target["subject"] = f"Canceled: {target.get('subject', event.fields.get('subject', ''))}"
+        for copy in [event, *self.copies_of(event)]:
+            self._cancel_copy(copy, key)
 
     def delete_event(self, mailbox: Mailbox, event: Event, key: str | None) -> None:
+        """Delete the event (or one occurrence). Deleting a meeting in the organizer's
+        calendar cancels it for the attendees (event-delete.md): their copies stay, marked
+        cancelled."""
         if key is None:
             event.deleted = True
             event.seq = self.next_seq()
@@ -365,6 +383,124 @@ class State:
             event.cancelled[key] = self.next_seq()
         event.modified = now()
         self.on_event_change(mailbox, event, "deleted", changed_id)
+        for copy in self.copies_of(event):
+            self._cancel_copy(copy, key)
+
+    # --- a meeting's copies in the attendees' calendars ------------------------------------
+
+    def origin_of(self, event: Event) -> Event:
+        """The organizer's event of a meeting (the event itself when it is no copy)."""
+        if event.copy_of is None:
+            return event
+        mailbox_address, event_id = event.copy_of
+        origin = self.mailboxes[mailbox_address].events.get(event_id)
+        return origin if origin is not None and not origin.deleted else event
+
+    def copies_of(self, event: Event) -> list[Event]:
+        found = []
+        for address, copy_id in event.copies.items():
+            copy = self.mailboxes[address].events.get(copy_id)
+            if copy is not None and not copy.deleted:
+                found.append(copy)
+        return found
+
+    def _invitees(self, event: Event) -> set[str]:
+        """The attendees that are mailboxes of the event's tenant: each gets a copy."""
+        tenant = self.mailboxes[event.mailbox].tenant
+        found = set()
+        for attendee in event.fields.get("attendees") or []:
+            address = str(((attendee or {}).get("emailAddress") or {}).get("address") or "")
+            mailbox = self.mailboxes.get(address.lower())
+            if mailbox and mailbox.tenant == tenant and mailbox.address != event.mailbox:
+                found.add(mailbox.address)
+        return found
+
+    def _invite(self, origin: Event, addresses: set[str]) -> None:
+        for address in sorted(addresses - origin.copies.keys()):
+            target = self.mailboxes[address]
+            copy = Event(
+                id=new_id(),
+                mailbox=address,
+                calendar_id=target.default_calendar.id,
+                fields={},
+                start=origin.start,
+                end=origin.end,
+                seq=0,
+                created=now(),
+                modified=now(),
+                ical_uid=origin.ical_uid,
+                time_zone=origin.time_zone,
+                copy_of=(origin.mailbox, origin.id),
+            )
+            self._copy_from(origin, copy)
+            target.events[copy.id] = copy
+            origin.copies[address] = copy.id
+            self.on_event_change(target, copy, "created", copy.id)
+
+    def _copy_from(self, origin: Event, copy: Event) -> None:
+        copy.fields = {k: v for k, v in origin.fields.items() if k != "isCancelled"}
+        copy.start, copy.end, copy.time_zone = origin.start, origin.end, origin.time_zone
+        copy.overrides = {
+            key: Override(
+                id=copy.occurrence_id(key),
+                fields=dict(override.fields),
+                start=override.start,
+                end=override.end,
+                change_key=new_change_key(),
+                seq=self.next_seq(),
+            )
+            for key, override in origin.overrides.items()
+        }
+        for key in origin.cancelled:
+            copy.cancelled.setdefault(key, self.next_seq())
+        copy.seq = self.next_seq()
+        copy.change_key = new_change_key()
+        copy.modified = now()
+
+    def _send_update(self, origin: Event, key: str | None) -> None:
+        """The organizer changed the meeting: every attendee's copy follows; attendees added
+        get a copy, those removed get a cancellation."""
+        invited = self._invitees(origin)
+        for copy in self.copies_of(origin):
+            if copy.mailbox not in invited:
+                self._cancel_copy(copy, None)
+                continue
+            self._copy_from(origin, copy)
+            changed = copy.id if key is None else copy.occurrence_id(key)
+            self.on_event_change(self.mailboxes[copy.mailbox], copy, "updated", changed)
+        self._invite(origin, invited)
+
+    def _cancel_copy(self, event: Event, key: str | None) -> None:
+        """Outlook marks a cancelled meeting (or occurrence) in the calendar it stays in:
+        isCancelled, and "Canceled: " before the subject."""
+        master_subject = event.fields.get("subject", "")
+        if key is None:
+            if event.fields.get("isCancelled"):
+                return
+            event.fields["isCancelled"] = True
+            event.fields["subject"] = f"Canceled: {master_subject}"
+            event.seq = self.next_seq()
+            event.change_key = new_change_key()
+            changed = event.id
+        else:
+            instance = next((i for i in event.instances() if i.key == key), None)
+            previous = event.overrides.get(key)
+            if instance is None or (previous and previous.fields.get("isCancelled")):
+                return
+            fields = dict(previous.fields) if previous else {}
+            fields["isCancelled"] = True
+            fields["subject"] = f"Canceled: {fields.get('subject', master_subject)}"
+            event.overrides[key] = Override(
+                id=event.occurrence_id(key),
+                fields=fields,
+                start=instance.begins,
+                end=instance.ends,
+                change_key=new_change_key(),
+                seq=self.next_seq(),
+            )
+            changed = event.occurrence_id(key)
+        event.modified = now()
+        self.on_event_change(self.mailboxes[event.mailbox], event, "updated", changed)
 
     # --- faults and the request log ----------------------------------------------------------
 

@@ -135,6 +135,20 @@ def subscription_of(app: Any, request: Request) -> Subscription:
     return subscription
 
 
+@for_each_version("GET", "/subscriptions")
+def list_subscriptions(app: Any, request: Request) -> Response:
+    """subscription-list.md: with application permissions, the subscriptions this app made
+    in the tenant."""
+    with app.state.lock:
+        token = authorize(app, request, "Calendars.Read")
+        found = [
+            subscription_json(s)
+            for s in app.state.subscriptions.values()
+            if s.tenant == token.tenant and s.client_id == token.client_id
+        ]
+    return Response.json(200, {"value": found})
+
+
 @for_each_version("GET", "/subscriptions/{subscription}")
 def get_subscription(app: Any, request: Request) -> Response:
     with app.state.lock:
@@ -173,33 +187,54 @@ def notify_event_change(
             or subscription.calendar_id not in (None, event.calendar_id)
         ):
             continue
-        resource = f"Users/{mailbox.id}/Events/{event_id}"
         app.notifier.send(
             subscription.notification_url,
-            {
-                "value": [
-                    {
-                        "subscriptionId": subscription.id,
-                        "subscriptionExpirationDateTime": iso(subscription.expires_at),
-                        "changeType": change,
-                        "resource": resource,
-                        "resourceData": {
-                            "@odata.type": "#Microsoft.Graph.Event",
-                            "@odata.id": resource,
-                            "@odata.etag": f'W/"{event.change_key}"',
-                            "id": event_id,
-                        },
-                        "clientState": subscription.client_state,
-                        "tenantId": subscription.tenant,
-                    }
-                ]
-            },
+            change_notification(subscription, mailbox, change, event_id, event.change_key),
         )
 
 
-def send_lifecycle(app: Any, subscription: Subscription, lifecycle_event: str) -> None:
+def change_notification(
+    subscription: Subscription,
+    mailbox: Mailbox,
+    change: str,
+    event_id: str,
+    change_key: str,
+    client_state: str | None = None,
+) -> dict[str, Any]:
+    """The body Graph POSTs to notificationUrl for a change to an event."""
+    resource = f"Users/{mailbox.id}/Events/{event_id}"
+    return {
+        "value": [
+            {
+                "subscriptionId": subscription.id,
+                "subscriptionExpirationDateTime": iso(subscription.expires_at),
+                "changeType": change,
+                "resource": resource,
+                "resourceData": {
+                    "@odata.type": "#Microsoft.Graph.Event",
+                    "@odata.id": resource,
+                    "@odata.etag": f'W/"{change_key}"',
+                    "id": event_id,
+                },
+                "clientState": subscription.client_state if client_state is None else client_state,
+                "tenantId": subscription.tenant,
+            }
+        ]
+    }
+
+
+def send_lifecycle(
+    app: Any, subscription: Subscription, lifecycle_event: str, times: int = 1
+) -> None:
+    """Send a lifecycle notification; `times` > 1 sends the same one again (Graph delivers
+    at least once, so a subscriber may see one notification several times)."""
     if not subscription.lifecycle_url:
         return
+    for _ in range(times):
+        _send_lifecycle(app, subscription, lifecycle_event)
+
+
+def _send_lifecycle(app: Any, subscription: Subscription, lifecycle_event: str) -> None:
     app.notifier.send(
         subscription.lifecycle_url,
         {

@@ -40,7 +40,7 @@ MAILBOX_CONCURRENCY = 4
 DEFAULT_DELTA_PAGE_SIZE = 100
 INSTANCES_PAGE = 500
 CALENDAR_VIEW_PAGE = 200
-CALENDAR_VIEW_FIELDS = "id,subject,start,end,transactionId,isCancelled"
+CALENDAR_VIEW_FIELDS = "id,subject,start,end,isAllDay,transactionId,isCancelled"
 # Token errors that no retry fixes: wrong secret, unknown app or tenant.
 PERMANENT_TOKEN_ERRORS = {
     "invalid_client",

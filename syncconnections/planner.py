@@ -8,7 +8,6 @@ the request and renders a `Planner`.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import math
 from collections import defaultdict
@@ -19,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 from bookings.models import Location, Reservation, ReservationStatus, Resource
 from config.http_client import TransportError
-from syncconnections.graph import GraphClient, parse_datetime
+from syncconnections import payloads
+from syncconnections.graph import GraphClient
 from syncconnections.models import OutlookEvent, SyncConnection, Tenant
 
 # Shown even on a quiet day so that days look alike; bookings outside it widen the grid.
@@ -131,12 +131,14 @@ class OutlookItem:
     cancelled: bool = False
 
     @classmethod
-    def from_graph(cls, event: dict[str, Any]) -> OutlookItem:
+    def from_graph(cls, event: dict[str, Any], time_zone: str = "UTC") -> OutlookItem:
+        """An event as a calendar view lists it; an all-day one spans days of `time_zone`."""
+        start, end = payloads.times_from_graph(event, time_zone)
         return cls(
             id=event["id"],
             subject=event.get("subject") or "",
-            start=_graph_time(event["start"]),
-            end=_graph_time(event["end"]),
+            start=start,
+            end=end,
             transaction_id=event.get("transactionId") or "",
             cancelled=bool(event.get("isCancelled")),
         )
@@ -153,16 +155,18 @@ def fetch_calendars(
     start: dt.datetime,
     end: dt.datetime,
     client_for: ClientFactory = GraphClient.for_tenant,
+    time_zone: str = "UTC",
 ) -> dict[int, CalendarRead]:
     """Each connection's calendar view from start to end, by connection id: one `$batch`
     (of at most twenty requests) per tenant, each page after the first followed on its own.
-    A failure is kept as the read's error and never raised."""
+    A failure is kept as the read's error and never raised. All-day events span days of
+    `time_zone`."""
     by_tenant: dict[int, list[SyncConnection]] = defaultdict(list)
     for connection in connections:
         by_tenant[connection.tenant_id].append(connection)
     reads: dict[int, CalendarRead] = {}
     for group in by_tenant.values():
-        reads.update(_fetch_tenant(group, start, end, client_for))
+        reads.update(_fetch_tenant(group, start, end, client_for, time_zone))
     return reads
 
 
@@ -171,6 +175,7 @@ def _fetch_tenant(
     start: dt.datetime,
     end: dt.datetime,
     client_for: ClientFactory,
+    time_zone: str,
 ) -> dict[int, CalendarRead]:
     try:
         client = client_for(connections[0].tenant)
@@ -191,7 +196,9 @@ def _fetch_tenant(
             continue
         try:
             events = client.all_pages(first=result.body or {})
-            reads[connection.pk] = CalendarRead([OutlookItem.from_graph(e) for e in events])
+            reads[connection.pk] = CalendarRead(
+                [OutlookItem.from_graph(e, time_zone) for e in events]
+            )
         except TransportError as exc:
             reads[connection.pk] = CalendarRead(error=_could_not_read(exc))
         except (KeyError, TypeError, ValueError) as exc:
@@ -203,16 +210,6 @@ def _fetch_tenant(
 
 def _could_not_read(error: TransportError) -> str:
     return f"The calendar could not be read from Microsoft 365: {error}"
-
-
-def _graph_time(value: dict[str, Any]) -> dt.datetime:
-    # Asked for in UTC; a zone Graph names anyway is honoured when it is an IANA one.
-    moment = parse_datetime(value["dateTime"])
-    zone = value.get("timeZone") or "UTC"
-    if zone != "UTC" and moment.tzinfo is dt.UTC:
-        with contextlib.suppress(KeyError, ValueError):  # a Windows zone name: keep UTC
-            moment = moment.replace(tzinfo=ZoneInfo(zone))
-    return moment
 
 
 # --- comparing --------------------------------------------------------------------------------
@@ -326,7 +323,9 @@ def _add_outlook(
     day: dt.date,
     client_for: ClientFactory,
 ) -> None:
-    reads = fetch_calendars([c for row in rows for c in row.connections], *window, client_for)
+    reads = fetch_calendars(
+        [c for row in rows for c in row.connections], *window, client_for, location.time_zone
+    )
     linked: dict[int, set[str]] = defaultdict(set)
     for reservation_id, event_id in OutlookEvent.objects.filter(
         reservation__resource__location=location,

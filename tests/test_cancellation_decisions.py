@@ -154,8 +154,10 @@ def test_keep_puts_the_event_back_in_outlook(sandbox, room, client):
     reservation = Reservation.objects.get()
     assert (request.state, request.decided_by) == ("rejected", user)
     assert reservation.status == ReservationStatus.CONFIRMED
+    # The old (deleted) event's link is dropped with a DELETE, a new event is made.
     assert graph_writes(sandbox, since) == [
-        ("POST", f"/v1.0/users/{room.user_id}/calendars/{room.calendar_id}/events")
+        ("DELETE", f"/v1.0/users/{room.user_id}/events/{old_event_id}"),
+        ("POST", f"/v1.0/users/{room.user_id}/calendars/{room.calendar_id}/events"),
     ]
     [event] = sandbox.events(room.user_id)
     link = OutlookEvent.objects.get(reservation=reservation)

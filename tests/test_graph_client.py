@@ -32,11 +32,11 @@ def event(subject="Planning", day=23, hour=10, **extra):
         "subject": subject,
         "start": {
             "dateTime": f"2026-11-{day:02d}T{hour:02d}:00:00",
-            "timeZone": "Europe/Amsterdam",
+            "timeZone": "W. Europe Standard Time",
         },
         "end": {
             "dateTime": f"2026-11-{day:02d}T{hour + 1:02d}:00:00",
-            "timeZone": "Europe/Amsterdam",
+            "timeZone": "W. Europe Standard Time",
         },
         **extra,
     }

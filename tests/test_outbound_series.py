@@ -50,6 +50,7 @@ def test_a_series_becomes_one_recurring_event_with_linked_occurrences(sandbox, r
         "type": "numbered",
         "startDate": "2026-12-07",
         "numberOfOccurrences": 5,
+        "recurrenceTimeZone": "W. Europe Standard Time",
     }
     master = OutlookEvent.objects.get(kind="series")
     assert (master.series, master.event_id) == (series, event["id"])

@@ -4,8 +4,10 @@ is written to the company log."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +31,7 @@ from syncconnections.models import (
     CompanyLogEntry,
     EventKind,
     LogOperation,
+    OutlookCreation,
     OutlookEvent,
     SyncConnection,
 )
@@ -173,12 +176,26 @@ class PageApplier:
             if linked
             else set()
         )
-        ours = {
-            e.transaction_id for e in self.events if e.transaction_id and e.id not in self.links
-        }
-        self.ours = (
-            {str(r.uuid): r for r in Reservation.objects.filter(uuid__in=ours)} if ours else {}
+        self.ours = self._made_by_us(
+            {e.transaction_id for e in self.events if e.transaction_id and e.id not in self.links}
         )
+
+    def _made_by_us(self, transaction_ids: set[str]) -> dict[str, Reservation]:
+        """The reservations whose events these transactionIds made: a first event carries the
+        reservation's UUID, a later one the id of its OutlookCreation. Other apps' ids may be
+        anything, not even UUIDs."""
+        ids = set()
+        for value in transaction_ids:
+            with contextlib.suppress(ValueError):
+                ids.add(uuid.UUID(value))
+        if not ids:
+            return {}
+        found = {str(r.uuid): r for r in Reservation.objects.filter(uuid__in=ids)}
+        for creation in OutlookCreation.objects.filter(
+            sync_connection=self.connection, transaction_id__in=ids
+        ).select_related("reservation__resource__location"):
+            found[str(creation.transaction_id)] = creation.reservation
+        return found
 
     def _already_logged(self, events: list[InboundEvent]) -> set[tuple[str, str]]:
         """(event id, changeKey, or operation for entries without one) of the log entries of
@@ -199,6 +216,7 @@ class PageApplier:
 
     def _linked(self, event: InboundEvent, link: OutlookEvent) -> None:
         reservation = link.reservation
+        event.localize(reservation.resource.location.time_zone)
         if event.removed or event.cancelled:
             if reservation.status != ReservationStatus.CANCELLED:
                 self._cancellation(event, link)
@@ -223,8 +241,7 @@ class PageApplier:
         link.pushed = {
             **link.pushed,
             "subject": event.subject,
-            "start": payloads.local_time(event.start, time_zone),
-            "end": payloads.local_time(event.end, time_zone),
+            **payloads.event_times(event.start, event.end, time_zone),
         }
         for name, value in changes.items():
             setattr(reservation, name, value)
@@ -256,6 +273,8 @@ class PageApplier:
         if master is not None and master.series and master.series.direction == Direction.OUTBOUND:
             return  # an instance of our own series, linked when it was made
         resource = self._resource_for(event)
+        if resource is not None:
+            event.localize(resource.location.time_zone)
         if resource is None:  # no room we know: logged, not booked
             if (event.id, event.change_key or LogOperation.CREATED) not in self.logged:
                 self._log(LogOperation.CREATED, event)
@@ -339,7 +358,7 @@ class PageApplier:
                 for reservation, (_, event) in zip(created, self.new, strict=True)
             ],
         )
-        bulk.insert([link for link in self.changed_links if link.pk is None])  # adopted
+        self._store_adopted([link for link in self.changed_links if link.pk is None])
         existing = [link for link in self.changed_links if link.pk is not None]
         if existing:
             OutlookEvent.objects.bulk_update(existing, ["change_key", "pushed", "updated_at"])
@@ -367,6 +386,16 @@ class PageApplier:
             for reservation, (_, event) in zip(created, self.new, strict=True)
         )
         bulk.insert_rows(CompanyLogEntry, itertools.chain(self.log, created_entries))
+
+    def _store_adopted(self, links: list[OutlookEvent]) -> None:
+        """Links to events of ours whose answer the push has not stored (yet): it may store
+        the same link meanwhile, which is the same success (its row is kept)."""
+        if not links:
+            return
+        OutlookEvent.objects.bulk_create(links, ignore_conflicts=True)
+        OutlookCreation.objects.filter(
+            sync_connection=self.connection, reservation__in=[link.reservation for link in links]
+        ).update(linked=True)
 
     def _series_for_new(self) -> dict[str, ReservationSeries]:
         """Inbound series for new occurrences, one per Outlook series master."""

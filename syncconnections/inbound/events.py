@@ -17,6 +17,7 @@ class InboundEvent:
 
     __slots__ = (
         "_attendees",
+        "all_day",
         "cancelled",
         "change_key",
         "data",
@@ -44,6 +45,7 @@ class InboundEvent:
         start, end = data.get("start"), data.get("end")
         self.start: dt.datetime | None = payloads.parse_local(start) if start else None
         self.end: dt.datetime | None = payloads.parse_local(end) if end else None
+        self.all_day = bool(data.get("isAllDay")) and start is not None and end is not None
         self.change_key: str = data.get("changeKey") or ""
         self.series_master_id: str = data.get("seriesMasterId") or ""
         self.transaction_id: str = data.get("transactionId") or ""
@@ -53,6 +55,12 @@ class InboundEvent:
             ((a.get("emailAddress") or {}).get("address", "").lower(), a.get("type"))
             for a in data.get("attendees") or []
         ]
+
+    def localize(self, time_zone: str) -> None:
+        """An all-day event's days as days of the room's time zone (Graph gives midnights
+        of the zone it was asked in, UTC)."""
+        if self.all_day:
+            self.start, self.end = payloads.times_from_graph(self.data, time_zone)
 
     def recall(self, last_seen: dict[str, Any], reservation: Reservation) -> None:
         """Fill in a deleted event, of which Graph sends the id alone: its data is the last

@@ -1,7 +1,13 @@
 from syncconnections.models.company_log import CompanyLogEntry, LogOperation
 from syncconnections.models.connections import SyncConnection, UserType
 from syncconnections.models.inbound import IgnoredNotification, SyncRequest
-from syncconnections.models.outbound import EventKind, OutboxEntry, OutlookEvent, WakeUp
+from syncconnections.models.outbound import (
+    EventKind,
+    OutboxEntry,
+    OutlookCreation,
+    OutlookEvent,
+    WakeUp,
+)
 from syncconnections.models.tenants import CalendarProvider, GraphApiVersion, SyncMode, Tenant
 
 __all__ = [
@@ -12,6 +18,7 @@ __all__ = [
     "IgnoredNotification",
     "LogOperation",
     "OutboxEntry",
+    "OutlookCreation",
     "OutlookEvent",
     "SyncConnection",
     "SyncMode",

@@ -3,6 +3,8 @@ reservations still have to be pushed."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.db.models import Q
 
@@ -87,6 +89,47 @@ class OutlookEvent(models.Model):
     @property
     def is_orphan(self) -> bool:
         return self.reservation_id is None and self.series_id is None
+
+
+class OutlookCreation(models.Model):
+    """The transactionId Bookbridge creates a reservation's event with in one calendar.
+
+    Graph never makes a second event for a transactionId it has seen in a mailbox (a repeat
+    answers with the first event, even one cancelled or deleted since), which is what makes
+    a retried create safe. So a create that is retried (no link yet: the answer was lost)
+    repeats its transactionId, and a create that follows a linked event that is gone (Keep
+    after an Outlook cancellation, a reservation moved back to a room) takes the next
+    generation, a new transactionId. Saved before the call; `linked` once a link holds the
+    event it made.
+    """
+
+    sync_connection = models.ForeignKey(
+        SyncConnection, on_delete=models.CASCADE, related_name="creations"
+    )
+    reservation = models.ForeignKey(
+        "bookings.Reservation", on_delete=models.CASCADE, related_name="outlook_creations"
+    )
+    generation = models.PositiveIntegerField(default=0)
+    transaction_id = models.UUIDField(db_index=True)
+    linked = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sync_connection", "reservation"], name="outlookcreation_one_per_calendar"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Creation {self.generation} of reservation {self.reservation_id}"
+
+    @staticmethod
+    def transaction_id_for(reservation_uuid: uuid.UUID, generation: int) -> uuid.UUID:
+        """The first event of a reservation is made with its UUID (as always); each later
+        one with an id derived from the UUID and the generation."""
+        if generation == 0:
+            return reservation_uuid
+        return uuid.uuid5(reservation_uuid, f"outlook-event/{generation}")
 
 
 class OutboxEntry(models.Model):

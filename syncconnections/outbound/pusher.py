@@ -17,7 +17,13 @@ from bookings.models import Reservation, ReservationSeries, ReservationStatus
 from errors.models import Operation, SyncError
 from syncconnections import payloads
 from syncconnections.graph import BatchRequest, BatchResult, GraphClient, GraphError
-from syncconnections.models import EventKind, OutboxEntry, OutlookEvent, SyncConnection
+from syncconnections.models import (
+    EventKind,
+    OutboxEntry,
+    OutlookCreation,
+    OutlookEvent,
+    SyncConnection,
+)
 from syncconnections.outbound import series as series_rules
 from syncconnections.outbound.queueing import is_pushing, pushing_connections, queue
 from syncconnections.outbound.worker import PushSummary, backoff
@@ -72,18 +78,22 @@ class Op:
 def holds(body: dict[str, Any], payload: dict[str, Any]) -> bool:
     """Whether the event Graph returned is the one asked for. A create that repeats an
     earlier transactionId returns the earlier event, which may predate a later change."""
-
-    def minute(value: Any) -> str:
-        return str((value or {}).get("dateTime", ""))[:16]
-
-    def local_minute(value: dict[str, str] | None) -> str:
-        return payloads.utc_minute(payloads.parse_local(value)) if value else ""
-
-    return (
-        body.get("subject") == payload.get("subject")
-        and minute(body.get("start")) == local_minute(payload.get("start"))
-        and minute(body.get("end")) == local_minute(payload.get("end"))
-    )
+    if body.get("subject") != payload.get("subject"):
+        return False
+    if bool(body.get("isAllDay")) != bool(payload.get("isAllDay")):
+        return False
+    for name in ("start", "end"):
+        sent, held = payload.get(name), body.get(name)
+        if not sent or not held:
+            return False
+        if payload.get("isAllDay"):  # midnights of whichever zone: the days must agree
+            if str(sent["dateTime"])[:10] != str(held["dateTime"])[:10]:
+                return False
+        elif payloads.utc_minute(payloads.parse_local(sent)) != payloads.utc_minute(
+            payloads.parse_local(held)
+        ):
+            return False
+    return True
 
 
 class Pusher:
@@ -129,6 +139,12 @@ class Pusher:
                 self.masters[(link.sync_connection_id, link.series_id)] = link
             else:
                 self.links[link.reservation_id].append(link)
+        self.creations = {
+            (c.sync_connection_id, c.reservation_id): c
+            for c in OutlookCreation.objects.filter(reservation__in=reservations)
+        }
+        self.new_creations: list[OutlookCreation] = []
+        self.linked_creations: dict[int, list[int]] = defaultdict(list)  # connection -> ids
         self.occurrence_counts = dict(
             Reservation.objects.filter(series_id__in=series_ids)
             .values_list("series_id")
@@ -170,8 +186,23 @@ class Pusher:
                 self._plan_series(entry, connection, key, series_ops)
             else:
                 payload = payloads.reservation_event(reservation, connection, self.connected)
-                payload["transactionId"] = str(reservation.uuid)
+                payload["transactionId"] = str(self._creation(connection, reservation))
                 self.ops.append(Op("create", connection, [entry], reservation, payload=payload))
+
+    def _creation(self, connection: SyncConnection, reservation: Reservation) -> Any:
+        """The transactionId of this create: the last one again while its event is not
+        linked (a retry, which Graph answers with the event it made), the next generation's
+        once it was (that event is gone: a new one is wanted)."""
+        last = self.creations.get((connection.pk, reservation.pk))
+        generation = 0 if last is None else last.generation + last.linked
+        creation = OutlookCreation(
+            sync_connection=connection,
+            reservation=reservation,
+            generation=generation,
+            transaction_id=OutlookCreation.transaction_id_for(reservation.uuid, generation),
+        )
+        self.new_creations.append(creation)
+        return creation.transaction_id
 
     def _plan_series(
         self,
@@ -243,6 +274,7 @@ class Pusher:
     # --- sending -----------------------------------------------------------------------------
 
     def _execute(self) -> None:
+        self._record_creations()
         by_tenant: dict[int, list[Op]] = defaultdict(list)
         for op in self.ops:
             if op.action == "create_series":
@@ -256,6 +288,17 @@ class Pusher:
                 self._apply(op, result)
             self._link_occurrences(client, [op for op in ops if op.action == "create_series"])
             self._delete_surplus(client)
+
+    def _record_creations(self) -> None:
+        """Saved before the calls: a create that is not answered is retried with the same
+        transactionId, whatever happens to this worker."""
+        if self.new_creations:
+            OutlookCreation.objects.bulk_create(
+                self.new_creations,
+                update_conflicts=True,
+                unique_fields=["sync_connection", "reservation"],
+                update_fields=["generation", "transaction_id", "linked"],
+            )
 
     @staticmethod
     def _send(client: GraphClient, requests: list[BatchRequest]) -> list[BatchResult]:
@@ -296,6 +339,7 @@ class Pusher:
             if op.action == "create":
                 link.reservation = op.reservation
                 link.kind = EventKind.OCCURRENCE if op.reservation.series_id else EventKind.SINGLE
+                self.linked_creations[op.connection.pk].append(op.reservation.pk)
                 if not link.pushed:
                     self.follow_up.append(op.reservation.pk)
             else:
@@ -412,7 +456,19 @@ class Pusher:
             if link.reservation_id and link.reservation_id not in existing:
                 link.reservation = None  # deleted meanwhile: an orphan, deleted next run
         if self.new_links:
-            OutlookEvent.objects.bulk_create(self.new_links)
+            # A link already there was adopted by Sync Down, which may read our new event
+            # before Graph has answered us: that is the same event, and success. Its
+            # changeKey, read later than Graph's answer, is kept.
+            OutlookEvent.objects.bulk_create(
+                self.new_links,
+                update_conflicts=True,
+                unique_fields=["sync_connection", "event_id"],
+                update_fields=["pushed", "ical_uid", "kind", "updated_at"],
+            )
+        for connection_id, reservation_ids in self.linked_creations.items():
+            OutlookCreation.objects.filter(
+                sync_connection_id=connection_id, reservation_id__in=reservation_ids
+            ).update(linked=True)
         if self.changed_links:
             OutlookEvent.objects.bulk_update(
                 self.changed_links,

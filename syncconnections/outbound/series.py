@@ -62,7 +62,9 @@ def map_instances(
     renamed, tentative); cancelled ones are deleted. Instances left over are deleted;
     occurrences left over are pushed as events of their own."""
     mapping = Mapping()
-    by_start = {instance["start"]["dateTime"][:16]: instance for instance in instances}
+    time_zone = master.series.resource.location.time_zone
+    times = {i["id"]: payloads.times_from_graph(i, time_zone) for i in instances}
+    by_start = {payloads.utc_minute(times[i["id"]][0]): i for i in instances}
     unmatched = []
     paired: list[tuple[Reservation, dict[str, Any]]] = []
     for occurrence in occurrences:
@@ -71,18 +73,13 @@ def map_instances(
             unmatched.append(occurrence)
         else:
             paired.append((occurrence, instance))
-    rest = sorted(by_start.values(), key=lambda i: i["start"]["dateTime"])
+    rest = sorted(by_start.values(), key=lambda i: times[i["id"]][0])
     paired += list(zip(unmatched, rest, strict=False))
     mapping.follow_up += [o.pk for o in unmatched[len(rest) :]]
     mapping.surplus += [i["id"] for i in rest[len(unmatched) :]]
-    time_zone = master.series.resource.location.time_zone
     as_sent = {k: v for k, v in master.pushed.items() if k != "recurrence"}
     for occurrence, instance in paired:
-        held = {
-            **as_sent,
-            "start": payloads.local_time(payloads.parse_local(instance["start"]), time_zone),
-            "end": payloads.local_time(payloads.parse_local(instance["end"]), time_zone),
-        }
+        held = {**as_sent, **payloads.event_times(*times[instance["id"]], time_zone)}
         mapping.links.append(
             OutlookEvent(
                 sync_connection=connection,
@@ -90,6 +87,7 @@ def map_instances(
                 kind=EventKind.OCCURRENCE,
                 mailbox=master.mailbox,
                 event_id=instance["id"],
+                ical_uid=instance.get("iCalUId") or "",
                 change_key=instance.get("changeKey", ""),
                 pushed=held,
             )
