@@ -78,6 +78,7 @@ class PageApplier:
                 sync_connection=self.connection, event_id__in=ids
             ).select_related("reservation__resource__location", "reservation__series")
         }
+        self.known = self._known_unlinked()
         self._confirm_removals()
         self._recall_deleted()
         self._load_lookups()
@@ -103,10 +104,26 @@ class PageApplier:
 
     # --- reading -------------------------------------------------------------------------------
 
+    def _known_unlinked(self) -> set[str]:
+        """The removed events without a link that the company log has seen, and not yet as
+        deleted. event-delta.md: @removed also lists events outside the window that were
+        added, updated or deleted; an event never seen is no deletion of ours to log."""
+        removed = [e.id[:255] for e in self.events if e.removed and e.id not in self.links]
+        if not removed:
+            return set()
+        seen, deleted = set(), set()
+        for event_id, operation in CompanyLogEntry.objects.filter(
+            sync_connection=self.connection, event_id__in=removed
+        ).values_list("event_id", "operation"):
+            (deleted if operation == LogOperation.DELETED else seen).add(event_id)
+        return seen - deleted
+
     def _confirm_removals(self) -> None:
         """An @removed entry is a deletion, or an event that left the window: ask Graph which,
         for the events we know."""
-        removed = [e for e in self.events if e.removed and e.id in self.links]
+        removed = [
+            e for e in self.events if e.removed and (e.id in self.links or e.id[:255] in self.known)
+        ]
         if not removed:
             return
         requests = [
@@ -127,14 +144,17 @@ class PageApplier:
     def _recall_deleted(self) -> None:
         """A deleted event is logged, and put to a person, as it was last seen: its last
         version in the company log, else what its reservation holds."""
-        deleted = {
-            e.id[:255]: e
-            for e in self.events
-            if e.removed
-            and (link := self.links.get(e.id)) is not None
-            and link.reservation is not None
-            and link.reservation.status != ReservationStatus.CANCELLED  # nothing left to log
-        }
+
+        def to_log(event: InboundEvent) -> bool:
+            link = self.links.get(event.id)
+            if link is None:
+                return event.id[:255] in self.known
+            return (
+                link.reservation is not None
+                and link.reservation.status != ReservationStatus.CANCELLED  # nothing to log
+            )
+
+        deleted = {e.id[:255]: e for e in self.events if e.removed and to_log(e)}
         if not deleted:
             return
         last_seen: dict[str, dict[str, Any]] = {}
@@ -149,7 +169,8 @@ class PageApplier:
         ):
             last_seen.setdefault(event_id, data)
         for event_id, event in deleted.items():
-            event.recall(last_seen.get(event_id, {}), self.links[event.id].reservation)
+            link = self.links.get(event.id)
+            event.recall(last_seen.get(event_id, {}), link.reservation if link else None)
 
     def _load_lookups(self) -> None:
         organizers = {e.organizer for e in self.events if e.organizer}
@@ -249,6 +270,8 @@ class PageApplier:
         self.result.updated += 1
 
     def _unlinked(self, event: InboundEvent) -> None:
+        if event.removed and event.id[:255] not in self.known:
+            return  # never seen here: outside the window, or gone before it was read
         if event.removed or event.cancelled:
             operation = LogOperation.DELETED if event.removed else LogOperation.CANCELLED
             key = operation if event.removed else event.change_key or operation

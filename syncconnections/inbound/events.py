@@ -62,11 +62,13 @@ class InboundEvent:
         if self.all_day:
             self.start, self.end = payloads.times_from_graph(self.data, time_zone)
 
-    def recall(self, last_seen: dict[str, Any], reservation: Reservation) -> None:
+    def recall(self, last_seen: dict[str, Any], reservation: Reservation | None) -> None:
         """Fill in a deleted event, of which Graph sends the id alone: its data is the last
         version read (the removal on top), its subject and times those of its reservation,
-        which has followed every change since."""
+        which has followed every change since, if it has one."""
         self.read({**last_seen, **self.data})
+        if reservation is None:
+            return
         self.subject = reservation.title[:255]
         self.start, self.end = reservation.start, reservation.end
         self.organizer = self.organizer or reservation.organizer_email
