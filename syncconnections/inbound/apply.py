@@ -67,6 +67,8 @@ class PageApplier:
         self.modified: list[Reservation] = []  # changed in Outlook
         self.cancel: list[tuple[Reservation, OutlookEvent]] = []
         self.requests: list[tuple[Reservation, InboundEvent]] = []
+        self.rooms: dict[str, list[Resource]] = {}  # event id -> the rooms it may book
+        self.joined: list[tuple[Reservation, InboundEvent]] = []  # copies of a booked meeting
 
     def apply(self) -> PageResult:
         if not self.events:
@@ -286,7 +288,7 @@ class PageApplier:
                     reservation=ours,
                     mailbox=self.connection.user_id,
                     event_id=event.id,
-                    ical_uid=event.data.get("iCalUId", ""),
+                    ical_uid=event.ical_uid,
                     change_key=event.change_key,
                     kind=EventKind.SINGLE,
                 )
@@ -317,11 +319,21 @@ class PageApplier:
         self.new.append((reservation, event))
 
     def _resource_for(self, event: InboundEvent) -> Resource | None:
+        rooms = self._rooms_of(event)
+        return rooms[0] if rooms else None
+
+    def _rooms_of(self, event: InboundEvent) -> list[Resource]:
+        """The rooms a meeting in this calendar books: the connection's own, or (a user's
+        calendar) the rooms it invites that Bookbridge knows, in the order invited."""
         if self.connection.resource_id:
-            return self.connection.resource
-        return next(
-            (self.resources[a] for a in event.attendees("resource") if a in self.resources), None
-        )
+            return [self.connection.resource]
+        if event.id not in self.rooms:
+            self.rooms[event.id] = list(
+                {
+                    a: self.resources[a] for a in event.attendees("resource") if a in self.resources
+                }.values()
+            )
+        return self.rooms[event.id]
 
     def _cancellation(self, event: InboundEvent, link: OutlookEvent) -> None:
         reservation = link.reservation
@@ -361,6 +373,7 @@ class PageApplier:
     # --- writing ---------------------------------------------------------------------------------
 
     def _store(self) -> None:
+        self._join_meetings()
         series = self._series_for_new()
         for reservation, event in self.new:
             reservation.series = series.get(event.series_master_id)
@@ -374,7 +387,7 @@ class PageApplier:
                     "reservation_id": reservation.pk,
                     "mailbox": self.connection.user_id,
                     "event_id": event.id,
-                    "ical_uid": event.data.get("iCalUId", ""),
+                    "ical_uid": event.ical_uid,
                     "change_key": event.change_key,
                     "kind": EventKind.OCCURRENCE if event.series_master_id else EventKind.SINGLE,
                 }
@@ -382,6 +395,7 @@ class PageApplier:
             ],
         )
         self._store_adopted([link for link in self.changed_links if link.pk is None])
+        self._store_joined()
         existing = [link for link in self.changed_links if link.pk is not None]
         if existing:
             OutlookEvent.objects.bulk_update(existing, ["change_key", "pushed", "updated_at"])
@@ -409,6 +423,70 @@ class PageApplier:
             for reservation, (_, event) in zip(created, self.new, strict=True)
         )
         bulk.insert_rows(CompanyLogEntry, itertools.chain(self.log, created_entries))
+
+    def _join_meetings(self) -> None:
+        """One meeting is one reservation per room, however many connected calendars hold a
+        copy of it (organizer's, attendees', rooms'; each its own id, one iCalUId). A new
+        event whose meeting a reservation of one of its rooms already stands for joins it.
+
+        The rooms are locked first (in id order) and the question asked after: a sync of
+        another calendar holding the same meeting, at the same time, books it or waits for
+        this one to commit and then finds its reservation."""
+        uids = {event.ical_uid for _, event in self.new if event.ical_uid}
+        if not uids:
+            return
+        rooms = {r.pk for _, event in self.new for r in self._rooms_of(event)}
+        list(
+            Resource.objects.select_for_update(no_key=True)
+            .filter(pk__in=sorted(rooms))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        booked: dict[tuple[int, str], Reservation] = {
+            (link.reservation.resource_id, link.ical_uid): link.reservation
+            for link in OutlookEvent.objects.filter(
+                ical_uid__in=uids,
+                sync_connection__tenant=self.tenant,
+                reservation__direction=Direction.INBOUND,
+            ).select_related("reservation")
+        }
+        still_new = []
+        for reservation, event in self.new:
+            joined = next(
+                (
+                    booked[key]
+                    for room in self._rooms_of(event)
+                    if (key := (room.pk, event.ical_uid)) in booked
+                ),
+                None,
+            )
+            if event.ical_uid and joined is not None:
+                self.joined.append((joined, event))
+            else:
+                still_new.append((reservation, event))
+                if event.ical_uid:
+                    booked[(reservation.resource_id, event.ical_uid)] = reservation
+        self.new = still_new
+
+    def _store_joined(self) -> None:
+        """Links (and company log entries) of the copies that joined a booked meeting."""
+        if not self.joined:
+            return
+        OutlookEvent.objects.bulk_create(
+            [
+                OutlookEvent(
+                    sync_connection=self.connection,
+                    reservation=reservation,
+                    mailbox=self.connection.user_id,
+                    event_id=event.id,
+                    ical_uid=event.ical_uid,
+                    change_key=event.change_key,
+                    kind=EventKind.OCCURRENCE if event.series_master_id else EventKind.SINGLE,
+                )
+                for reservation, event in self.joined
+            ]
+        )
+        self.log += [self._log_row(LogOperation.CREATED, e, r) for r, e in self.joined]
 
     def _store_adopted(self, links: list[OutlookEvent]) -> None:
         """Links to events of ours whose answer the push has not stored (yet): it may store

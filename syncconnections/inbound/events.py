@@ -22,6 +22,7 @@ class InboundEvent:
         "change_key",
         "data",
         "end",
+        "ical_uid",
         "id",
         "organizer",
         "removed",
@@ -47,6 +48,7 @@ class InboundEvent:
         self.end: dt.datetime | None = payloads.parse_local(end) if end else None
         self.all_day = bool(data.get("isAllDay")) and start is not None and end is not None
         self.change_key: str = data.get("changeKey") or ""
+        self.ical_uid: str = (data.get("iCalUId") or "")[:255]
         self.series_master_id: str = data.get("seriesMasterId") or ""
         self.transaction_id: str = data.get("transactionId") or ""
         organizer = (data.get("organizer") or {}).get("emailAddress") or {}

@@ -74,8 +74,18 @@ class OutlookEvent(models.Model):
             models.UniqueConstraint(
                 fields=["sync_connection", "event_id"], name="outlookevent_unique_event"
             ),
+            # A meeting has one copy per calendar (event.md: iCalUId is the same in every
+            # calendar, and different for each occurrence of a series).
+            models.UniqueConstraint(
+                fields=["sync_connection", "ical_uid"],
+                condition=~Q(ical_uid=""),
+                name="outlookevent_unique_meeting",
+            ),
         ]
         indexes = [
+            models.Index(
+                fields=["ical_uid"], condition=~Q(ical_uid=""), name="outlookevent_meeting"
+            ),
             models.Index(
                 fields=["sync_connection"],
                 condition=Q(reservation__isnull=True, series__isnull=True),
