@@ -505,6 +505,10 @@ class GraphClient(HttpClient):
     def delete_subscription(self, subscription_id: str) -> None:
         self.call("DELETE", f"/subscriptions/{subscription_id}")
 
+    def list_subscriptions(self) -> list[dict[str, Any]]:
+        """The subscriptions this app made in the tenant (subscription-list.md)."""
+        return self.all_pages("/subscriptions")
+
     # --- places ----------------------------------------------------------------------------
 
     def room_lists(self) -> list[dict[str, Any]]:

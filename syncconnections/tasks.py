@@ -32,12 +32,20 @@ def subscribe(connection_id: int) -> bool:
     return subscriptions.lives(connection) and subscriptions.subscribe(connection)
 
 
-def renew_subscription(connection_id: int) -> bool:
+def renew_subscription(connection_id: int, subscription_id: str | None = None) -> bool:
+    """Renew the connection's subscription; given the id a lifecycle notification named,
+    only while that is still the connection's subscription."""
+    if subscription_id is not None:
+        return subscriptions.on_lifecycle(connection_id, subscription_id, "reauthorizationRequired")
     connection = _connection(connection_id)
     return subscriptions.lives(connection) and subscriptions.renew(connection)
 
 
-def resubscribe(connection_id: int) -> bool:
+def resubscribe(connection_id: int, subscription_id: str | None = None) -> bool:
+    """Subscribe afresh and catch up; given the id of a removed subscription, only while
+    that is still the connection's (a repeated subscriptionRemoved does it once)."""
+    if subscription_id is not None:
+        return subscriptions.on_lifecycle(connection_id, subscription_id, "subscriptionRemoved")
     connection = _connection(connection_id)
     return subscriptions.lives(connection) and subscriptions.resubscribe(connection)
 

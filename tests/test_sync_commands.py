@@ -82,7 +82,7 @@ def test_nightly_sync_does_its_rounds(sandbox, room):
         "0 cancelled, 0 cancellation requests.",
         "Series statuses changed: 1.",
         "Outbound changes retried now: 1.",
-        "Subscriptions: 0 created, 0 renewed, 0 removed, 0 failed.",
+        "Subscriptions: 0 created, 0 renewed, 0 removed, 0 failed, 0 left over deleted.",
     ]
     assert room.delta_window_start == timezone.localdate() - dt.timedelta(days=30)
     assert series.status == ReservationStatus.CANCELLED
@@ -136,7 +136,7 @@ def test_nightly_sync_fails_loudly_and_still_syncs_the_others(sandbox, tenant):
     assert lines[1:4] == [
         "Series statuses changed: 0.",
         "Outbound changes retried now: 0.",
-        "Subscriptions: 0 created, 0 renewed, 0 removed, 0 failed.",
+        "Subscriptions: 0 created, 0 renewed, 0 removed, 0 failed, 0 left over deleted.",
     ]
     assert len(lines) == 5
     assert lines[4].startswith(

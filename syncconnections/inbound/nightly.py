@@ -42,15 +42,13 @@ class NightlySummary:
     subscriptions: RefreshSummary = field(default_factory=RefreshSummary)
 
     def lines(self) -> list[str]:
-        s = self.subscriptions
         return [
             f"Synced {self.connections} connections: {self.events} entries read, "
             f"{self.created} reservations created, {self.updated} updated, "
             f"{self.cancelled} cancelled, {self.requested} cancellation requests.",
             f"Series statuses changed: {self.series_changed}.",
             f"Outbound changes retried now: {self.outbound_retried}.",
-            f"Subscriptions: {s.created} created, {s.renewed} renewed, {s.removed} removed, "
-            f"{s.failed} failed.",
+            self.subscriptions.line(),
             *[f"Failed: {line}" for line in self.failed],
         ]
 

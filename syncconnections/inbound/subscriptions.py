@@ -4,10 +4,12 @@ are announced to /graph/notifications/ as they happen."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -19,9 +21,14 @@ from syncconnections.inbound.delta import INBOUND_MODES
 from syncconnections.inbound.requests import request_sync
 from syncconnections.models import SyncConnection
 
+logger = logging.getLogger(__name__)
+
 # Graph allows 10,080 minutes for Outlook resources; ask for a little less.
 LIFETIME = dt.timedelta(minutes=10080 - 15)
 RENEW_WITHIN = dt.timedelta(hours=24)
+# A subscription made or renewed this recently may belong to a subscribe still on its way
+# to storing it: the clean-up leaves it to the next run.
+CLEAN_UP_AFTER = dt.timedelta(minutes=15)
 
 
 def lives(connection: SyncConnection) -> bool:
@@ -33,8 +40,13 @@ def lives(connection: SyncConnection) -> bool:
     )
 
 
+def notification_url() -> str:
+    return settings.PUBLIC_BASE_URL + reverse("graph-notifications")
+
+
 def subscribe(connection: SyncConnection) -> bool:
-    """Create the connection's subscription (replacing any it had); True on success."""
+    """Create the connection's subscription, replacing (and deleting) any it had; True on
+    success."""
     client = GraphClient.for_tenant(connection.tenant)
     client_state = secrets.token_urlsafe(32)
     mailbox = client.user_path(connection.user_id).lstrip("/")
@@ -47,7 +59,7 @@ def subscribe(connection: SyncConnection) -> bool:
         created = client.create_subscription(
             {
                 "changeType": "created,updated,deleted",
-                "notificationUrl": settings.PUBLIC_BASE_URL + reverse("graph-notifications"),
+                "notificationUrl": notification_url(),
                 "lifecycleNotificationUrl": settings.PUBLIC_BASE_URL + reverse("graph-lifecycle"),
                 "resource": resource,
                 "expirationDateTime": (timezone.now() + LIFETIME).isoformat(),
@@ -62,8 +74,21 @@ def subscribe(connection: SyncConnection) -> bool:
         subscription_expires_at=parse_datetime(created["expirationDateTime"]),
         subscription_client_state=client_state,
     )
+    replaced, connection.subscription_id = connection.subscription_id, created["id"]
+    if replaced and replaced != created["id"]:
+        _forget(client, replaced)
     errors.resolve(Operation.SUBSCRIPTION_REFRESH, connection)
     return True
+
+
+def _forget(client: GraphClient, subscription_id: str) -> None:
+    """Delete a subscription no connection uses any more; one already gone is fine, and one
+    that cannot be deleted now is left to refresh_subscriptions' clean-up."""
+    try:
+        client.delete_subscription(subscription_id)
+    except GraphError as exc:
+        if exc.status != 404:
+            logger.info("subscription %s left for the clean-up: %s", subscription_id, exc)
 
 
 def renew(connection: SyncConnection) -> bool:
@@ -92,6 +117,33 @@ def resubscribe(connection: SyncConnection) -> bool:
     return subscribed
 
 
+def on_lifecycle(connection_id: int, subscription_id: str, event: str) -> bool:
+    """Act on a lifecycle notification about `subscription_id`, once: Graph delivers at least
+    once, so the same notification may come many times, and at once. Each is handled with
+    the connection locked, and only while `subscription_id` is still the connection's: the
+    first reauthorizationRequired renews it, the first subscriptionRemoved replaces it (and
+    catches up with delta); the others find it renewed or replaced and do nothing."""
+    with transaction.atomic():
+        connection = (
+            SyncConnection.objects.select_for_update(of=("self",))
+            .select_related("tenant")
+            .filter(pk=connection_id)
+            .first()
+        )
+        if (
+            connection is None
+            or not subscription_id
+            or connection.subscription_id != subscription_id
+            or not lives(connection)
+        ):
+            return False
+        if event == "reauthorizationRequired":
+            return renew(connection)
+        done = subscribe(connection)
+    request_sync([connection_id], reason="resubscribed")
+    return done
+
+
 def unsubscribe(connection: SyncConnection) -> None:
     if not connection.subscription_id:
         return
@@ -113,6 +165,13 @@ class RefreshSummary:
     renewed: int = 0
     removed: int = 0
     failed: int = 0
+    extra: int = 0  # subscriptions in Graph for our URL that no connection uses, deleted
+
+    def line(self) -> str:
+        return (
+            f"Subscriptions: {self.created} created, {self.renewed} renewed, "
+            f"{self.removed} removed, {self.failed} failed, {self.extra} left over deleted."
+        )
 
 
 def refresh_subscriptions() -> RefreshSummary:
@@ -137,7 +196,43 @@ def refresh_subscriptions() -> RefreshSummary:
         else:
             continue
         summary.failed += not ok
+    summary.extra = remove_extra_subscriptions()
     return summary
+
+
+def remove_extra_subscriptions() -> int:
+    """Delete the subscriptions Graph holds for this site's notification URL that no
+    connection uses (left by a crash between Graph's answer and storing it, say): at most
+    one live subscription per connection. Another site's (another URL) are left alone."""
+    ours = notification_url()
+    removed = 0
+    for tenant_id in (
+        SyncConnection.objects.filter(Q(use_live_sync=True) | ~Q(subscription_id=""))
+        .values_list("tenant_id", flat=True)
+        .distinct()
+    ):
+        connections = SyncConnection.objects.filter(tenant_id=tenant_id).select_related("tenant")
+        tenant = connections[0].tenant
+        client = GraphClient.for_tenant(tenant)
+        try:
+            listed = client.list_subscriptions()
+        except GraphError as exc:
+            logger.warning("subscriptions of %s could not be listed: %s", tenant, exc)
+            continue
+        recent = timezone.now() + LIFETIME - CLEAN_UP_AFTER
+        used = set(
+            connections.exclude(subscription_id="").values_list("subscription_id", flat=True)
+        )
+        for subscription in listed:
+            if (
+                subscription.get("notificationUrl") != ours
+                or subscription.get("id") in used
+                or parse_datetime(subscription["expirationDateTime"]) > recent
+            ):
+                continue
+            _forget(client, subscription["id"])
+            removed += 1
+    return removed
 
 
 def _failed(connection: SyncConnection, stage: str, exc: GraphError) -> None:

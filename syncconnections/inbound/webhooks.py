@@ -182,7 +182,10 @@ def lifecycle(request: HttpRequest) -> HttpResponse:
         for known, item in verified(items_of(request)):
             event = item.get("lifecycleEvent")
             if event in LIFECYCLE_TASKS:
-                async_task(LIFECYCLE_TASKS[event], known.connection_id, task_name=event)
+                subscription_id = str(item.get("subscriptionId"))
+                async_task(
+                    LIFECYCLE_TASKS[event], known.connection_id, subscription_id, task_name=event
+                )
             elif event == "missed":
                 request_sync([known.connection_id], reason="missed")
             else:

@@ -9,15 +9,13 @@ from syncconnections.inbound.subscriptions import refresh_subscriptions
 class Command(QuietCommand):
     help = (
         "Renew live-sync subscriptions expiring within 24 hours, recreate missing or lapsed "
-        "ones (catching up with delta), remove those no longer wanted."
+        "ones (catching up with delta), remove those no longer wanted, and delete any other "
+        "subscription Graph holds for this site's notification URL."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
         summary = refresh_subscriptions()
-        self.say(
-            f"Subscriptions: {summary.created} created, {summary.renewed} renewed, "
-            f"{summary.removed} removed, {summary.failed} failed."
-        )
+        self.say(summary.line())
         if summary.failed:
             raise CommandError(
                 f"{summary.failed} subscription(s) could not be refreshed; "
