@@ -92,7 +92,7 @@ class RoverClient(HttpClient):
     # One callout, retries included, stays well inside the five-minute claims that keep two
     # jobs from calling for the same thing: 3 × (5 + 30) s plus 2 waits of at most 30 s.
     max_retries = 2
-    max_retry_after = 30.0
+    max_inline_wait = 30.0
     max_backoff = 30.0
 
     def __init__(self, config: RoverConfig, **kwargs: Any) -> None:

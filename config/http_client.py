@@ -21,7 +21,9 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTION
 
 class TransportError(Exception):
     """A call to an external service failed. `permanent` says whether trying again can help:
-    4xx answers other than 408, 409 and 429 are permanent; the rest are not."""
+    4xx answers other than 408, 409 and 429 are permanent; the rest are not. `retry_after`:
+    the service said to wait that many seconds before trying again (a throttled call): the
+    work is to be deferred by that much, never tried sooner."""
 
     def __init__(
         self,
@@ -31,6 +33,7 @@ class TransportError(Exception):
         code: str = "",
         request_id: str = "",
         permanent: bool | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -38,6 +41,7 @@ class TransportError(Exception):
         self.code = code
         self.request_id = request_id
         self.permanent = is_permanent(status) if permanent is None else permanent
+        self.retry_after = retry_after
 
     def __str__(self) -> str:
         parts = [str(self.status) if self.status else "", self.code]
@@ -81,7 +85,9 @@ class HttpClient:
     read_timeout: ClassVar[float] = 30.0
     max_retries: ClassVar[int] = 4
     max_backoff: ClassVar[float] = 30.0
-    max_retry_after: ClassVar[float] = 120.0
+    # A Retry-After up to this is waited out in place; a longer one is not slept through
+    # (it would hold a worker) but raised, for the caller to defer the work by all of it.
+    max_inline_wait: ClassVar[float] = 5.0
     _sessions: ClassVar[dict[str, requests.Session]] = {}
 
     def __init__(self, *, verify: str | bool = True, sleep: Callable[[float], None] = time.sleep):
@@ -121,7 +127,14 @@ class HttpClient:
 
     def wait_before_retry(self, response: requests.Response | None, attempt: int) -> None:
         delay = retry_after_seconds(response.headers) if response is not None else None
-        self.sleep(min(self.max_retry_after, delay) if delay is not None else self.backoff(attempt))
+        self.sleep(delay if delay is not None else self.backoff(attempt))
+
+    def failure(self, response: requests.Response) -> TransportError:
+        """The error for an answer; a throttled one says how long the service asked to wait."""
+        error = self.error_from(response)
+        if response.status_code in RETRY_STATUSES:
+            error.retry_after = retry_after_seconds(response.headers)
+        return error
 
     def send(
         self,
@@ -177,12 +190,13 @@ class HttpClient:
             retryable = response.status_code in RETRY_STATUSES and (
                 retry_on_disconnect or response.status_code != 504
             )
-            if retryable and attempt < self.max_retries:
+            wait = retry_after_seconds(response.headers) if retryable else None
+            if retryable and attempt < self.max_retries and (wait or 0) <= self.max_inline_wait:
                 self.wait_before_retry(response, attempt)
                 attempt += 1
                 continue
             if response.status_code >= 400:
-                raise self.error_from(response)
+                raise self.failure(response)
             return response
 
     def unreachable(self, exc: Exception) -> TransportError:

@@ -555,30 +555,46 @@ class GraphClient(HttpClient):
                     results[request.id] = BatchResult(request.id, status, inner.get("body"), error)
                 if throttled:
                     known = [w for w in waits if w is not None]
-                    self.sleep(
-                        min(self.max_retry_after, max(known)) if known else self.backoff(attempt)
-                    )
-                    attempt += 1
+                    longest = max(known) if known else None
+                    if longest is not None and longest > self.max_inline_wait:
+                        # Not slept through: the caller defers these by all of it.
+                        for request in throttled:
+                            inner = by_id[request.id]
+                            error = error_from_body(
+                                int(inner["status"]), inner.get("body"), inner.get("headers")
+                            )
+                            error.retry_after = longest
+                            results[request.id] = BatchResult(
+                                request.id, error.status or 0, inner.get("body"), error
+                            )
+                        throttled = []
+                    else:
+                        self.sleep(longest if longest is not None else self.backoff(attempt))
+                        attempt += 1
                 pending = throttled
         return [results[r.id] for r in requests_]
 
 
 def error_from_body(status: int, body: Any, headers: Any = None) -> GraphError:
-    """A GraphError from Graph's {"error": {"code", "message", "innerError"}} body."""
+    """A GraphError from Graph's {"error": {"code", "message", "innerError"}} body; a
+    throttled one carries its Retry-After."""
     error = body.get("error") if isinstance(body, dict) else None
+    retry_after = retry_after_seconds(headers) if status in RETRY_STATUSES else None
     if not isinstance(error, dict):
         text = body if isinstance(body, str) else ""
         return GraphError(
             text[:300] or f"HTTP {status}",
             status=status,
             request_id=(headers or {}).get("request-id", ""),
+            retry_after=retry_after,
         )
     inner = error.get("innerError") or {}
     return GraphError(
-        error.get("message") or f"HTTP {status}",
+        str(error.get("message") or f"HTTP {status}"),
         status=status,
-        code=error.get("code", ""),
+        code=str(error.get("code", "")),
         request_id=inner.get("request-id") or (headers or {}).get("request-id", ""),
+        retry_after=retry_after,
     )
 
 

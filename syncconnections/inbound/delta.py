@@ -69,6 +69,11 @@ class SyncResult:
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def throttled_for(self) -> float | None:
+        """Seconds Graph asked to wait before this calendar is read again, if it did."""
+        return self.error.retry_after if self.error is not None else None
+
 
 def syncs_down(connection: SyncConnection) -> bool:
     return connection.active and connection.valid and connection.tenant.sync_mode in INBOUND_MODES
@@ -285,6 +290,11 @@ def unexpected_failure(connection_id: int, exc: Exception) -> SyncResult:
 
 def _failed(connection: SyncConnection, result: SyncResult, exc: GraphError, stage: str) -> None:
     result.error = exc
+    if exc.retry_after is not None:
+        # Throttled: Graph said when to come back; the caller defers the sync by that much.
+        # What was read so far is committed, and the next read goes on from there.
+        logger.info("Sync Down of %s throttled for %.0f s: %s", connection, exc.retry_after, exc)
+        return
     errors.record(
         operation=Operation.SYNC_DOWN,
         stage=stage,

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from bookings.models import ReservationSeries
 from syncconnections import outbound
+from syncconnections.inbound import requests
 from syncconnections.inbound.delta import (
     INBOUND_MODES,
     SyncResult,
@@ -39,6 +40,7 @@ class NightlySummary:
     stopped_at: int | None = None  # when the time budget ran out: the last connection done
     series_changed: int = 0
     outbound_retried: int = 0
+    throttled: int = 0  # connections Graph asked to come back to later: synced then
     subscriptions: RefreshSummary = field(default_factory=RefreshSummary)
 
     def lines(self) -> list[str]:
@@ -49,6 +51,11 @@ class NightlySummary:
             f"Series statuses changed: {self.series_changed}.",
             f"Outbound changes retried now: {self.outbound_retried}.",
             self.subscriptions.line(),
+            *(
+                [f"Throttled by Microsoft Graph, synced once it allows: {self.throttled}."]
+                if self.throttled
+                else []
+            ),
             *[f"Failed: {line}" for line in self.failed],
         ]
 
@@ -83,10 +90,13 @@ def nightly_sync(
         done = connection_id
         summary.connections += 1
         for result in sync_connection(connection_id):
+            if result.throttled_for is not None:
+                requests.defer(connection_id, result.throttled_for)
+                summary.throttled += 1
             summary.events += result.events
             for name in ("created", "updated", "cancelled", "requested"):
                 setattr(summary, name, getattr(summary, name) + getattr(result.changes, name))
-            if not result.ok:
+            if not result.ok and result.throttled_for is None:
                 summary.failed.append(f"{result.connection}: {result.error}")
     summary.series_changed = recompute_series()
     summary.outbound_retried = OutboxEntry.objects.exclude(not_before=None).update(not_before=None)

@@ -53,14 +53,28 @@ def request_sync(connection_ids: Collection[int], reason: str = "notification") 
     return True
 
 
+def defer(connection_id: int, seconds: float, reason: str = "throttled") -> None:
+    """Sync the connection, but not for `seconds` (Graph's Retry-After)."""
+    until = timezone.now() + dt.timedelta(seconds=seconds)
+    SyncRequest.objects.bulk_create(
+        [SyncRequest(sync_connection_id=connection_id, reason=reason, throttled_until=until)],
+        ignore_conflicts=True,
+    )
+    SyncRequest.objects.filter(sync_connection_id=connection_id, claimed_at=None).update(
+        throttled_until=until
+    )
+
+
 def wake() -> None:
     wakeups.wake(WORKER, "syncconnections.tasks.sync_pending", "sync down from Outlook")
 
 
 def ready() -> Q:
     now = timezone.now()
-    return (Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - wakeups.stale_claim_age())) & (
-        Q(not_before__isnull=True) | Q(not_before__lte=now)
+    return (
+        (Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - wakeups.stale_claim_age()))
+        & (Q(not_before__isnull=True) | Q(not_before__lte=now))
+        & (Q(throttled_until__isnull=True) | Q(throttled_until__lte=now))
     )
 
 
@@ -100,6 +114,14 @@ def sync_pending(time_budget: float | None = None) -> dict[str, int]:
         for request in requests:
             result = sync_safely(request)
             mine = SyncRequest.objects.filter(pk=request.pk, claim=request.claim)
+            if result.throttled_for is not None:
+                # Graph said when to come back: not a failure, and not a moment sooner.
+                mine.update(
+                    claim=None,
+                    claimed_at=None,
+                    throttled_until=timezone.now() + dt.timedelta(seconds=result.throttled_for),
+                )
+                continue
             if result.ok or result.error.permanent or request.attempts + 1 >= MAX_ATTEMPTS:
                 done += 1
                 failed += not result.ok

@@ -156,6 +156,9 @@ class OutboxEntry(models.Model):
     )
     queued_at = models.DateTimeField(auto_now_add=True)
     not_before = models.DateTimeField(null=True, blank=True)
+    # Graph asked (Retry-After) not to be called for this before then: a new change of the
+    # reservation does not bring it forward, as it does a back-off (not_before).
+    throttled_until = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     version = models.PositiveIntegerField(default=0)
     claimed_version = models.PositiveIntegerField(default=0)

@@ -105,6 +105,7 @@ class Pusher:
         self.ops: list[Op] = []
         self.retry: dict[int, OutboxEntry] = {}
         self.deferred: dict[int, dt.datetime] = {}  # entry -> when updates may resume
+        self.throttled: dict[int, float] = {}  # entry -> seconds Graph asked to wait
         self.succeeded: set[tuple[int, int]] = set()  # (reservation, connection)
         self.new_links: list[OutlookEvent] = []
         self.changed_links: list[OutlookEvent] = []
@@ -359,6 +360,13 @@ class Pusher:
         self.succeeded.update((e.reservation_id, op.connection.pk) for e in op.entries)
 
     def _failed(self, op: Op, error: GraphError) -> None:
+        if error.retry_after is not None and not error.permanent:
+            # Graph said when to come back (Retry-After): not a failure, and not a moment
+            # sooner, whatever changes the reservation meanwhile.
+            for entry in op.entries:
+                self.throttled[entry.pk] = max(self.throttled.get(entry.pk, 0), error.retry_after)
+            self.summary.throttled += 1
+            return
         attempts = min(e.attempts for e in op.entries) + 1
         if not error.permanent and attempts < MAX_ATTEMPTS:
             for entry in op.entries:
@@ -514,7 +522,14 @@ class Pusher:
             )
         for pk, resumes in self.deferred.items():
             mine.filter(pk=pk).update(claim=None, claimed_at=None, not_before=resumes)
-        done = [e.pk for e in self.entries if e.pk not in self.retry and e.pk not in self.deferred]
+        for pk, seconds in self.throttled.items():
+            mine.filter(pk=pk).update(
+                claim=None,
+                claimed_at=None,
+                throttled_until=timezone.now() + dt.timedelta(seconds=seconds),
+            )
+        settled = {*self.retry, *self.deferred, *self.throttled}
+        done = [e.pk for e in self.entries if e.pk not in settled]
         # Changed meanwhile (a newer version): run again instead of deleting.
         mine.filter(pk__in=done).exclude(version=F("claimed_version")).update(
             claim=None, claimed_at=None

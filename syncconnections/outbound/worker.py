@@ -25,6 +25,7 @@ class PushSummary:
     failed: int = 0
     retrying: int = 0
     deferred: int = 0
+    throttled: int = 0
 
 
 def push_outbound(time_budget: float | None = None) -> dict[str, int]:
@@ -47,8 +48,10 @@ def push_outbound(time_budget: float | None = None) -> dict[str, int]:
 
 def ready() -> Q:
     now = timezone.now()
-    return (Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - wakeups.stale_claim_age())) & (
-        Q(not_before__isnull=True) | Q(not_before__lte=now)
+    return (
+        (Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - wakeups.stale_claim_age()))
+        & (Q(not_before__isnull=True) | Q(not_before__lte=now))
+        & (Q(throttled_until__isnull=True) | Q(throttled_until__lte=now))
     )
 
 
