@@ -56,7 +56,7 @@ def json_or_none(response: requests.Response) -> Any:
         return None
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than any answer
         return response.text
 
 

@@ -77,6 +77,7 @@ class Notifier:
                 "status": status,
                 "error": error,
                 "duration_ms": round((time.monotonic() - begun) * 1000, 1),
+                "answered_at": time.time(),
             }
 
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:

@@ -91,6 +91,7 @@ def sync_down(connection_id: int) -> SyncResult:
     result = SyncResult(connection)
     if not syncs_down(connection):
         return result
+    SyncConnection.objects.filter(pk=connection_id).update(delta_read_at=timezone.now())
     client = GraphClient.for_tenant(connection.tenant)
     try:
         _catch_up(connection, client, result)

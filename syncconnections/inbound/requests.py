@@ -14,13 +14,17 @@ from django.utils import timezone
 
 from syncconnections import wakeups
 from syncconnections.inbound.delta import SyncResult, sync_down, unexpected_failure
-from syncconnections.models import SyncRequest
+from syncconnections.models import SyncConnection, SyncRequest
 
 logger = logging.getLogger(__name__)
 
 WORKER = "sync_down"
 CLAIM_SIZE = 10
 MAX_ATTEMPTS = 8
+# While notifications for a calendar keep coming, its delta is read at most this often: the
+# first read at once, one more after the last notification, and each counts against the
+# mailbox's Graph quota.
+READ_INTERVAL = dt.timedelta(seconds=1)
 
 
 def request_sync(connection_ids: Collection[int], reason: str = "notification") -> bool:
@@ -45,12 +49,27 @@ def request_sync(connection_ids: Collection[int], reason: str = "notification") 
     if bumped == len(rest):
         wake()  # one that was waiting after a failure is due now
         return False
+    spaced = _next_reads(rest)
     SyncRequest.objects.bulk_create(
-        [SyncRequest(sync_connection_id=pk, reason=reason) for pk in rest],
+        [
+            SyncRequest(sync_connection_id=pk, reason=reason, throttled_until=spaced.get(pk))
+            for pk in rest
+        ],
         ignore_conflicts=True,
     )
     wake()
     return True
+
+
+def _next_reads(connection_ids: Collection[int]) -> dict[int, dt.datetime]:
+    """When the calendars read less than READ_INTERVAL ago may be read again."""
+    recent = timezone.now() - READ_INTERVAL
+    return {
+        pk: read_at + READ_INTERVAL
+        for pk, read_at in SyncConnection.objects.filter(
+            pk__in=connection_ids, delta_read_at__gt=recent
+        ).values_list("pk", "delta_read_at")
+    }
 
 
 def defer(connection_id: int, seconds: float, reason: str = "throttled") -> None:
@@ -93,6 +112,31 @@ def claim(limit: int = CLAIM_SIZE) -> list[SyncRequest]:
     return list(SyncRequest.objects.filter(claim=token))
 
 
+def _wait_for_next_read(deadline: float) -> list[SyncRequest]:
+    """Nothing is ready, but a calendar read moments ago may be read again within
+    READ_INTERVAL: wait for it (a short, bounded wait) rather than leave it to the minute's
+    schedule."""
+    now = timezone.now()
+    due = (
+        SyncRequest.objects.filter(
+            claimed_at=None,
+            throttled_until__gt=now,
+            throttled_until__lte=now + READ_INTERVAL,
+        )
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now + READ_INTERVAL))
+        .order_by("throttled_until")
+        .values_list("throttled_until", flat=True)
+        .first()
+    )
+    if due is None:
+        return []
+    wait = (due - now).total_seconds()
+    if time.monotonic() + wait > deadline:
+        return []
+    time.sleep(wait)
+    return claim()
+
+
 def sync_safely(request: SyncRequest) -> SyncResult:
     """Sync Down for a request; an unexpected error (a bug, a constraint hit by a concurrent
     sync of the same calendar) becomes a SyncError and a transient failure, so the request is
@@ -110,7 +154,7 @@ def sync_pending(time_budget: float | None = None) -> dict[str, int]:
     deadline = time.monotonic() + budget
     wakeups.lower(WORKER)
     done = failed = 0
-    while requests := claim():
+    while requests := claim() or _wait_for_next_read(deadline):
         for request in requests:
             result = sync_safely(request)
             mine = SyncRequest.objects.filter(pk=request.pk, claim=request.claim)
@@ -126,10 +170,12 @@ def sync_pending(time_budget: float | None = None) -> dict[str, int]:
                 done += 1
                 failed += not result.ok
                 # Deleted only if no notification raised the version during the sync; else
-                # released to sync once more (in this order: a raise between the two
-                # statements must not leave the request claimed).
+                # released to sync once more, READ_INTERVAL after this read began (in this
+                # order: a raise between the two statements must not leave it claimed).
                 mine.filter(version=F("claimed_version")).delete()
-                mine.update(claim=None, claimed_at=None)
+                mine.update(
+                    claim=None, claimed_at=None, throttled_until=request.claimed_at + READ_INTERVAL
+                )
             else:
                 failed += 1
                 pause = min(3600.0, 30.0 * 2**request.attempts) * random.uniform(0.8, 1.2)

@@ -15,8 +15,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import DatabaseError
-from django.db.models import F
+from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -90,6 +90,10 @@ def items_of(request: HttpRequest) -> list[dict[str, Any]]:
         body = json.loads(request.body or b"")
     except ValueError as exc:
         raise MalformedBody(f"The body is not JSON: {exc}") from None
+    except RecursionError:  # "[" x 100,000: deeper than any notification
+        raise MalformedBody("The body is not JSON that can be read: nested too deeply.") from None
+    except RequestDataTooBig:
+        raise MalformedBody("The body is too large for a notification.") from None
     items = body.get("value") if isinstance(body, dict) else None
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise MalformedBody('The body must be an object with a "value" list of notifications.')
@@ -129,19 +133,17 @@ def ignore(reason: str, subscription_id: str, count: int = 1) -> None:
         reason,
         subscription_id[:100],
     )
-    counted = IgnoredNotification.objects.filter(reason=reason).update(
-        count=F("count") + count,
-        last_at=timezone.now(),
-        last_subscription_id=subscription_id[:100],
-    )
-    if not counted:
-        IgnoredNotification.objects.get_or_create(
-            reason=reason,
-            defaults={
-                "count": count,
-                "last_at": timezone.now(),
-                "last_subscription_id": subscription_id[:100],
-            },
+    # One statement that inserts the reason's row or adds to it: concurrent notifications
+    # each count (an update, then a get_or_create when it found no row, lost some).
+    table = connection.ops.quote_name(IgnoredNotification._meta.db_table)
+    counted = connection.ops.quote_name("count")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (reason, {counted}, last_at, last_subscription_id) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (reason) DO UPDATE SET "
+            f"{counted} = {table}.{counted} + excluded.{counted}, "
+            "last_at = excluded.last_at, last_subscription_id = excluded.last_subscription_id",
+            [reason, count, timezone.now(), subscription_id[:100]],
         )
 
 

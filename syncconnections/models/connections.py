@@ -106,6 +106,8 @@ class SyncConnection(TimestampedModel):
     )
     last_validated_at = models.DateTimeField(null=True, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # When Sync Down last began to read the calendar: reads are spaced (inbound/requests.py).
+    delta_read_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "sync connection"

@@ -25,8 +25,9 @@ class SyncRequest(models.Model):
     claim = models.UUIDField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     not_before = models.DateTimeField(null=True, blank=True)
-    # Graph asked (Retry-After) not to be called for this before then: a notification does
-    # not bring it forward, as it does a back-off (not_before).
+    # Not to be read before then: Graph asked so (Retry-After), or the calendar was read less
+    # than a second before (reads are spaced while notifications keep coming). A
+    # notification does not bring it forward, as it does a back-off (not_before).
     throttled_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
