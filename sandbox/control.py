@@ -42,11 +42,16 @@ def health(app: Any, request: Request) -> Response:
 @router.route("PUT", "/_sandbox/settings")
 def change_settings(app: Any, request: Request) -> Response:
     """Behaviours a test may turn on: `notify_before_answer` delivers the notifications of a
-    write (every notification queued, in fact) before the write is answered, as Graph may."""
+    write (every notification queued, in fact) before the write is answered, as Graph may;
+    `latency` (seconds) is how long every Graph, identity and Rover request takes, as over
+    the internet (100-300 ms to Graph), separate from the fault injection."""
     body = body_of(request)
     unknown = set(body) - set(app.state.settings)
     if unknown:
         raise bad(f"Unknown settings {sorted(unknown)}; known: {sorted(app.state.settings)}.")
+    latency = body.get("latency", 0)
+    if not isinstance(latency, int | float) or not 0 <= latency <= 10:
+        raise bad("'latency' is a number of seconds from 0 to 10.")
     with app.state.lock:
         app.state.settings.update(body)
         return Response.json(200, dict(app.state.settings))

@@ -56,8 +56,13 @@ class SandboxApp:
         request.request_id = str(uuid.uuid4())
         started, started_at = time.monotonic(), time.time()
         logged = not request.path.startswith("/_sandbox/")
+        # Graph-like round trips: half the latency before the request is handled, half
+        # after (the answer's way back), so what it changes (and notifies) happens midway.
+        latency = 0.0 if inner or not logged else float(self.state.settings["latency"])
         with self._mailbox_in_flight(request, inner) as busy:
+            time.sleep(latency / 2)
             response = self.throttled(request) if busy else self.serve(request, logged)
+            time.sleep(latency / 2)
         if not inner and self._notifies_first(request):
             # Nothing orders Graph's notification of a write after its answer: deliver first.
             self.notifier.wait_idle()

@@ -484,7 +484,8 @@ class PageApplier:
                     kind=EventKind.OCCURRENCE if event.series_master_id else EventKind.SINGLE,
                 )
                 for reservation, event in self.joined
-            ]
+            ],
+            ignore_conflicts=True,  # linked meanwhile by another read of this calendar
         )
         self.log += [self._log_row(LogOperation.CREATED, e, r) for r, e in self.joined]
 
