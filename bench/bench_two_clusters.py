@@ -31,6 +31,7 @@ RESERVATIONS = 500
 MEETINGS = 240
 SECONDS = 40  # over which both sides make their changes
 LATENCY = 0.1  # seconds per Graph request
+SETTLE_WITHIN = 300  # seconds; what is still busy then is reported, not waited for
 DOMAIN = "clusters.test"
 
 
@@ -83,8 +84,8 @@ def _run(folder: str, sandbox_url: str, ca_file: str) -> list[tuple[str, str]]:
         began = time.monotonic()
         busy_days(control, rooms, staff)
         made = time.monotonic() - began
-        settled = wait_until_settled(timeout=600) - began
-        return figures(control, rooms, staff, made, settled)
+        quiet = wait_until_settled(timeout=SETTLE_WITHIN, fail=False)
+        return figures(control, rooms, staff, made, None if quiet is None else quiet - began)
 
 
 def connect(control) -> tuple[list, list]:  # type: ignore[no-untyped-def]
@@ -207,9 +208,10 @@ def outlook_users(control, rooms, staff) -> None:  # type: ignore[no-untyped-def
         time.sleep(pause)
 
 
-def wait_until_settled(timeout: float) -> float:
+def wait_until_settled(timeout: float, fail: bool = True) -> float | None:
     """When nothing was left to do for five seconds running: no outbox entries, sync
-    requests or queued tasks. The moment the last work was seen done."""
+    requests or queued tasks. The moment the last work was seen done; None (or an error,
+    with `fail`) when work is left after `timeout`."""
     from django_q.models import OrmQ
 
     from syncconnections.models import OutboxEntry, SyncRequest
@@ -225,10 +227,12 @@ def wait_until_settled(timeout: float) -> float:
         elif time.monotonic() - quiet_since >= 5:
             return quiet_since
         time.sleep(0.2)
-    raise RuntimeError(f"still busy after {timeout:.0f} s")
+    if fail:
+        raise RuntimeError(f"still busy after {timeout:.0f} s")
+    return None
 
 
-def figures(control, rooms, staff, made: float, settled: float) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def figures(control, rooms, staff, made: float, settled: float | None) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     from bookings.models import Direction, Reservation
     from errors.models import SyncError
     from syncconnections.models import OutboxEntry, OutlookEvent, SyncRequest
@@ -277,7 +281,10 @@ def figures(control, rooms, staff, made: float, settled: float) -> list[tuple[st
         ),
         ("sync requests left", f"{SyncRequest.objects.count()}"),
         ("changes made in", f"{made:.0f} s"),
-        ("everything settled after", f"{settled:.0f} s"),
+        (
+            "everything settled after",
+            f"{settled:.0f} s" if settled is not None else f"not within {SETTLE_WITHIN} s",
+        ),
         ("Graph HTTP requests", f"{len(requests):,}"),
         ("sandbox latency per request", f"{LATENCY * 1000:.0f} ms"),
         ("clusters × workers", "2 × 2"),
