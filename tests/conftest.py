@@ -230,3 +230,28 @@ def log_in(page, user, password="correct horse battery staple"):
     page.fill("#id_password", password)
     page.click("input[type=submit]")
     page.wait_for_url("**/admin/")
+
+
+SCREENSHOTS = "docs/screenshots"
+
+
+@pytest.fixture
+def screenshot(tmp_path):
+    """Take a screenshot of the page: into docs/screenshots (the README's pictures) when
+    UPDATE_SCREENSHOTS is set, else into the test's own folder, so that `make test` leaves
+    the work tree as it found it."""
+    import os
+    from pathlib import Path
+
+    folder = (
+        Path(__file__).resolve().parent.parent / SCREENSHOTS
+        if os.environ.get("UPDATE_SCREENSHOTS")
+        else tmp_path
+    )
+
+    def take(page, name, **options):
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / name), **options)
+        return folder / name
+
+    return take

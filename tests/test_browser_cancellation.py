@@ -1,7 +1,5 @@
 """In a real browser: back office approves a cancellation request from the list."""
 
-from pathlib import Path
-
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
@@ -12,10 +10,9 @@ from tests import factories
 from tests.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
-def test_approve_a_cancellation_request(browser_page):
+def test_approve_a_cancellation_request(browser_page, screenshot):
     call_command("setup_roles")
     user = factories.UserFactory(username="backoffice")
     user.groups.add(Group.objects.get(name="Back office"))
@@ -31,7 +28,7 @@ def test_approve_a_cancellation_request(browser_page):
 
     log_in(page, user)
     page.wait_for_selector("#sync-health")
-    page.screenshot(path=str(SCREENSHOTS / "dashboard.png"))
+    screenshot(page, "dashboard.png")
     page.goto("/admin/cancellations/cancellationrequest/")
     page.locator("#result_list tbody tr", has_text="Sales kick-off").locator(
         "input.action-select"
@@ -40,7 +37,7 @@ def test_approve_a_cancellation_request(browser_page):
     page.click("button[name=index]")
     page.wait_for_selector("table.bb-decisions")
     listed = page.inner_text("table.bb-decisions tbody")
-    page.screenshot(path=str(SCREENSHOTS / "cancellation-approve.png"))
+    screenshot(page, "cancellation-approve.png")
     page.click("input[type=submit][value^='Yes, cancel']")
     page.wait_for_selector(".messagelist .success")
     message = page.inner_text(".messagelist")

@@ -2,7 +2,6 @@
 narrows it to a date range."""
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
@@ -14,7 +13,6 @@ from tests import factories
 from tests.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "company-log.png"
 LISA = "lisa.devries@contoso.test"
 
 
@@ -39,7 +37,7 @@ def logged(room, day, hour, subject, organizer, attendees, operation=LogOperatio
     return subject
 
 
-def test_support_finds_a_persons_entries_within_a_week(browser_page):
+def test_support_finds_a_persons_entries_within_a_week(browser_page, screenshot):
     call_command("setup_roles")
     support = factories.UserFactory(username="support")
     support.groups.add(Group.objects.get(name="Support"))
@@ -74,8 +72,7 @@ def test_support_finds_a_persons_entries_within_a_week(browser_page):
     counted = page.inner_text("#changelist-search .small")
     search_box = page.input_value("#searchbar")
     page.click("#toggle-nav-sidebar")  # room for every column in the picture
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
+    screenshot(page, "company-log.png")
 
     assert len(searched) == 6  # everything of hers, before the date range
     assert subjects == wanted  # newest first

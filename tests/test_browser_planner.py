@@ -1,8 +1,6 @@
 """In a real browser: back office opens the planner, switches to the Office 365 view and sees
 the Outlook events in blue with the differences highlighted."""
 
-from pathlib import Path
-
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
@@ -14,12 +12,13 @@ from tests.conftest import log_in
 from tests.sync_helpers import ORGANIZER, at, book, connected_room, graph_time
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "planner.png"
 BLUE = "rgb(31, 111, 209)"
 RED = "rgb(211, 47, 47)"
 
 
-def test_switch_to_office_365_and_see_the_differences(sandbox, tenant, room, browser_page):
+def test_switch_to_office_365_and_see_the_differences(
+    sandbox, tenant, room, browser_page, screenshot
+):
     call_command("setup_roles")
     user = factories.UserFactory(username="backoffice")
     user.groups.add(Group.objects.get(name="Back office"))
@@ -71,8 +70,7 @@ def test_switch_to_office_365_and_see_the_differences(sandbox, tenant, room, bro
     ]
     differences = page.locator("#bb-differences li").all_inner_texts()
     library_outlook = page.inner_text("tr.bb-outlook-row[data-resource='Library']")
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    screenshot(page, "planner.png", full_page=True)
 
     assert breadcrumbs == "Home › Microsoft 365 › Planner"
     assert bookbridge_blocks == [

@@ -1,7 +1,5 @@
 """In a real browser: an integration admin presses "Sync to StayNTouch" on an account."""
 
-from pathlib import Path
-
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
@@ -12,10 +10,9 @@ from tests.conftest import log_in
 from tests.pms_helpers import gen25, sandbox_stayntouch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
-def test_sync_an_account_to_stayntouch(sandbox, sandbox_server, browser_page):
+def test_sync_an_account_to_stayntouch(sandbox, sandbox_server, browser_page, screenshot):
     call_command("setup_roles")
     user = factories.UserFactory(username="integration")
     user.groups.add(Group.objects.get(name="Integration admin"))
@@ -30,7 +27,7 @@ def test_sync_an_account_to_stayntouch(sandbox, sandbox_server, browser_page):
     page.wait_for_selector(".messagelist .success")
     message = page.inner_text(".messagelist")
     shown_id = page.inner_text(".field-rover_id .readonly")
-    page.screenshot(path=str(SCREENSHOTS / "stayntouch-sync.png"))
+    screenshot(page, "stayntouch-sync.png")
 
     [company] = sandbox.rover()["accounts"]
     assert message == f"Created Gen25 in StayNTouch (Rover id {company['id']})."
