@@ -282,17 +282,7 @@ class PageApplier:
             return
         ours = self.ours.get(event.transaction_id)
         if ours is not None:  # made by us, its link lost in a crash: adopt it
-            self.changed_links.append(
-                OutlookEvent(
-                    sync_connection=self.connection,
-                    reservation=ours,
-                    mailbox=self.connection.user_id,
-                    event_id=event.id,
-                    ical_uid=event.ical_uid,
-                    change_key=event.change_key,
-                    kind=EventKind.SINGLE,
-                )
-            )
+            self.changed_links.append(self._link(ours, event))
             return
         master = self.masters.get(event.series_master_id)
         if master is not None and master.series and master.series.direction == Direction.OUTBOUND:
@@ -473,21 +463,22 @@ class PageApplier:
         if not self.joined:
             return
         OutlookEvent.objects.bulk_create(
-            [
-                OutlookEvent(
-                    sync_connection=self.connection,
-                    reservation=reservation,
-                    mailbox=self.connection.user_id,
-                    event_id=event.id,
-                    ical_uid=event.ical_uid,
-                    change_key=event.change_key,
-                    kind=EventKind.OCCURRENCE if event.series_master_id else EventKind.SINGLE,
-                )
-                for reservation, event in self.joined
-            ],
+            [self._link(reservation, event) for reservation, event in self.joined],
             ignore_conflicts=True,  # linked meanwhile by another read of this calendar
         )
         self.log += [self._log_row(LogOperation.CREATED, e, r) for r, e in self.joined]
+
+    def _link(self, reservation: Reservation, event: InboundEvent) -> OutlookEvent:
+        """This calendar's link between an event and the reservation it stands for."""
+        return OutlookEvent(
+            sync_connection=self.connection,
+            reservation=reservation,
+            mailbox=self.connection.user_id,
+            event_id=event.id,
+            ical_uid=event.ical_uid,
+            change_key=event.change_key,
+            kind=EventKind.OCCURRENCE if event.series_master_id else EventKind.SINGLE,
+        )
 
     def _store_adopted(self, links: list[OutlookEvent]) -> None:
         """Links to events of ours whose answer the push has not stored (yet): it may store
