@@ -215,10 +215,18 @@ def _staff() -> list[Staff]:
 
 
 def _accounts() -> list[Account]:
-    return [
-        Account.objects.get_or_create(name=fields["name"], defaults=fields)[0]
-        for fields in ACCOUNTS
-    ]
+    return [_account(fields) for fields in ACCOUNTS]
+
+
+def _account(fields: dict[str, str]) -> Account:
+    """By its account number (unique) where it has one; else the first of its name, as
+    people may add accounts of the same name."""
+    if fields.get("account_number"):
+        return Account.objects.get_or_create(
+            account_number=fields["account_number"], defaults=fields
+        )[0]
+    found = Account.objects.filter(name=fields["name"]).order_by("pk").first()
+    return found or Account.objects.create(**fields)
 
 
 def _services() -> list[Service]:
@@ -291,11 +299,15 @@ def _reservations(
             )
             if slot % 2 == 0:
                 service = rng.choice(services)
-                ServiceReservation.objects.get_or_create(
-                    reservation=reservation,
-                    service=service,
-                    defaults={"quantity": rng.randint(1, 12), "unit_price": service.price},
-                )
+                quantity = rng.randint(1, 12)
+                # A person may have booked the service again: any one of them will do.
+                if not reservation.service_reservations.filter(service=service).exists():
+                    ServiceReservation.objects.create(
+                        reservation=reservation,
+                        service=service,
+                        quantity=quantity,
+                        unit_price=service.price,
+                    )
             made.append(reservation)
     return made
 
@@ -505,15 +517,17 @@ def _sync_errors(connections: dict[str, SyncConnection], reservations: list[Rese
         ),
     ]
     for operation, stage, status, connection, reservation, message in examples:
+        # Found by their request-id, theirs alone: real syncs record errors of the same
+        # operation and stage for the same calendars.
         SyncError.objects.get_or_create(
-            operation=operation,
-            stage=stage,
-            sync_connection=connection,
+            request_id=str(demo_uuid(stage)),
             defaults={
+                "operation": operation,
+                "stage": stage,
+                "sync_connection": connection,
                 "status_code": status,
                 "reservation": reservation,
                 "error_message": message,
-                "request_id": str(demo_uuid(stage)),
             },
         )
 

@@ -99,3 +99,41 @@ def test_demo_content():
     pending = CancellationRequest.objects.get()
     assert (pending.state, pending.external_state) == ("pending", "100")
     assert pending.reservation.log_entries.count() == 2
+
+
+def test_loading_again_after_the_sync_recorded_errors_and_people_added_rows():
+    """The demo's own rows are found by what is theirs alone, whatever else exists: sync
+    errors of the same kind for the same calendars, an account of the same name."""
+    import errors
+    from bookings.models import Account, ServiceReservation
+    from errors.models import Operation
+
+    call_command("load_demo", force=True)
+    boardroom = SyncConnection.objects.get(user_id__startswith="room.boardroom")
+    maas = SyncConnection.objects.get(user_id__startswith="room.maas")
+    for _ in range(2):  # what real syncs record for the demo's calendars
+        errors.record(
+            operation=Operation.CREATE,
+            stage="create event",
+            connection=boardroom,
+            status_code=503,
+            message="Service unavailable",
+        )
+        errors.record(
+            operation=Operation.SYNC_DOWN,
+            stage="delta page",
+            connection=maas,
+            status_code=410,
+            message="Gone",
+        )
+    Account.objects.create(name="Gen25", account_number="")  # a person's, same name
+    Account.objects.create(name="Tailspin Toys")
+    booked = ServiceReservation.objects.first()  # a service booked once more
+    ServiceReservation.objects.create(
+        reservation=booked.reservation, service=booked.service, quantity=1
+    )
+    before = row_counts()
+
+    call_command("load_demo", force=True)
+
+    assert row_counts() == before
