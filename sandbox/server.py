@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import socket
 import ssl
@@ -293,10 +294,14 @@ class SandboxServer:
     ) -> None:
         self.app = app or SandboxApp()
         self.certificates: Certificates = generate((host, "localhost"))
+        self._server = _Server((host, port), self.app, self.certificates.server_context())
+        # Only once the port is ours: a sandbox that cannot start must not replace the
+        # certificate clients of a running one trust. Atomically: never half a file.
         self.ca_file = Path(ca_file)
         self.ca_file.parent.mkdir(parents=True, exist_ok=True)
-        self.ca_file.write_bytes(self.certificates.ca_pem)
-        self._server = _Server((host, port), self.app, self.certificates.server_context())
+        partial = self.ca_file.with_name(f".{self.ca_file.name}.{os.getpid()}.tmp")
+        partial.write_bytes(self.certificates.ca_pem)
+        os.replace(partial, self.ca_file)
         self.host, self.port = host, self._server.server_address[1]
         self.url = f"https://{host}:{self.port}"
         self.app.public_origin = self.url
