@@ -25,12 +25,10 @@ $(VENV)/.installed: pyproject.toml
 	@echo "Created .env from .env.example (development settings)."
 
 # The web server, the task cluster and the sandbox (Microsoft Graph and Rover stand-ins),
-# with Graph aimed at the sandbox.
-run: export GRAPH_API_ROOT ?= https://127.0.0.1:$(SANDBOX_PORT)
-run: export GRAPH_AUTHORITY_HOST ?= https://127.0.0.1:$(SANDBOX_PORT)
-run: export GRAPH_CA_BUNDLE ?= $(SANDBOX_CA)
-run: export SANDBOX_ORIGIN ?= https://127.0.0.1:$(SANDBOX_PORT)
+# with Graph aimed at the sandbox. The addresses chosen (PORT, SANDBOX_PORT) go into .env,
+# so any manage.py command in another shell uses the same ones.
 run: install
+	@$(PY) -m config.devenv .env --run $(HOST) $(PORT) $(SANDBOX_PORT) $(SANDBOX_CA)
 	$(MANAGE) migrate --noinput --verbosity 0
 	$(MANAGE) setup_roles
 	$(MANAGE) setup_schedules
