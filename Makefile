@@ -39,6 +39,7 @@ run: install
 	@echo "Sandbox: https://127.0.0.1:$(SANDBOX_PORT)/  (Microsoft Graph and Rover stand-ins)"
 	@echo
 	@$(PY) -m config.devrun \
+		--wait-for https://127.0.0.1:$(SANDBOX_PORT)/_sandbox/health --ca-file $(SANDBOX_CA) \
 		"$(MANAGE) run_sandbox --port $(SANDBOX_PORT) --ca-file $(SANDBOX_CA)" \
 		"$(MANAGE) qcluster" \
 		"$(MANAGE) runserver $(HOST):$(PORT)"

@@ -88,6 +88,7 @@ def forget_tokens() -> None:
 
 class RoverClient(HttpClient):
     service = "StayNTouch Rover"
+    ca_setting = "ROVER_CA_BUNDLE"
     error_class = RoverError
     # One callout, retries included, stays well inside the five-minute claims that keep two
     # jobs from calling for the same thing: 3 × (5 + 30) s plus 2 waits of at most 30 s.

@@ -1,9 +1,13 @@
 """Run several development processes together; Ctrl-C (or any one exiting) stops them all.
 
     python -m config.devrun "python manage.py runserver" "python manage.py qcluster"
+    python -m config.devrun --wait-for URL [--ca-file PEM] "first" "second" …
 
 Each command runs in its own process group, so the whole tree of a command (runserver's
-autoreloader child, qcluster's workers) is stopped, not just its first process.
+autoreloader child, qcluster's workers) is stopped, not just its first process. With
+--wait-for, the first command starts alone and the others only once URL answers (over
+HTTPS, trusting the CA file the first one writes): the task cluster validates connections
+against the sandbox, which must be up and have written its certificate first.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import sys
 import time
 
 GRACE_SECONDS = 10
+WAIT_SECONDS = 60
 
 
 def signal_group(process: subprocess.Popen, signum: int) -> None:
@@ -38,8 +43,31 @@ def stop(processes: list[subprocess.Popen]) -> None:
         signal_group(process, signal.SIGKILL)  # whatever of the group is left
 
 
-def main(commands: list[str]) -> int:
-    processes = [subprocess.Popen(shlex.split(c), start_new_session=True) for c in commands]
+def answers(url: str, ca_file: str | None) -> bool:
+    import requests  # only here: the runner itself needs nothing but the standard library
+
+    try:
+        if ca_file is not None and not os.path.exists(ca_file):
+            return False
+        requests.get(url, verify=ca_file or True, timeout=2)
+    except (requests.RequestException, OSError):
+        return False
+    return True
+
+
+def start(command: str) -> subprocess.Popen:
+    return subprocess.Popen(shlex.split(command), start_new_session=True)
+
+
+def main(arguments: list[str]) -> int:
+    wait_for = ca_file = None
+    while arguments[:1] in (["--wait-for"], ["--ca-file"]):
+        if arguments[0] == "--wait-for":
+            wait_for = arguments[1]
+        else:
+            ca_file = arguments[1]
+        arguments = arguments[2:]
+    commands = arguments
     stopping = False
 
     def request_stop(signum: int, frame: object) -> None:
@@ -48,9 +76,20 @@ def main(commands: list[str]) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    processes = [start(commands[0])]
+    if wait_for:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not stopping and processes[0].poll() is None and not answers(wait_for, ca_file):
+            if time.monotonic() > deadline:
+                print(f"{wait_for} did not answer within {WAIT_SECONDS} s", file=sys.stderr)
+                stop(processes)
+                return 1
+            time.sleep(0.2)
+    if not stopping and processes[0].poll() is None:
+        processes += [start(c) for c in commands[1:]]
     while not stopping and all(p.poll() is None for p in processes):
         time.sleep(0.2)
-    failed = [c for c, p in zip(commands, processes, strict=True) if p.poll() not in (None, 0)]
+    failed = [c for c, p in zip(commands, processes, strict=False) if p.poll() not in (None, 0)]
     stop(processes)
     if failed and not stopping:
         print(f"Stopped everything because this exited: {', '.join(failed)}", file=sys.stderr)

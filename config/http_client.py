@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import os
 import random
 import time
 from collections.abc import Callable
@@ -76,10 +77,19 @@ def retry_after_seconds(headers: Any) -> float | None:
         return max(0.0, parsed.timestamp() - time.time()) if parsed else None
 
 
+def missing_ca_bundle(verify: str | bool, setting: str) -> str | None:
+    """Why the CA bundle to verify with cannot be used (it is not there: the sandbox has not
+    written it yet, say), or None. requests would raise a bare OSError deep inside."""
+    if isinstance(verify, str) and not os.path.isfile(verify):
+        return f"The CA bundle {verify} ({setting}) does not exist."
+    return None
+
+
 class HttpClient:
     """Subclasses name the service and turn error answers into their TransportError."""
 
     service: ClassVar[str] = "the service"
+    ca_setting: ClassVar[str] = "the CA bundle setting"
     error_class: ClassVar[type[TransportError]] = TransportError
     connect_timeout: ClassVar[float] = 5.0
     read_timeout: ClassVar[float] = 30.0
@@ -147,6 +157,9 @@ class HttpClient:
     ) -> requests.Response:
         """The answer, after retries; raises the subclass's TransportError on failure."""
         method = method.upper()
+        problem = missing_ca_bundle(self.verify, self.ca_setting)
+        if problem:
+            raise self.error_class(problem, permanent=False)
         retry_on_disconnect = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         refreshed = False
         attempt = 0

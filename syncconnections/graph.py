@@ -28,6 +28,7 @@ from config.http_client import (
     HttpClient,
     TransportError,
     json_or_none,
+    missing_ca_bundle,
     retry_after_seconds,
 )
 
@@ -153,6 +154,9 @@ class TokenProvider:
             ) from None
 
     def token(self) -> str:
+        problem = missing_ca_bundle(self.verify, GraphClient.ca_setting)
+        if problem:
+            raise GraphError(problem, permanent=False)
         try:
             result = self._app().acquire_token_for_client(scopes=GRAPH_SCOPES)
         except requests.RequestException as exc:
@@ -232,6 +236,7 @@ class DeltaPage:
 
 class GraphClient(HttpClient):
     service = "Microsoft Graph"
+    ca_setting = "GRAPH_CA_BUNDLE"
     error_class = GraphError
     _mailbox_slots: dict[str, threading.BoundedSemaphore] = {}
     _slots_lock = threading.Lock()

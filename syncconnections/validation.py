@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -16,6 +17,8 @@ from syncconnections import outbound
 from syncconnections.graph import GraphClient, GraphError
 from syncconnections.inbound.requests import request_sync
 from syncconnections.models import SyncConnection
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -73,6 +76,17 @@ def validate(connection_id: int) -> ValidationResult:
     except GraphError as exc:
         return _invalid(
             connection, stage, exc.status, exc.request_id, exc.message, temporary=not exc.permanent
+        )
+    except Exception as exc:  # a bug, or what no one foresaw: said in one line, kept in the log
+        logger.exception("validating %s failed unexpectedly", connection)
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        return _invalid(
+            connection,
+            stage,
+            None,
+            "",
+            f"Unexpected error ({type(exc).__name__}): {first_line}",
+            temporary=True,
         )
     if calendar is None:
         return _invalid(

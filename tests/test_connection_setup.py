@@ -296,3 +296,58 @@ def test_ticking_active_in_the_form_pushes_like_the_action(sandbox, tenant, admi
     )
 
     assert len(sandbox.events(ROOM)) == 1
+
+
+def test_a_missing_ca_file_is_a_recorded_one_line_connection_setup_error(
+    sandbox, tenant, settings, tmp_path
+):
+    """What the cluster met when it validated before the sandbox wrote its certificate."""
+    from errors.models import SyncError
+    from syncconnections import validation
+    from syncconnections.graph import TokenProvider
+    from syncconnections.models import SyncConnection, UserType
+    from tests import factories
+
+    sandbox.mailbox("room.late@contoso.test")
+    connection = SyncConnection.objects.create(
+        tenant=tenant,
+        user_id="room.late@contoso.test",
+        resource=factories.ResourceFactory(mailbox_email="room.late@contoso.test"),
+        user_type=UserType.RESOURCE,
+    )
+    settings.GRAPH_CA_BUNDLE = str(tmp_path / "not-yet" / "ca.pem")
+    TokenProvider.forget_all()
+
+    result = validation.validate(connection.pk)
+
+    assert (result.valid, result.temporary) == (False, True)
+    error = SyncError.objects.get()
+    assert (error.operation, error.sync_connection) == ("connection_setup", connection)
+    assert error.error_message == (
+        f"The CA bundle {settings.GRAPH_CA_BUNDLE} (GRAPH_CA_BUNDLE) does not exist."
+    )
+
+
+def test_an_unexpected_error_while_validating_is_recorded_in_one_line(sandbox, tenant, monkeypatch):
+    from errors.models import SyncError
+    from syncconnections import validation
+    from syncconnections.graph import GraphClient
+    from syncconnections.models import SyncConnection, UserType
+    from tests import factories
+
+    connection = SyncConnection.objects.create(
+        tenant=tenant,
+        user_id="room.odd@contoso.test",
+        resource=factories.ResourceFactory(mailbox_email="room.odd@contoso.test"),
+        user_type=UserType.RESOURCE,
+    )
+
+    def broken(self, mailbox):
+        raise ValueError("no such thing\nand a second line")
+
+    monkeypatch.setattr(GraphClient, "get_user", broken)
+
+    result = validation.validate(connection.pk)
+
+    assert (result.valid, result.temporary, result.stage) == (False, True, "get user")
+    assert SyncError.objects.get().error_message == ("Unexpected error (ValueError): no such thing")

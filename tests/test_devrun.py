@@ -73,3 +73,36 @@ def test_children_of_a_process_that_already_exited_are_stopped(tmp_path):
     assert runner.wait(timeout=15) == 0
     time.sleep(0.2)
     assert not alive(orphan)
+
+
+def test_the_rest_start_only_once_the_first_answers(tmp_path):
+    """The task cluster validates connections against the sandbox: it starts only once the
+    sandbox answers over HTTPS with the certificate it wrote."""
+    from sandbox.server import free_port
+
+    ca_file = tmp_path / "ca.pem"
+    port = free_port()
+    sandbox = f"{sys.executable} manage.py run_sandbox --empty --port {port} --ca-file {ca_file}"
+    # Exits at once: 0 when the sandbox's certificate is there, 3 when it is not yet.
+    checks = (
+        f"{sys.executable} -c \"import os, sys; sys.exit(0 if os.path.exists('{ca_file}') else 3)\""
+    )
+    runner = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "config.devrun",
+            "--wait-for",
+            f"https://127.0.0.1:{port}/_sandbox/health",
+            "--ca-file",
+            str(ca_file),
+            sandbox,
+            checks,
+        ],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    # The check ran after the sandbox answered, passed, and its exit stopped everything.
+    assert runner.wait(timeout=60) == 0, runner.stderr.read()
