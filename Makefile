@@ -8,6 +8,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SANDBOX_PORT ?= 8443
 SANDBOX_CA := .sandbox/ca.pem
+# The sandbox's calendars and subscriptions, kept across restarts as the database keeps ids.
+SANDBOX_STATE := .sandbox/state.pickle
 
 .PHONY: install run test bench lint format
 
@@ -40,7 +42,7 @@ run: install
 	@echo
 	@$(PY) -m config.devrun \
 		--wait-for https://127.0.0.1:$(SANDBOX_PORT)/_sandbox/health --ca-file $(SANDBOX_CA) \
-		"$(MANAGE) run_sandbox --port $(SANDBOX_PORT) --ca-file $(SANDBOX_CA)" \
+		"$(MANAGE) run_sandbox --port $(SANDBOX_PORT) --ca-file $(SANDBOX_CA) --state-file $(SANDBOX_STATE)" \
 		"$(MANAGE) qcluster" \
 		"$(MANAGE) runserver $(HOST):$(PORT)"
 

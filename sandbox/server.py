@@ -28,6 +28,7 @@ from sandbox.web import HttpError, Request, Response, Router
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 20
+SAVE_EVERY = 1.0  # seconds between saves of a changed world (with a state file)
 MAILBOX_CONCURRENCY = 4  # Graph: concurrent requests per app per mailbox
 _MAILBOX_IN_PATH = re.compile(r"^/(?:v1\.0|beta)/users/([^/]+)", re.IGNORECASE)
 DROP = object()  # answer nothing: the connection is closed
@@ -44,6 +45,7 @@ class SandboxApp:
         # The control API and Rover first: identity's "/{tenant}/…" would match anything.
         for module in (control, rover_api, graph_api, identity):
             self.router.include(module.router)
+        self.changes = 0  # requests that may have changed the world (all but GETs)
         self._in_flight: dict[str, int] = {}
         self._in_flight_lock = threading.Lock()
         self.public_origin: str | None = None
@@ -55,6 +57,8 @@ class SandboxApp:
 
     def handle(self, request: Request, *, inner: bool = False) -> Response | object:
         request.request_id = str(uuid.uuid4())
+        if request.method != "GET":
+            self.changes += 1
         started, started_at = time.monotonic(), time.time()
         logged = not request.path.startswith("/_sandbox/")
         # Graph-like round trips: half the latency before the request is handled, half
@@ -291,8 +295,15 @@ class SandboxServer:
         port: int = 8443,
         ca_file: str | Path = ".sandbox/ca.pem",
         app: SandboxApp | None = None,
+        state_file: str | Path | None = None,
     ) -> None:
         self.app = app or SandboxApp()
+        # With a state file the world outlives the process: loaded now, saved within a
+        # second of each change and when stopped (the database keeps the ids it holds).
+        self.state_file = Path(state_file) if state_file else None
+        if self.state_file is not None:
+            self.state_file.parent.mkdir(parents=True, exist_ok=True)
+            self.app.state.load(self.state_file)
         self.certificates: Certificates = generate((host, "localhost"))
         self._server = _Server((host, port), self.app, self.certificates.server_context())
         # Only once the port is ours: a sandbox that cannot start must not replace the
@@ -312,15 +323,39 @@ class SandboxServer:
             target=self._server.serve_forever, name="sandbox", daemon=True
         )
         self._thread.start()
+        self._start_saving()
         return self
 
     def serve_forever(self) -> None:
+        self._start_saving()
         self._server.serve_forever()
 
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
         self.app.notifier.stop()
+        self._stopping.set()
+        self.save()
+
+    def save(self) -> None:
+        if self.state_file is not None:
+            self.app.state.save(self.state_file)
+
+    _stopping = threading.Event()
+
+    def _start_saving(self) -> None:
+        if self.state_file is None:
+            return
+        self._stopping = threading.Event()
+
+        def keep_saving() -> None:
+            saved = self.app.changes
+            while not self._stopping.wait(SAVE_EVERY):
+                if self.app.changes != saved:
+                    saved = self.app.changes
+                    self.save()
+
+        threading.Thread(target=keep_saving, name="sandbox-saver", daemon=True).start()
 
 
 def _loggable_body(request: Request) -> Any:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
+import pickle
 import re
 import secrets
 import threading
@@ -10,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sandbox.calendar import (
@@ -23,6 +27,8 @@ from sandbox.calendar import (
     new_id,
     parse_graph_time,
 )
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_TENANT = "sandbox"
 DEFAULT_CLIENT_ID = "sandbox-client"
@@ -191,6 +197,47 @@ class State:
     def next_seq(self) -> int:
         self.seq += 1
         return self.seq
+
+    # --- keeping the world across restarts ---------------------------------------------------
+
+    # What a restart keeps: everything a client may hold an id of (mailboxes, calendars and
+    # events, subscriptions, delta and access tokens, Rover's companies). Not the request
+    # log, injected faults or settings, which belong to one run.
+    KEPT = (
+        "apps",
+        "tokens",
+        "mailboxes",
+        "rooms",
+        "room_lists",
+        "subscriptions",
+        "delta_tokens",
+        "delta_pages",
+        "transactions",
+        "seq",
+        "rover",
+    )
+
+    def save(self, path: Path) -> None:
+        """Write the world to `path` in one step (a crash leaves the previous file)."""
+        with self.lock:
+            data = pickle.dumps({name: getattr(self, name) for name in self.KEPT})
+        partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        partial.write_bytes(data)
+        os.replace(partial, path)
+
+    def load(self, path: Path) -> bool:
+        """Take the world saved in `path`, if there is one; False when there is none."""
+        if not path.exists():
+            return False
+        try:
+            kept = pickle.loads(path.read_bytes())  # our own file, written by save()
+        except Exception as exc:  # another version's, or damaged: start afresh, say so
+            logger.warning("sandbox state in %s not read (%s): starting empty", path, exc)
+            return False
+        with self.lock:
+            for name in self.KEPT:
+                setattr(self, name, kept[name])
+        return True
 
     # --- identity --------------------------------------------------------------------------
 
