@@ -301,6 +301,7 @@ class SandboxServer:
         # With a state file the world outlives the process: loaded now, saved within a
         # second of each change and when stopped (the database keeps the ids it holds).
         self.state_file = Path(state_file) if state_file else None
+        self._stopping = threading.Event()
         if self.state_file is not None:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
             self.app.state.load(self.state_file)
@@ -341,12 +342,9 @@ class SandboxServer:
         if self.state_file is not None:
             self.app.state.save(self.state_file)
 
-    _stopping = threading.Event()
-
     def _start_saving(self) -> None:
         if self.state_file is None:
             return
-        self._stopping = threading.Event()
 
         def keep_saving() -> None:
             saved = self.app.changes

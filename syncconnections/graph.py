@@ -142,7 +142,7 @@ class TokenProvider:
             )
         except ValueError as exc:  # tenant discovery refused: unknown tenant
             raise GraphError(
-                f"Unknown tenant {self.credentials.tenant_id!r}: {_first_line(exc)}",
+                f"Unknown tenant {self.credentials.tenant_id!r}: {first_line(exc)}",
                 status=400,
                 code="invalid_tenant",
                 permanent=True,
@@ -168,7 +168,7 @@ class TokenProvider:
             return result["access_token"]
         error = result.get("error", "token_error")
         raise GraphError(
-            _first_line(result.get("error_description") or error),
+            first_line(result.get("error_description") or error),
             code=error,
             status=400,
             permanent=error in PERMANENT_TOKEN_ERRORS,
@@ -185,7 +185,7 @@ class TokenProvider:
             cls._apps.clear()
 
 
-def _first_line(value: Any) -> str:
+def first_line(value: Any) -> str:
     return str(value).strip().splitlines()[0] if str(value).strip() else ""
 
 

@@ -14,7 +14,7 @@ from django_q.tasks import async_task
 import errors
 from errors.models import Operation, SyncError
 from syncconnections import outbound
-from syncconnections.graph import GraphClient, GraphError
+from syncconnections.graph import GraphClient, GraphError, first_line
 from syncconnections.inbound.requests import request_sync
 from syncconnections.models import SyncConnection
 
@@ -79,13 +79,12 @@ def validate(connection_id: int) -> ValidationResult:
         )
     except Exception as exc:  # a bug, or what no one foresaw: said in one line, kept in the log
         logger.exception("validating %s failed unexpectedly", connection)
-        first_line = (str(exc).strip().splitlines() or [""])[0]
         return _invalid(
             connection,
             stage,
             None,
             "",
-            f"Unexpected error ({type(exc).__name__}): {first_line}",
+            f"Unexpected error ({type(exc).__name__}): {first_line(exc)}",
             temporary=True,
         )
     if calendar is None:

@@ -111,20 +111,13 @@ def test_loading_again_after_the_sync_recorded_errors_and_people_added_rows():
     call_command("load_demo", force=True)
     boardroom = SyncConnection.objects.get(user_id__startswith="room.boardroom")
     maas = SyncConnection.objects.get(user_id__startswith="room.maas")
-    for _ in range(2):  # what real syncs record for the demo's calendars
+    # What real syncs record for the demo's calendars, twice over.
+    for operation, stage, connection in [
+        (Operation.CREATE, "create event", boardroom),
+        (Operation.SYNC_DOWN, "delta page", maas),
+    ] * 2:
         errors.record(
-            operation=Operation.CREATE,
-            stage="create event",
-            connection=boardroom,
-            status_code=503,
-            message="Service unavailable",
-        )
-        errors.record(
-            operation=Operation.SYNC_DOWN,
-            stage="delta page",
-            connection=maas,
-            status_code=410,
-            message="Gone",
+            operation=operation, stage=stage, connection=connection, status_code=503, message="x"
         )
     Account.objects.create(name="Gen25", account_number="")  # a person's, same name
     Account.objects.create(name="Tailspin Toys")

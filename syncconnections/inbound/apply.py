@@ -288,12 +288,11 @@ class PageApplier:
         if master is not None and master.series and master.series.direction == Direction.OUTBOUND:
             return  # an instance of our own series, linked when it was made
         resource = self._resource_for(event)
-        if resource is not None:
-            event.localize(resource.location.time_zone)
         if resource is None:  # no room we know: logged, not booked
             if (event.id, event.change_key or LogOperation.CREATED) not in self.logged:
                 self._log(LogOperation.CREATED, event)
             return
+        event.localize(resource.location.time_zone)
         reservation = Reservation(
             resource=resource,
             staff=self.staff.get(event.organizer)
