@@ -46,8 +46,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "rangefilter",
-    "django_q",
+    # Before django_q: its `qcluster` command is ours, which stops in order (README, Deploying).
     "config.apps.ProjectConfig",
+    "django_q",
     "bookings",
     "errors",
     "syncconnections",

@@ -10,10 +10,17 @@ from __future__ import annotations
 from django.db import transaction
 from django_q.tasks import async_task
 
-from config.task_queue import stale_claim_age, task_time_budget
+from config.task_queue import claimant, stale_claim_age, stop_requested, task_time_budget
 from syncconnections.models import WakeUp
 
-__all__ = ["lower", "stale_claim_age", "task_time_budget", "wake"]
+__all__ = [
+    "claimant",
+    "lower",
+    "stale_claim_age",
+    "stop_requested",
+    "task_time_budget",
+    "wake",
+]
 
 
 def wake(name: str, task: str, label: str) -> None:

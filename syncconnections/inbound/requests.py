@@ -107,7 +107,10 @@ def claim(limit: int = CLAIM_SIZE) -> list[SyncRequest]:
         return []
     token = uuid.uuid4()
     SyncRequest.objects.filter(ready(), pk__in=candidates).update(
-        claimed_at=timezone.now(), claim=token, claimed_version=F("version")
+        claimed_at=timezone.now(),
+        claim=token,
+        claimed_version=F("version"),
+        claimed_by=wakeups.claimant(),
     )
     return list(SyncRequest.objects.filter(claim=token))
 
@@ -154,8 +157,12 @@ def sync_pending(time_budget: float | None = None) -> dict[str, int]:
     deadline = time.monotonic() + budget
     wakeups.lower(WORKER)
     done = failed = 0
-    while requests := claim() or _wait_for_next_read(deadline):
+    while not wakeups.stop_requested() and (requests := claim() or _wait_for_next_read(deadline)):
         for request in requests:
+            if wakeups.stop_requested():
+                # The cluster is stopping: what is not begun goes back, for the next one.
+                SyncRequest.objects.filter(claim=request.claim).update(claim=None, claimed_at=None)
+                break
             result = sync_safely(request)
             mine = SyncRequest.objects.filter(pk=request.pk, claim=request.claim)
             if result.throttled_for is not None:

@@ -38,7 +38,7 @@ def push_outbound(time_budget: float | None = None) -> dict[str, int]:
     wakeups.lower(WORKER)
     summary = PushSummary()
     OrphanRemover(summary).run()
-    while entries := claim():
+    while not wakeups.stop_requested() and (entries := claim()):
         Pusher(entries, summary).run()
         if time.monotonic() > deadline:
             wake()  # the rest goes to a fresh run
@@ -67,7 +67,10 @@ def claim(limit: int = CLAIM_SIZE) -> list[OutboxEntry]:
     token = uuid.uuid4()
     # Conditional: an entry another worker claimed meanwhile no longer matches ready().
     OutboxEntry.objects.filter(ready(), pk__in=candidates).update(
-        claimed_at=timezone.now(), claim=token, claimed_version=F("version")
+        claimed_at=timezone.now(),
+        claim=token,
+        claimed_version=F("version"),
+        claimed_by=wakeups.claimant(),
     )
     return list(
         OutboxEntry.objects.filter(claim=token).select_related(
