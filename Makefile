@@ -10,6 +10,11 @@ SANDBOX_PORT ?= 8443
 SANDBOX_CA := .sandbox/ca.pem
 # The sandbox's calendars and subscriptions, kept across restarts as the database keeps ids.
 SANDBOX_STATE := .sandbox/state.pickle
+# The demo's logs: the task cluster's and the web server's lines would bury the sign-in.
+CLUSTER_LOG := .sandbox/cluster.log
+WEB_LOG := .sandbox/web.log
+# The set-up commands say what they did; the task queue's INFO lines are for the log.
+QUIET := LOG_LEVEL=WARNING
 
 .PHONY: install run test bench lint format
 
@@ -31,20 +36,22 @@ $(VENV)/.installed: pyproject.toml
 # so any manage.py command in another shell uses the same ones.
 run: install
 	@$(PY) -m config.devenv .env --run $(HOST) $(PORT) $(SANDBOX_PORT) $(SANDBOX_CA)
-	$(MANAGE) migrate --noinput --verbosity 0
-	$(MANAGE) setup_roles
-	$(MANAGE) setup_schedules
-	$(MANAGE) load_demo
-	@echo
-	@$(MANAGE) ensure_superuser
-	@echo "Admin:   http://$(HOST):$(PORT)/admin/   (Ctrl-C stops everything)"
-	@echo "Sandbox: https://127.0.0.1:$(SANDBOX_PORT)/  (Microsoft Graph and Rover stand-ins)"
-	@echo
+	$(QUIET) $(MANAGE) migrate --noinput --verbosity 0
+	$(QUIET) $(MANAGE) setup_roles
+	$(QUIET) $(MANAGE) setup_schedules
+	$(QUIET) $(MANAGE) load_demo
 	@$(PY) -m config.devrun \
 		--wait-for https://127.0.0.1:$(SANDBOX_PORT)/_sandbox/health --ca-file $(SANDBOX_CA) \
+		--ready http://$(HOST):$(PORT)/healthz \
+		--then "$(MANAGE) ensure_superuser --box \
+			'Bookbridge is running.' '' \
+			'Admin:    http://$(HOST):$(PORT)/admin/' \
+			'Sandbox:  https://127.0.0.1:$(SANDBOX_PORT)/  (Microsoft Graph and Rover stand-ins)' \
+			'Logs:     $(WEB_LOG), $(CLUSTER_LOG)' \
+			'Ctrl-C stops everything.' ''" \
 		"$(MANAGE) run_sandbox --port $(SANDBOX_PORT) --ca-file $(SANDBOX_CA) --state-file $(SANDBOX_STATE)" \
-		"$(MANAGE) qcluster" \
-		"$(MANAGE) runserver $(HOST):$(PORT)"
+		"$(MANAGE) qcluster >$(CLUSTER_LOG)" \
+		"$(MANAGE) runserver $(HOST):$(PORT) >$(WEB_LOG)"
 
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

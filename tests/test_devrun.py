@@ -106,3 +106,50 @@ def test_the_rest_start_only_once_the_first_answers(tmp_path):
 
     # The check ran after the sandbox answered, passed, and its exit stopped everything.
     assert runner.wait(timeout=60) == 0, runner.stderr.read()
+
+
+def test_the_sign_in_comes_last_and_a_noisy_process_writes_to_its_log(tmp_path):
+    """make run: the cluster's lines go to a log file, and the sign-in box is printed once
+    the web server answers, after every start-up line; Ctrl-C says when all has stopped."""
+    from sandbox.server import free_port
+
+    port, log, printed = free_port(), tmp_path / "logs" / "cluster.log", tmp_path / "printed"
+    noisy = f"sh -c 'while true; do echo cluster-line; sleep 0.05; done' >{log}"
+    web = f"sh -c 'sleep 1; echo web-up; exec {sys.executable} -m http.server {port}'"
+    runner = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "config.devrun",
+            "--ready",
+            f"http://127.0.0.1:{port}/",
+            "--then",
+            f"sh -c 'echo SIGN-IN; touch {printed}'",
+            noisy,
+            web,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert wait_for_file(printed)
+
+    runner.send_signal(signal.SIGINT)
+    out, err = runner.communicate(timeout=15)
+
+    assert runner.returncode == 0
+    lines = out.splitlines()
+    assert lines[0] == "web-up" and lines[-1] == "SIGN-IN"  # the web server's lines between
+    assert "cluster-line" not in out
+    assert log.read_text().startswith("cluster-line\n")
+    assert err.splitlines()[-1] == "Everything has stopped."
+
+
+def wait_for_file(path: Path, timeout: float = 15) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists():
+            return True
+        time.sleep(0.05)
+    return False

@@ -1,0 +1,25 @@
+"""Print, as JSON, what a user of `make run`'s demo would see: run with `manage.py shell` in
+the demo's folder (tests/test_make_run.py)."""
+
+import json
+
+from django.conf import settings
+
+from errors.models import SyncError
+from sandbox.client import SandboxControl
+from syncconnections.models import OutboxEntry, SyncConnection
+
+sandbox = SandboxControl(settings.SANDBOX_ORIGIN, settings.GRAPH_CA_BUNDLE)
+connections = SyncConnection.objects.order_by("user_id")
+print(
+    json.dumps(
+        {
+            "valid": {c.user_id: c.valid for c in connections},
+            "errors": sorted(SyncError.objects.values_list("error_message", flat=True)),
+            "outbox": OutboxEntry.objects.count(),
+            "events": {
+                c.user_id: sorted(e["id"] for e in sandbox.events(c.user_id)) for c in connections
+            },
+        }
+    )
+)
