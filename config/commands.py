@@ -39,3 +39,20 @@ class QuietCommand(BaseCommand):
                 )
         if show:
             self.stdout.write("")
+
+
+def failure_in_one_line(error: BaseException) -> str | None:
+    """What a command's user needs to read of a failure they can act on, in one line; None
+    for anything else (a bug, whose traceback is wanted)."""
+    from django.core.exceptions import ImproperlyConfigured
+    from django.db import InterfaceError, OperationalError
+
+    first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    if isinstance(error, OperationalError | InterfaceError):
+        return (
+            f"the database could not be used ({first_line}). "
+            "Is it running, and is DATABASE_URL right?"
+        )
+    if isinstance(error, ImproperlyConfigured):  # settings, and secrets no key decrypts
+        return first_line
+    return None

@@ -5,14 +5,19 @@ from django.core.management.base import CommandError, CommandParser
 from accounts_pms.retry import DEFAULT_MAX_AGE_DAYS, MAX_ATTEMPTS, retry_due
 from config.commands import QuietCommand
 
+# A hundred years: older callouts cannot exist, and a larger number overflows dates.
+MAX_DAYS = 36_500
+
 
 def positive_days(value: str) -> int:
     try:
         days = int(value)
     except ValueError:
         days = 0
-    if days < 1:
-        raise CommandError(f"--days must be a whole number of days, at least 1 (got {value!r}).")
+    if not 1 <= days <= MAX_DAYS:
+        raise CommandError(
+            f"--days must be a whole number of days from 1 to {MAX_DAYS:,} (got {value!r})."
+        )
     return days
 
 

@@ -26,6 +26,12 @@ class Command(QuietCommand):
         connections = SyncConnection.objects.order_by("pk")
         if ids:
             connections = connections.filter(pk__in=ids)
+            unknown = sorted(set(ids) - set(connections.values_list("pk", flat=True)))
+            if unknown:
+                raise CommandError(
+                    f"No sync connection with id {', '.join(map(str, unknown))}; nothing "
+                    "was validated."
+                )
         results = [
             validation.validate(pk)
             for pk in self.progress(connections.values_list("pk", flat=True), "Validating")
