@@ -1,0 +1,36 @@
+"""Request checks every admin page shares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+
+
+class DropUnusableAdminFilters:
+    """A filter or search value with a NUL byte, which no database text holds (PostgreSQL
+    refuses it outright), is dropped from an admin list's address with a message, rather
+    than failing the page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.admin_root = reverse("admin:index")
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "GET" and request.path.startswith(self.admin_root):
+            unusable = sorted(
+                {key for key, value in request.GET.lists() if "\x00" in key + "".join(value)}
+            )
+            if unusable:
+                kept = request.GET.copy()
+                for key in unusable:
+                    del kept[key]
+                names = ", ".join(key.replace("\x00", "") or "?" for key in unusable)
+                messages.warning(
+                    request, f"A filter value was not valid ({names}) and was ignored."
+                )
+                query = kept.urlencode()
+                return HttpResponseRedirect(request.path + (f"?{query}" if query else ""))
+        return self.get_response(request)
