@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts_pms import callouts
 from accounts_pms.models import (
+    SWITCHED_OFF,
     CalloutState,
     PmsOperation,
     RoverAccountLink,
@@ -82,6 +83,8 @@ def sync_account(account: Account, retried: StayNTouchRequest | None = None) -> 
     stayntouch = StayNTouchSettings.current()
     if stayntouch is None:
         return AccountSync(account, False, "StayNTouch is not set up: add its settings first.")
+    if not stayntouch.enabled:
+        return AccountSync(account, False, SWITCHED_OFF)
     missing = missing_data(account)
     if missing:
         return AccountSync(

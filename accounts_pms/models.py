@@ -16,7 +16,12 @@ class StayNTouchSettings(TimestampedModel):
     SINGLETON_ID = 1
 
     enabled = models.BooleanField(
-        default=False, help_text="Off: no reservation triggers a callout to Rover."
+        default=False,
+        help_text=(
+            "On: Bookbridge sends to Rover: on reservation status changes, Sync to StayNTouch, "
+            "Retry callout and the scheduled retries. Off: none of them sends anything (and a "
+            "refused retry counts no attempt); Test still signs in."
+        ),
     )
     api_base_url = models.URLField(
         "API base URL",
@@ -75,6 +80,15 @@ class StayNTouchSettings(TimestampedModel):
     @classmethod
     def current(cls) -> StayNTouchSettings | None:
         return cls.objects.filter(pk=cls.SINGLETON_ID).first()
+
+    @classmethod
+    def sending(cls) -> StayNTouchSettings | None:
+        """The settings if StayNTouch is switched on: the one rule every path that would
+        call Rover asks first (see `enabled`)."""
+        return cls.objects.filter(pk=cls.SINGLETON_ID, enabled=True).first()
+
+
+SWITCHED_OFF = "StayNTouch is switched off (StayNTouch settings, Enabled): nothing was sent."
 
 
 class RoverAccountLink(models.Model):

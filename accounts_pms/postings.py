@@ -40,9 +40,9 @@ class Outcome:
 
 def on_status(reservation_id: int) -> list[Outcome]:
     """Do what the reservation's current status asks for in Rover (nothing, mostly)."""
-    stayntouch = StayNTouchSettings.current()
+    stayntouch = StayNTouchSettings.sending()
     reservation = load_reservation(reservation_id)
-    if stayntouch is None or not stayntouch.enabled or reservation is None:
+    if stayntouch is None or reservation is None:
         return []
     if not reservation.account_id:
         return []

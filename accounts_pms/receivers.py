@@ -19,8 +19,8 @@ def status_changed(
 ) -> None:
     if not reservation.account_id:  # only reservations of a company go to the PMS
         return
-    stayntouch = StayNTouchSettings.current()
-    if stayntouch is None or not stayntouch.enabled:
+    stayntouch = StayNTouchSettings.sending()
+    if stayntouch is None:
         return
     if new_status in (stayntouch.start_status, stayntouch.end_status):
         async_task(

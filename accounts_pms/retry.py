@@ -16,7 +16,13 @@ from django.utils import timezone
 
 from accounts_pms import accounts, postings
 from accounts_pms.callouts import STALE_CLAIM
-from accounts_pms.models import CalloutState, PmsOperation, StayNTouchRequest, StayNTouchSettings
+from accounts_pms.models import (
+    SWITCHED_OFF,
+    CalloutState,
+    PmsOperation,
+    StayNTouchRequest,
+    StayNTouchSettings,
+)
 from config.http_client import is_permanent
 from config.task_queue import task_time_budget
 
@@ -49,7 +55,11 @@ def retry(request: StayNTouchRequest) -> RetryOutcome:
     """Run a failed request's operation again. A request that is not failed is left alone.
 
     Every retry counts as an attempt, also one that stops before calling Rover, so the
-    back-off grows and cron gives up after MAX_ATTEMPTS."""
+    back-off grows and cron gives up after MAX_ATTEMPTS; but not one refused because
+    StayNTouch is switched off: nothing was tried."""
+    if StayNTouchSettings.sending() is None:
+        request.refresh_from_db()
+        return RetryOutcome(request, False, SWITCHED_OFF)
     claimed = StayNTouchRequest.objects.filter(pk=request.pk, state=CalloutState.FAILED).update(
         state=CalloutState.PENDING, attempts=F("attempts") + 1, updated_at=timezone.now()
     )
@@ -79,6 +89,8 @@ def retry_due(
     now = timezone.now()
     deadline = time.monotonic() + (task_time_budget() if time_budget is None else time_budget)
     summary = RetrySummary()
+    if StayNTouchSettings.sending() is None:
+        return summary  # switched off: nothing is tried, no attempt counted
     recent = now - timedelta(days=max_age_days)
     # A request still pending long after its call must have ended was cut off (a killed job).
     StayNTouchRequest.objects.filter(
@@ -102,9 +114,9 @@ def retry_due(
 
 
 def _run(request: StayNTouchRequest) -> tuple[bool, str]:
-    stayntouch = StayNTouchSettings.current()
-    if stayntouch is None or not stayntouch.enabled:
-        return False, "StayNTouch is switched off: nothing was sent."
+    stayntouch = StayNTouchSettings.sending()
+    if stayntouch is None:  # switched off since the retry began
+        return False, SWITCHED_OFF
     if request.operation in (PmsOperation.FIND_ACCOUNT, PmsOperation.CREATE_ACCOUNT):
         if request.account is None:
             return _no_longer(request, "its account was deleted")

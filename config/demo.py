@@ -542,4 +542,5 @@ def _stayntouch() -> None:
         client_id="sandbox-rover",
         client_secret="sandbox-secret",
         hotel_id=1,
+        enabled=True,  # sends to the sandbox's Rover only
     ).save()

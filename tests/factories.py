@@ -215,6 +215,7 @@ class StayNTouchSettingsFactory(factory.django.DjangoModelFactory):
     client_id = "rover-client"
     client_secret = "rover-s3cret"
     hotel_id = 1
+    enabled = True
 
 
 class RoverAccountLinkFactory(factory.django.DjangoModelFactory):

@@ -6,6 +6,7 @@ import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
 
+from accounts_pms.models import StayNTouchSettings
 from bookings.models import Direction, Reservation, Resource
 from cancellations.models import CancellationRequest
 from config import demo
@@ -86,6 +87,7 @@ def test_demo_content():
     assert counts["errors.SyncError"] == 3
     assert counts["cancellations.CancellationRequest"] == 1
     assert counts["accounts_pms.StayNTouchSettings"] == 1
+    assert StayNTouchSettings.current().enabled  # against the sandbox's Rover
     assert Resource.objects.filter(mailbox_email="").count() == 0
     assert Reservation.objects.filter(series__isnull=False).count() == 10
     assert Reservation.objects.filter(direction=Direction.INBOUND).count() == 3

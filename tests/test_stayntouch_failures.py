@@ -8,6 +8,7 @@ from accounts_pms.accounts import sync_account
 from accounts_pms.models import PostingAccount, StayNTouchRequest
 from accounts_pms.rover import RoverClient
 from bookings.models import ReservationStatus
+from tests import factories
 from tests.pms_helpers import (
     booking,
     due_for_retry,
@@ -114,11 +115,32 @@ def test_nothing_is_retried_while_stayntouch_is_switched_off(sandbox, stayntouch
     calls_before = len(rover_calls(sandbox))
 
     outcome = retry.retry(request)
+    summary = retry.retry_due(time_budget=10)  # what cron does
 
     request.refresh_from_db()
-    assert outcome.message == "StayNTouch is switched off: nothing was sent."
-    assert (request.state, request.attempts) == ("failed", 2)
+    assert outcome.message == (
+        "StayNTouch is switched off (StayNTouch settings, Enabled): nothing was sent."
+    )
+    assert (request.state, request.attempts) == ("failed", 1)  # a refusal is no attempt
+    assert summary.retried == 0
     assert len(rover_calls(sandbox)) == calls_before
+
+
+def test_sync_to_stayntouch_follows_the_same_switch(sandbox, stayntouch):
+    """One rule: switched off, neither Sync to StayNTouch nor Retry callout sends."""
+    stayntouch.enabled = False
+    stayntouch.save()
+    account = factories.AccountFactory(name="Initech")
+    calls_before = len(rover_calls(sandbox))
+
+    result = sync_account(account)
+
+    assert (result.ok, result.message) == (
+        False,
+        "StayNTouch is switched off (StayNTouch settings, Enabled): nothing was sent.",
+    )
+    assert len(rover_calls(sandbox)) == calls_before
+    assert not StayNTouchRequest.objects.exists()
 
 
 def test_a_missing_charge_code_is_named_and_nothing_is_posted(sandbox, linked):
