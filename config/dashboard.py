@@ -88,22 +88,21 @@ def connections() -> Section:
 
 def recent_errors() -> Section:
     since = timezone.now() - timedelta(hours=24)
-    by_operation = dict(
-        SyncError.objects.filter(created_at__gte=since)
-        .values_list("operation")
-        .annotate(n=Count("pk"))
-        .values_list("operation", "n")
-    )
+    counts = {
+        operation: (total, still_open)
+        for operation, total, still_open in SyncError.objects.filter(created_at__gte=since)
+        .values("operation")
+        .annotate(total=Count("pk"), still_open=Count("pk", filter=Q(resolved=False)))
+        .values_list("operation", "total", "still_open")
+    }
     url = "errors_syncerror"
-    figures = [
-        Figure(
-            label,
-            str(by_operation.get(value, 0)),
-            changelist(url, recent="24h", operation__exact=value),
-            by_operation.get(value, 0) > 0,
-        )
-        for value, label in Operation.choices
-    ]
+    figures = []
+    for value, label in Operation.choices:
+        total, still_open = counts.get(value, (0, 0))
+        shown = str(total) if still_open == total else f"{total} ({still_open} open)"
+        # Only an open error needs a person: resolved ones are history, not a warning.
+        link = changelist(url, recent="24h", operation__exact=value)
+        figures.append(Figure(label, shown, link, still_open > 0))
     return Section("Sync errors, last 24 hours", figures)
 
 

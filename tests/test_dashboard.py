@@ -155,3 +155,21 @@ def test_the_planner_is_linked_for_who_may_read_reservations(client):
 
     assert 'href="/admin/syncconnections/syncconnection/planner/"' in member_page
     assert "/planner/" not in bare_page
+
+
+def test_resolved_errors_are_counted_but_need_no_one(admin_client):
+    given = factories.SyncConnectionFactory()
+    now = timezone.now()
+    factories.SyncErrorFactory(operation="create", sync_connection=given)
+    factories.SyncErrorFactory(
+        operation="create", sync_connection=given, resolved=True, resolved_at=now
+    )
+    factories.SyncErrorFactory(
+        operation="update", sync_connection=given, resolved=True, resolved_at=now
+    )
+
+    shown = figures(admin_client.get("/admin/"))["Sync errors, last 24 hours"]
+
+    by_label = {label: (value, attention) for label, value, _, attention in shown}
+    assert by_label["Create"] == ("2 (1 open)", True)
+    assert by_label["Update"] == ("1 (0 open)", False)
