@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -8,10 +10,15 @@ from django.db.models import Case, QuerySet, Value, When
 from django.db.models.fields.json import KT
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
+from django.utils.html import format_html_join
 
+from bookings.models import ReservationStatus
 from cancellations import decisions
 from cancellations.models import CancellationRequest, Decision
 from config.admin_helpers import ObjectActionsMixin, is_changelist, pretty_json
+from syncconnections.payloads import times_from_graph
 
 # Each status check is a Graph call made while the person waits.
 MAX_STATUS_CHECKS = 20
@@ -103,9 +110,9 @@ class CancellationRequestAdmin(ObjectActionsMixin, admin.ModelAdmin):
     @admin.action(description="Get status info from Outlook", permissions=["get_status_info"])
     def get_status_info(self, request: HttpRequest, queryset: QuerySet[CancellationRequest]) -> Any:
         selected = list(
-            queryset.select_related("reservation", "sync_connection__tenant").order_by("pk")[
-                : MAX_STATUS_CHECKS + 1
-            ]
+            queryset.select_related(
+                "reservation__resource__location", "sync_connection__tenant"
+            ).order_by("pk")[: MAX_STATUS_CHECKS + 1]
         )
         if len(selected) > MAX_STATUS_CHECKS:
             self.message_user(
@@ -123,6 +130,12 @@ class CancellationRequestAdmin(ObjectActionsMixin, admin.ModelAdmin):
                 "opts": self.model._meta,
                 "title": "Status in Outlook",
                 "results": [_status_row(decisions.status_info(c)) for c in selected],
+                # The decisions offered beside each pending request, as on its own page.
+                "decisions": [
+                    (name, label)
+                    for name, label in self.allowed_object_actions(request)
+                    if name != "get_status_info"
+                ],
             },
         )
 
@@ -169,22 +182,67 @@ class CancellationRequestAdmin(ObjectActionsMixin, admin.ModelAdmin):
 
     @admin.display(description="reservation when detected")
     def reservation_snapshot_display(self, obj: CancellationRequest) -> str:
-        return pretty_json(obj.reservation_snapshot)
+        detected = _detected(obj)
+        if not detected:
+            return "—"
+        return format_html_join(
+            "",
+            '<div class="bb-snapshot-row"><span>{}</span> {}</div>',
+            ((label, value) for label, value in detected.items()),
+        )
+
+
+def _zone(request: CancellationRequest) -> ZoneInfo:
+    return ZoneInfo(request.reservation.resource.location.time_zone)
+
+
+def _when(moment: dt.datetime | None, zone: ZoneInfo) -> str:
+    """A moment as the admin writes one, in the location's zone."""
+    return date_format(moment.astimezone(zone), "DATETIME_FORMAT") if moment else "—"
+
+
+def _detected(request: CancellationRequest) -> dict[str, str]:
+    """The reservation as it was when the cancellation was detected, for people."""
+    remembered = request.reservation_snapshot or {}
+    if not remembered:
+        return {}
+    zone = _zone(request)
+
+    def moment(name: str) -> str:
+        value = remembered.get(name)
+        return _when(dt.datetime.fromisoformat(value), zone) if value else "—"
+
+    return {
+        "Title": remembered.get("title") or "—",
+        "Start": moment("start"),
+        "End": moment("end"),
+        "Status": str(dict(ReservationStatus.choices).get(remembered.get("status"), "—")),
+    }
 
 
 def _status_row(info: decisions.StatusInfo) -> dict[str, Any]:
     event = info.event or {}
+    request = info.request
+    zone = _zone(request)
+    start = end = None
+    if event.get("start") and event.get("end"):
+        start, end = times_from_graph(event, zone.key)
+    modified = parse_datetime(event.get("lastModifiedDateTime") or "")
     return {
-        "request": info.request,
+        "request": request,
+        "time_zone": zone.key,
+        "detected": _detected(request),
+        "detected_at": _when(request.created_at, zone),
+        "reservation_start": _when(request.reservation.start, zone),
+        "reservation_end": _when(request.reservation.end, zone),
         "deleted": info.deleted,
         "error": info.error,
         "event": info.event,
         "cancelled": info.outlook_state == "cancelled",
         "subject": event.get("subject", ""),
-        "start": (event.get("start") or {}).get("dateTime", ""),
-        "end": (event.get("end") or {}).get("dateTime", ""),
-        "time_zone": (event.get("start") or {}).get("timeZone", ""),
+        "start": _when(start, zone),
+        "end": _when(end, zone),
         "organizer": ((event.get("organizer") or {}).get("emailAddress") or {}).get("address", ""),
-        "last_modified": event.get("lastModifiedDateTime", ""),
+        "last_modified": _when(modified, zone),
         "data": pretty_json(info.event) if info.event else "",
     }

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 from django.urls import path
 from django.utils.html import format_html
@@ -148,8 +148,11 @@ class ObjectActionsMixin:
         return True
 
     def run_object_action(self, request: HttpRequest, object_id: str, action: str) -> Any:
+        opts = self.model._meta
         if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
+            # A reload or a bookmark of the action's address: back to the object, saying why.
+            messages.warning(request, "Nothing was done: actions run from their buttons only.")
+            return redirect(f"admin:{opts.app_label}_{opts.model_name}_change", object_id)
         actions = self.get_actions(request)
         if action not in self.object_actions or action not in actions:
             raise PermissionDenied
@@ -159,7 +162,6 @@ class ObjectActionsMixin:
         queryset = self.get_queryset(request).filter(pk=obj.pk)
         func = actions[action][0]
         response = func(self, request, queryset)
-        opts = self.model._meta
         return response or redirect(f"admin:{opts.app_label}_{opts.model_name}_change", object_id)
 
     def render_change_form(self, request: HttpRequest, context: dict, **kwargs: Any) -> Any:

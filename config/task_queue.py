@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import signal
 import socket
+import threading
 from functools import cache
 
 from django.conf import settings
@@ -36,7 +37,9 @@ def listen_for_stop() -> None:
         global _stop_requested
         _stop_requested = True
 
-    signal.signal(STOP_SIGNAL, note)
+    # A worker process's main thread; not a task run inline by a test's or server's thread.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(STOP_SIGNAL, note)
 
 
 def stop_requested() -> bool:

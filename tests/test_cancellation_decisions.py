@@ -3,8 +3,10 @@
 A reservation is pushed to a room's sandbox calendar, an Outlook user cancels or deletes the
 event, Sync Down turns that into a request; then a person decides it."""
 
+import datetime as dt
+
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.contrib.messages import get_messages
 from django.core.management import call_command
 from django.urls import reverse
@@ -292,3 +294,87 @@ def test_keep_with_the_connection_removed_leaves_outlook_alone(client):
     )
     request.refresh_from_db()
     assert request.state == "rejected"
+
+
+def test_status_info_shows_request_reservation_and_event_side_by_side_with_the_decisions(
+    sandbox, room, client
+):
+    """In the room's time zone (Amsterdam, UTC+1 in winter), as the admin writes times, and
+    Cancel and Keep right there for who may decide."""
+    request, _ = cancelled_in_outlook(sandbox, room, "cancel")
+    reservation = request.reservation
+    Reservation.objects.filter(pk=reservation.pk).update(
+        start=dt.datetime(2026, 12, 9, 9, 0, tzinfo=dt.UTC),
+        end=dt.datetime(2026, 12, 9, 10, 0, tzinfo=dt.UTC),
+    )
+    client.force_login(member_of("Back office"))
+
+    response = run_action(client, "get_status_info", request)
+
+    row = response.context["results"][0]
+    assert (row["reservation_start"], row["reservation_end"]) == (
+        "Dec. 9, 2026, 10 a.m.",
+        "Dec. 9, 2026, 11 a.m.",
+    )
+    assert "UTC" not in row["start"] and "T" not in row["start"]
+    assert row["time_zone"] == "Europe/Amsterdam"
+    page = response.content.decode()
+    for side in ("The request", "The reservation now", "Outlook's event now"):
+        assert f"<h3>{side}</h3>" in page
+    change = reverse("admin:cancellations_cancellationrequest_change", args=[request.pk])
+    assert f'<h2 class="bb-status-title"><a href="{change}">' in page
+    run = reverse("admin:cancellations_cancellationrequest_run", args=[request.pk, "approve"])
+    assert f'action="{run}"' in page
+    assert f'action="{run.replace("approve", "keep")}"' in page
+
+
+def test_status_info_offers_no_decision_to_who_may_only_look(sandbox, room, client):
+    request, _ = cancelled_in_outlook(sandbox, room, "cancel")
+    user = factories.UserFactory(username="looker")
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["view_cancellationrequest", "get_status_info_cancellationrequest"]
+        )
+    )
+    client.force_login(user)
+
+    response = run_action(client, "get_status_info", request)
+
+    assert response.context["decisions"] == []
+    assert "/run/approve/" not in response.content.decode()
+
+
+def test_a_get_on_an_action_address_goes_back_to_the_request_and_says_so(client):
+    request = factories.CancellationRequestFactory()
+    client.force_login(member_of("Back office"))
+    run = reverse("admin:cancellations_cancellationrequest_run", args=[request.pk, "approve"])
+
+    response = client.get(run, follow=True)
+
+    change = reverse("admin:cancellations_cancellationrequest_change", args=[request.pk])
+    assert response.redirect_chain == [(change, 302)]
+    assert shown(response) == ["Nothing was done: actions run from their buttons only."]
+    request.refresh_from_db()
+    assert request.state == "pending"
+
+
+def test_the_reservation_when_detected_is_in_the_room_s_time_zone(client):
+    request = factories.CancellationRequestFactory(
+        reservation_snapshot={
+            "title": "Board meeting",
+            "start": "2026-12-09T09:00:00+00:00",
+            "end": "2026-12-09T10:30:00+00:00",
+            "status": "confirmed",
+            "resource_id": 1,
+        },
+        reservation__resource__location__time_zone="Europe/Amsterdam",
+    )
+    client.force_login(member_of("Back office"))
+
+    page = client.get(
+        reverse("admin:cancellations_cancellationrequest_change", args=[request.pk])
+    ).content.decode()
+
+    assert '<div class="bb-snapshot-row"><span>Start</span> Dec. 9, 2026, 10 a.m.</div>' in page
+    assert '<div class="bb-snapshot-row"><span>End</span> Dec. 9, 2026, 11:30 a.m.</div>' in page
+    assert "09:00:00+00:00" not in page
