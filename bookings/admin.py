@@ -4,8 +4,10 @@ import uuid
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from rangefilter.filters import DateRangeFilterBuilder
 
 from bookings.models import (
@@ -145,6 +147,14 @@ class ReservationAdmin(UuidSearchMixin, InboundReadOnlyMixin, admin.ModelAdmin):
     inlines = (ServiceReservationInline,)
     ordering = ("-start",)
     show_full_result_count = False
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if isinstance(db_field, models.DateTimeField) and field is not None:
+            # Said beside the field: the browser's own zone plays no part.
+            field.help_text = f"In {timezone.get_current_timezone_name()}."
+        return field
+
     fieldsets = (
         (None, {"fields": ("title", "description", ("start", "end"), "status")}),
         ("Booked for", {"fields": ("resource", "staff", "account", "series")}),

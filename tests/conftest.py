@@ -216,7 +216,8 @@ def browser_page(live_server, monkeypatch):
                 "--disable-sync",
             ],
         )
-        page = browser.new_page(base_url=live_server.url)
+        # A browser an hour off the site's zone (Europe/Amsterdam), as a user abroad has.
+        page = browser.new_page(base_url=live_server.url, timezone_id="UTC")
         page.set_default_timeout(15_000)
         yield page
         # Queries the test made inside Playwright's context used a connection of their own.
