@@ -5,8 +5,17 @@ from syncconnections.admin import (
     connections,
     inbound,
     outbound,
+    reservations,
     sync_errors,
     tenants,
 )
 
-__all__ = ["company_log", "connections", "inbound", "outbound", "sync_errors", "tenants"]
+__all__ = [
+    "company_log",
+    "connections",
+    "inbound",
+    "outbound",
+    "reservations",
+    "sync_errors",
+    "tenants",
+]
