@@ -67,6 +67,7 @@ ROLES: dict[str, list[str]] = {
         "accounts_pms.retry_callout",
         "errors.retry_syncerror",
         *view("bookings", *BOOKING_MODELS),
+        "bookings.add_resource",  # importing a room from Microsoft 365 makes it one
         "bookings.change_resource",
         "bookings.change_staff",
         "bookings.change_account",

@@ -3,11 +3,11 @@ create one connection per chosen room."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from bookings.models import Resource
+from bookings.models import Location, Resource
 from syncconnections import validation
 from syncconnections.graph import GraphClient
 from syncconnections.models import SyncConnection, Tenant, UserType
@@ -57,25 +57,80 @@ def rooms_of(tenant: Tenant) -> list[RoomRow]:
 
 
 @dataclass
+class NewRoom:
+    """A room to be made a resource as it is connected."""
+
+    name: str
+    location: Location
+    capacity: int | None = None
+
+
+@dataclass
 class ImportResult:
     created: list[SyncConnection]
     existing: list[str]
     activate: bool
+    problems: list[str] = field(default_factory=list)
+    new_resources: list[Resource] = field(default_factory=list)
 
 
-def import_rooms(tenant: Tenant, choices: dict[str, Resource], *, activate: bool) -> ImportResult:
-    """One connection (user type resource) per mailbox → resource, activated once valid when
-    `activate` (the importer may activate connections). Mailboxes already connected are left
+def problems(tenant: Tenant, choices: dict[str, Resource | NewRoom]) -> list[str]:
+    """What the connection form would refuse: a mailbox outside the tenant's domains, a
+    resource connected already (to another mailbox, or twice in this import), a new room
+    whose name or mailbox a resource has already."""
+    found = []
+    claimed: dict[int, str] = {}
+    for address, target in choices.items():
+        if not tenant.accepts_mailbox(address):
+            found.append(
+                f"{address} is not in the e-mail domains of {tenant} ({tenant.email_domains})."
+            )
+        if isinstance(target, NewRoom):
+            if Resource.objects.filter(mailbox_email__iexact=address).exists():
+                found.append(f"A resource with the mailbox {address} exists already: choose it.")
+            elif Resource.objects.filter(location=target.location, name=target.name).exists():
+                found.append(f"{target.location} has a resource named {target.name} already.")
+            continue
+        other = (
+            SyncConnection.objects.filter(tenant=tenant, resource=target)
+            .exclude(user_id=address.lower())
+            .first()
+        )
+        if other is not None:
+            found.append(f"{target} is connected already, to {other}.")
+        if target.pk in claimed:
+            found.append(f"{target} is chosen for both {claimed[target.pk]} and {address}.")
+        claimed.setdefault(target.pk, address)
+    return found
+
+
+def import_rooms(
+    tenant: Tenant, choices: dict[str, Resource | NewRoom], *, activate: bool
+) -> ImportResult:
+    """One connection (user type resource) per mailbox → resource (made first for a new
+    room), activated once valid when `activate` (the importer may activate connections).
+    Nothing is created when any choice has a problem. Mailboxes already connected are left
     alone, so importing twice creates nothing new."""
-    created, existing = [], []
+    found = problems(tenant, choices)
+    if found:
+        return ImportResult([], [], activate, found)
+    created, existing, new_resources = [], [], []
     with transaction.atomic():
-        for address, resource in choices.items():
+        for address, target in choices.items():
+            if isinstance(target, NewRoom):
+                target = Resource.objects.create(
+                    name=target.name,
+                    location=target.location,
+                    mailbox_email=address.lower(),
+                    capacity=target.capacity,
+                )
+                new_resources.append(target)
             connection, was_created = SyncConnection.objects.get_or_create(
                 tenant=tenant,
                 user_id=address.lower(),
                 calendar_name="",
                 defaults={
-                    "resource": resource,
+                    "resource": target,
                     "user_type": UserType.RESOURCE,
                     "activate_after_validation": activate,
                 },
@@ -85,4 +140,4 @@ def import_rooms(tenant: Tenant, choices: dict[str, Resource], *, activate: bool
                 validation.request_validation(connection)
             else:
                 existing.append(address)
-    return ImportResult(created, existing, activate)
+    return ImportResult(created, existing, activate, new_resources=new_resources)

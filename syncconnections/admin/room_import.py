@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
-from bookings.models import Resource
+from bookings.models import Location, Resource
 from syncconnections import room_import
 from syncconnections.graph import GraphError
 from syncconnections.models import Tenant
@@ -40,41 +40,75 @@ def import_rooms_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "problem": problem,
         "resources": Resource.objects.select_related("location").order_by("location__name", "name"),
+        "locations": Location.objects.order_by("name"),
+        "may_add_resources": request.user.has_perm("bookings.add_resource"),
     }
     return TemplateResponse(request, "admin/syncconnections/import_rooms.html", context)
 
 
 def _import(model_admin: Any, request: HttpRequest, tenant: Tenant) -> HttpResponse:
     wanted = request.POST.getlist("room")
-    resource_ids = {address: request.POST.get(f"resource:{address}", "") for address in wanted}
-    resources = Resource.objects.in_bulk([int(v) for v in resource_ids.values() if v.isdigit()])
-    missing = [
-        address
-        for address, value in resource_ids.items()
-        if not value.isdigit() or int(value) not in resources
-    ]
-    if missing:
-        model_admin.message_user(
-            request,
-            f"Choose a resource for: {', '.join(missing)}. Nothing was imported.",
-            messages.ERROR,
-        )
-        return redirect(f"{request.path}?tenant={tenant.pk}")
     if not wanted:
         model_admin.message_user(
             request, "No rooms were ticked; nothing was imported.", messages.WARNING
         )
         return redirect(f"{request.path}?tenant={tenant.pk}")
+    choices, missing = _choices(request, wanted)
+    if missing:
+        return _refuse(
+            model_admin, request, tenant, [f"Choose a resource for: {', '.join(missing)}."]
+        )
     result = room_import.import_rooms(
-        tenant,
-        {address: resources[int(resource_ids[address])] for address in wanted},
-        activate=request.user.has_perm("syncconnections.activate_syncconnection"),
+        tenant, choices, activate=request.user.has_perm("syncconnections.activate_syncconnection")
+    )
+    if result.problems:
+        return _refuse(model_admin, request, tenant, result.problems)
+    new = (
+        f" New resources: {', '.join(map(str, result.new_resources))}."
+        if result.new_resources
+        else ""
     )
     model_admin.message_user(
         request,
         f"Created {len(result.created)} connection(s); they are being validated"
         + (" and become active once valid" if result.activate else "")
-        + f". Already connected: {len(result.existing)}.",
+        + f". Already connected: {len(result.existing)}.{new}",
         messages.SUCCESS,
     )
     return redirect("admin:syncconnections_syncconnection_changelist")
+
+
+def _choices(
+    request: HttpRequest, wanted: list[str]
+) -> tuple[dict[str, Resource | room_import.NewRoom], list[str]]:
+    """What each ticked room is to be: a resource, or a new one ("new", with a location,
+    for who may add resources); and the rooms with no usable choice."""
+    may_add = request.user.has_perm("bookings.add_resource")
+    values = {address: request.POST.get(f"resource:{address}", "") for address in wanted}
+    resources = Resource.objects.in_bulk([int(v) for v in values.values() if v.isdigit()])
+    locations = Location.objects.in_bulk(
+        [int(v) for a in wanted if (v := request.POST.get(f"location:{a}", "")).isdigit()]
+    )
+    choices: dict[str, Resource | room_import.NewRoom] = {}
+    missing = []
+    for address, value in values.items():
+        place = request.POST.get(f"location:{address}", "")
+        location = locations.get(int(place)) if place.isdigit() else None
+        name = request.POST.get(f"name:{address}", "").strip()[:200] or address
+        capacity = request.POST.get(f"capacity:{address}", "")
+        if value.isdigit() and int(value) in resources:
+            choices[address] = resources[int(value)]
+        elif value == "new" and may_add and location is not None:
+            choices[address] = room_import.NewRoom(
+                name, location, int(capacity) if capacity.isdigit() else None
+            )
+        else:
+            missing.append(address)
+    return choices, missing
+
+
+def _refuse(model_admin: Any, request: HttpRequest, tenant: Tenant, problems: list[str]) -> Any:
+    for problem in problems:
+        model_admin.message_user(request, problem, messages.ERROR)
+    model_admin.message_user(request, "Nothing was imported.", messages.ERROR)
+    return redirect(f"{request.path}?tenant={tenant.pk}")
