@@ -7,6 +7,8 @@ from syncconnections.inbound import webhooks
 admin.site.site_header = "Bookbridge"
 admin.site.site_title = "Bookbridge"
 admin.site.index_title = "Back office"
+# The lists need the width more than a second menu: the home page and breadcrumbs lead on.
+admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

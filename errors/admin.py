@@ -62,9 +62,9 @@ class SyncErrorAdmin(ReadOnlyAdmin):
         "stage",
         "status_code",
         "short_message",
+        "resolved",
         "sync_connection",
         "reservation",
-        "resolved",
     )
     list_filter = (
         "operation",
