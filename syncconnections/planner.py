@@ -57,6 +57,7 @@ class Block:
     left: float = 0.0  # place on the track, in percent of its width
     width: float = 0.0
     lane: int = 0  # overlapping blocks stack in lanes
+    overlaps: list[str] = field(default_factory=list)  # titles of live blocks at the same time
 
     @property
     def css(self) -> str:
@@ -65,7 +66,13 @@ class Block:
             classes.append("bb-cancelled")
         if self.difference:
             classes.append("bb-difference")
+        if self.overlaps:
+            classes.append("bb-overlap")
         return " ".join(classes)
+
+    @property
+    def live(self) -> bool:
+        return not self.cancelled and self.kind != ReservationStatus.CANCELLED
 
 
 @dataclass
@@ -103,6 +110,16 @@ class Planner:
     @property
     def hours(self) -> list[int]:
         return list(range(self.first_hour, self.last_hour))
+
+    @property
+    def agenda(self) -> list[tuple[Resource, Block]]:
+        """Every Bookbridge block of the day by room and time: the side list, where a
+        meeting too short for its title on the grid is read in full."""
+        return [
+            (row.resource, block)
+            for row in self.rows
+            for block in sorted(row.bookbridge.blocks, key=lambda b: (b.start, b.end))
+        ]
 
     @property
     def differences(self) -> list[tuple[Resource, Block]]:
@@ -422,4 +439,15 @@ def _laid_out(planner: Planner) -> Planner:
                 lane_ends.append(ends)
             else:
                 lane_ends[block.lane] = ends
+        _mark_overlaps(track)
     return planner
+
+
+def _mark_overlaps(track: Track) -> None:
+    """Live blocks of one room at the same time: a double booking, marked on both."""
+    live = [b for b in track.blocks if b.live]
+    for i, block in enumerate(live):
+        for other in live[i + 1 :]:
+            if block.start < other.end and other.start < block.end:
+                block.overlaps.append(other.title)
+                other.overlaps.append(block.title)

@@ -134,8 +134,8 @@ def test_the_grid_places_each_reservation_in_its_resource_row_and_hours_by_statu
         ("Atrium", "bookbridge", "Breakfast", "bb-concept", "6 7"),
         ("Atrium", "bookbridge", "Late drinks", "bb-cancelled", "21 22"),
         ("Boardroom", "bookbridge", "Hackathon", "bb-confirmed", "0 1"),
-        ("Boardroom", "bookbridge", "Kick-off", "bb-confirmed", "9 10"),
-        ("Boardroom", "bookbridge", "Interviews", "bb-option", "10"),
+        ("Boardroom", "bookbridge", "Kick-off", "bb-confirmed bb-overlap", "9 10"),
+        ("Boardroom", "bookbridge", "Interviews", "bb-option bb-overlap", "10"),
         ("Boardroom", "bookbridge", "Review", "bb-completed", "13"),
         ("Boardroom", "bookbridge", "Audit", "bb-closed", "15 16"),
     ]
@@ -488,3 +488,41 @@ def test_the_office_365_view_makes_as_many_queries_for_many_rooms_as_for_one(
 
     # as above, plus the reservations' Outlook links
     assert counts == [9, 9]
+
+
+def test_double_bookings_are_marked_and_every_booking_is_in_the_side_list(client):
+    location = factories.LocationFactory(name="Zuidas", time_zone="Europe/Amsterdam")
+    boardroom = factories.ResourceFactory(
+        location=location, name="Boardroom", mailbox_email="room.boardroom@contoso.example"
+    )
+    factories.SyncConnectionFactory(
+        resource=boardroom, user_id="room.boardroom@contoso.example", valid=True, active=True
+    )
+
+    def reserve(title, start, end, status=ReservationStatus.CONFIRMED):
+        return factories.ReservationFactory(
+            resource=boardroom, title=title, start=start, end=end, status=status
+        )
+
+    reserve("Sales sync", at(7, 9), at(7, 10))
+    reserve("Quick call with the auditors", at(7, 9, 45), at(7, 10))  # 15 minutes
+    reserve("Called off", at(7, 9), at(7, 10), ReservationStatus.CANCELLED)
+    reserve("Lunch", at(7, 12), at(7, 13))
+    client.force_login(planner_user())
+
+    response = client.get(url(location=location.pk, day=DAY))
+
+    agenda = [
+        (block.title, block.times, block.overlaps)
+        for _, block in response.context["planner"].agenda
+    ]
+    assert agenda == [
+        ("Sales sync", "09:00–10:00", ["Quick call with the auditors"]),
+        ("Called off", "09:00–10:00", []),
+        ("Quick call with the auditors", "09:45–10:00", ["Sales sync"]),
+        ("Lunch", "12:00–13:00", []),
+    ]
+    page = response.content.decode()
+    assert "<td>overlaps Quick call with the auditors</td>" in page
+    assert 'title="Quick call with the auditors, 09:45–10:00 (overlaps Sales sync)"' in page
+    assert "room.<wbr>boardroom<wbr>@contoso.<wbr>example" in page
