@@ -127,7 +127,9 @@ class CancellationRequestViewSet(FilteredListMixin, viewsets.ReadOnlyModelViewSe
 
     def _answer(self, outcome: decisions.Outcome) -> Response:
         if not outcome.done:
-            changes = [vars(change) for change in outcome.changes]
+            changes = [
+                {"field": c.field, "detected": c.detected, "now": c.now} for c in outcome.changes
+            ]
             raise Conflict(outcome.message, {"changes": changes} if changes else {})
         body = {"done": True, "message": outcome.message, "request": self.get_object()}
         return Response(DecisionSerializer(body, context=self.get_serializer_context()).data)

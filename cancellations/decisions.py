@@ -7,12 +7,15 @@ second time.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from bookings.models import Reservation, ReservationStatus
 from cancellations.models import SNAPSHOT_FIELDS, CancellationRequest, Decision, snapshot
@@ -25,8 +28,10 @@ from syncconnections.outbound import is_pushing
 @dataclass
 class Change:
     field: str
-    detected: Any
+    detected: Any  # as stored (a moment in UTC, ISO 8601): what the API gives
     now: Any
+    detected_shown: str = ""  # for people: a moment in the room's zone, as the admin writes it
+    now_shown: str = ""
 
 
 @dataclass
@@ -48,11 +53,36 @@ def changes_since_detection(request: CancellationRequest, reservation: Reservati
             else []
         )
     now = snapshot(reservation)
-    return [
-        Change(name, request.reservation_snapshot.get(name), now[name])
-        for name in SNAPSHOT_FIELDS
-        if request.reservation_snapshot.get(name) != now[name]
-    ]
+    zone = ZoneInfo(reservation.resource.location.time_zone)
+    changes = []
+    for name in SNAPSHOT_FIELDS:
+        before, after = request.reservation_snapshot.get(name), now[name]
+        if name in MOMENTS:
+            # Compared as moments (older snapshots kept the zone they were read in) and
+            # shown in the room's zone, as the admin shows times.
+            was, now_is = _moment(before), _moment(after)
+            if was != now_is:
+                changes.append(
+                    Change(name, _utc(was), _utc(now_is), _shown(was, zone), _shown(now_is, zone))
+                )
+        elif before != after:
+            changes.append(Change(name, before, after, str(before), str(after)))
+    return changes
+
+
+MOMENTS = ("start", "end")
+
+
+def _moment(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+def _utc(moment: dt.datetime | None) -> str | None:
+    return moment.astimezone(dt.UTC).isoformat() if moment else None
+
+
+def _shown(moment: dt.datetime | None, zone: ZoneInfo) -> str:
+    return date_format(moment.astimezone(zone), "DATETIME_FORMAT") if moment else "—"
 
 
 def approve(
@@ -176,7 +206,9 @@ def status_info(request: CancellationRequest) -> StatusInfo:
 
 
 def describe(changes: list[Change]) -> str:
-    return "; ".join(f"{c.field.removesuffix('_id')}: {c.detected} → {c.now}" for c in changes)
+    return "; ".join(
+        f"{c.field.removesuffix('_id')}: {c.detected_shown} → {c.now_shown}" for c in changes
+    )
 
 
 def _claim(request: CancellationRequest, state: str, user: AbstractBaseUser) -> bool:

@@ -104,4 +104,6 @@ def snapshot(reservation: Any) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.datetime) else value
+    # In UTC: a moment is one string however it was read (a reservation just saved from a
+    # form carries the form's zone, one read back from the database UTC).
+    return value.astimezone(dt.UTC).isoformat() if isinstance(value, dt.datetime) else value

@@ -88,7 +88,7 @@ def test_a_reservation_changed_since_detection_is_not_cancelled_blindly():
     assert error_of(refused) == {
         "status": 409,
         "message": "Not cancelled: Offsite (2026-12-07 09:00) changed since the cancellation "
-        "was detected (start: 2026-12-07T09:00:00+00:00 → 2026-12-07T08:00:00+00:00). Re-check "
+        "was detected (start: Dec. 7, 2026, 10 a.m. → Dec. 7, 2026, 9 a.m.). Re-check "
         "it in Outlook (“Get status info”), then approve it again, confirming the changes.",
         "field": None,
         "details": {

@@ -104,12 +104,12 @@ def test_a_reservation_changed_since_detection_is_not_cancelled_blindly(sandbox,
 
     page = confirmation.content.decode()
     assert "Changed since the cancellation was detected" in page
-    assert "start: 2026-12-07T09:00:00+00:00 → 2026-12-07T13:00:00+00:00" in page
+    assert "start: Dec. 7, 2026, 10 a.m. → Dec. 7, 2026, 2 p.m." in page  # the room's zone
     assert status_after_refusal == ReservationStatus.CONFIRMED
     assert shown(refused) == [
         f"Not cancelled: {reservation} changed since the cancellation was detected "
-        "(start: 2026-12-07T09:00:00+00:00 → 2026-12-07T13:00:00+00:00; "
-        "end: 2026-12-07T10:00:00+00:00 → 2026-12-07T14:00:00+00:00). Re-check it in Outlook "
+        "(start: Dec. 7, 2026, 10 a.m. → Dec. 7, 2026, 2 p.m.; "
+        "end: Dec. 7, 2026, 11 a.m. → Dec. 7, 2026, 3 p.m.). Re-check it in Outlook "
         "(“Get status info”), then approve it again, confirming the changes."
     ]
     reservation.refresh_from_db()
@@ -378,3 +378,23 @@ def test_the_reservation_when_detected_is_in_the_room_s_time_zone(client):
     assert '<div class="bb-snapshot-row"><span>Start</span> Dec. 9, 2026, 10 a.m.</div>' in page
     assert '<div class="bb-snapshot-row"><span>End</span> Dec. 9, 2026, 11:30 a.m.</div>' in page
     assert "09:00:00+00:00" not in page
+
+
+def test_a_snapshot_kept_in_another_zone_is_not_a_change(sandbox, room, client):
+    """The demo's request, made from a reservation still holding Amsterdam times, must not
+    read as changed when the reservation comes back from the database in UTC."""
+    request, _ = cancelled_in_outlook(sandbox, room, "cancel")
+    reservation = Reservation.objects.get(pk=request.reservation_id)
+    amsterdam = dt.timezone(dt.timedelta(hours=1))
+    CancellationRequest.objects.filter(pk=request.pk).update(
+        reservation_snapshot={
+            **request.reservation_snapshot,
+            "start": reservation.start.astimezone(amsterdam).isoformat(),
+            "end": reservation.end.astimezone(amsterdam).isoformat(),
+        }
+    )
+    client.force_login(member_of("Back office"))
+
+    approved = run_action(client, "approve", request, post="yes")
+
+    assert shown(approved) == [f"Cancelled {reservation}."]
