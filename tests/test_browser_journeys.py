@@ -1,0 +1,261 @@
+"""Each role's day in Chromium, on what `make run` sets up: the demo data (`load_demo`), the
+sandbox seeded from it (as `run_sandbox` does), and a real task cluster that validates the
+connections and pushes the demo's reservations; the webhooks answered by the live server."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts_pms.models import StayNTouchRequest
+from bookings.models import Account, Reservation, Resource
+from cancellations.models import CancellationRequest
+from sandbox.seed import from_database
+from syncconnections.models import CompanyLogEntry, OutboxEntry, OutlookEvent, SyncConnection
+from syncconnections.payloads import parse_local
+from tests import factories
+from tests.conftest import log_in, wait_until
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.real_cluster,
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture
+def demo(sandbox, sandbox_server, settings, live_server, start_cluster):
+    """`make run`'s state: demo loaded, sandbox seeded from it, connections validated and
+    the demo's reservations pushed by a running cluster."""
+    settings.SANDBOX_ORIGIN = sandbox_server.url
+    call_command("setup_roles")
+    call_command("load_demo", force=True)
+    sandbox.seed(**from_database())
+    start_cluster(PUBLIC_BASE_URL=live_server.url, TASK_WORKERS="2")
+    assert wait_until(settled, timeout=120), list(
+        SyncConnection.objects.values_list("user_id", "valid", "active")
+    )
+    return sandbox
+
+
+def settled():
+    return (
+        SyncConnection.objects.count() == 13
+        and not SyncConnection.objects.filter(valid=False).exists()
+        and not OutboxEntry.objects.exists()
+    )
+
+
+def member(role):
+    user = factories.UserFactory(username=role.lower().replace(" ", "-"))
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def messages(page, kind):
+    """The messages shown, once one of this kind (success, info, error) is among them."""
+    page.wait_for_selector(".messagelist")
+    shown = page.locator(".messagelist li").all_inner_texts()
+    assert page.locator(f".messagelist .{kind}").count(), shown
+    return shown
+
+
+def live_events(sandbox, mailbox, subject):
+    return [
+        e for e in sandbox.events(mailbox) if e["subject"] == subject and not e.get("isCancelled")
+    ]
+
+
+def test_back_office_books_a_room_and_decides_two_cancellations(demo, browser_page):
+    sandbox, page = demo, browser_page
+    page.set_viewport_size({"width": 1400, "height": 900})
+    log_in(page, member("Back office"))
+    boardroom = Resource.objects.get(name="Boardroom")
+    day = (timezone.localdate() + dt.timedelta(days=4)).isoformat()
+
+    # Book a room.
+    page.goto("/admin/bookings/reservation/add/")
+    page.fill("#id_title", "Strategy day")
+    page.fill("#id_start_0", day)
+    page.fill("#id_start_1", "16:00")
+    page.fill("#id_end_0", day)
+    page.fill("#id_end_1", "17:30")
+    page.select_option("#id_status", "confirmed")
+    page.click(".field-resource .select2-selection")
+    page.fill(".select2-search__field", "Boardroom")
+    page.click(".select2-results__option:has-text('Boardroom')")
+    page.click("input[name=_continue]")
+    saved = messages(page, "success")
+    reservation = Reservation.objects.get(title="Strategy day")
+    assert wait_until(lambda: live_events(sandbox, boardroom.mailbox_email, "Strategy day"))
+    [event] = live_events(sandbox, boardroom.mailbox_email, "Strategy day")
+    page.reload()
+    in_outlook = page.inner_text(".field-in_outlook")
+
+    assert saved[0].startswith("The reservation “Strategy day")
+    assert parse_local(event["start"]) == dt.datetime.fromisoformat(f"{day}T16:00").replace(
+        tzinfo=ZoneInfo("Europe/Amsterdam")
+    )
+    assert event["id"][-24:] in in_outlook
+    assert "Nothing waiting to be sent." in in_outlook
+
+    # An Outlook user cancels it; the sync asks the back office.
+    sandbox.outlook_cancel(boardroom.mailbox_email, event["id"])
+    assert wait_until(
+        lambda: CancellationRequest.objects.filter(reservation=reservation).exists(), timeout=60
+    )
+    demo_request = CancellationRequest.objects.exclude(reservation=reservation).get()
+    ours = CancellationRequest.objects.get(reservation=reservation)
+
+    # Cancel the demo's request (after the confirmation page) ...
+    page.goto(f"/admin/cancellations/cancellationrequest/{demo_request.pk}/change/")
+    page.click("button:has-text('Cancel the reservation')")
+    page.click("input[type=submit][value^='Yes, cancel']")
+    cancelled = messages(page, "success")
+    # ... and keep ours, deciding on the status page: Outlook's event comes back to life.
+    page.goto("/admin/cancellations/cancellationrequest/")
+    page.locator("#result_list tbody tr", has_text="Strategy day").locator(
+        "input.action-select"
+    ).check()
+    page.select_option("select[name=action]", "get_status_info")
+    page.click("button[name=index]")
+    status = page.inner_text(f"#status-{ours.pk}")
+    page.locator(f"#status-{ours.pk}").locator("button:has-text('Keep')").click()
+    kept = messages(page, "success")
+
+    assert cancelled == [f"Cancelled {demo_request.reservation}."]
+    assert "Cancelled in Outlook" in status and "Strategy day" in status
+    assert kept[0].startswith(f"Kept {reservation}")
+    assert wait_until(
+        lambda: len(live_events(sandbox, boardroom.mailbox_email, "Strategy day")) == 1,
+        timeout=60,
+    )
+    ours.refresh_from_db()
+    assert ours.state == "rejected"
+
+
+def test_support_reads_the_company_log_and_cannot_decide(demo, browser_page):
+    page = browser_page
+    page.set_viewport_size({"width": 1400, "height": 900})
+    log_in(page, member("Support"))
+    entry = CompanyLogEntry.objects.filter(organizer_email__startswith="lisa.dekker").first()
+    day = timezone.localdate(entry.created_at).isoformat()
+
+    page.goto("/admin/syncconnections/companylogentry/")
+    page.fill("#searchbar", "lisa.dekker@contoso.example")
+    page.press("#searchbar", "Enter")
+    page.wait_for_selector("#result_list")
+    page.goto(f"{page.url}&created_at__range__gte={day}&created_at__range__lte={day}")
+    subjects = page.locator("#result_list tbody td.field-subject").all_inner_texts()
+    page.locator("#result_list tbody tr th a, #result_list tbody tr td a").first.click()
+    original = page.inner_text("pre.bb-json")
+    request = CancellationRequest.objects.get()
+    forged = page.evaluate(
+        """async (url) => {
+            const token = document.cookie.match(/csrftoken=([^;]+)/)[1];
+            const answer = await fetch(url, {method: "POST", headers: {"X-CSRFToken": token}});
+            return answer.status;
+        }""",
+        f"/admin/cancellations/cancellationrequest/{request.pk}/run/approve/",
+    )
+
+    assert subjects and set(subjects) == {"Hiring panel"}
+    assert '"organizer"' in original and "lisa.dekker@contoso.example" in original
+    assert forged == 403
+    request.refresh_from_db()
+    assert request.state == "pending"
+
+
+def test_integration_admin_tests_validates_imports_and_syncs(demo, browser_page):
+    sandbox, page = demo, browser_page
+    page.set_viewport_size({"width": 1400, "height": 900})
+    log_in(page, member("Integration admin"))
+    tenant = SyncConnection.objects.first().tenant
+    connection = SyncConnection.objects.get(user_id__startswith="room.erasmus")
+
+    # Test the tenant, validate a connection, deactivate and activate it.
+    page.goto(f"/admin/syncconnections/tenant/{tenant.pk}/change/")
+    page.click("button:has-text('Test')")
+    tested = messages(page, "success")
+    page.goto(f"/admin/syncconnections/syncconnection/{connection.pk}/change/")
+    page.click("button:has-text('Deactivate')")
+    messages(page, "success")
+    page.click("button:has-text('Activate')")
+    activated = messages(page, "success")
+    page.click("button:has-text('Validate')")
+    validated = messages(page, "info")
+
+    # Import a room Microsoft 365 has and Bookbridge does not, as a new resource.
+    sandbox.seed(
+        rooms=[
+            {
+                "address": "room.newton@contoso.example",
+                "display_name": "Newton",
+                "capacity": 6,
+                "room_list": "rooms.amsterdamhq@contoso.example",
+            }
+        ]
+    )
+    page.goto("/admin/syncconnections/syncconnection/import-rooms/")
+    page.check("input[name=room][value='room.newton@contoso.example']")
+    page.click("input[type=submit][value='Create connections']")
+    imported = messages(page, "success")
+    assert wait_until(
+        lambda: SyncConnection.objects.filter(
+            user_id="room.newton@contoso.example", valid=True, active=True
+        ).exists(),
+        timeout=60,
+    )
+
+    # Sync an account to StayNTouch; a callout that failed is retried once Rover is back.
+    account = Account.objects.get(name="Tailspin Toys")
+    sandbox.fault("/connect/accounts", status=503, times=20)
+    page.goto(f"/admin/bookings/account/{account.pk}/change/")
+    page.click("button:has-text('Sync to StayNTouch')")
+    incomplete = messages(page, "error")
+    page.fill("#id_contact_last_name", "Jansen")
+    page.fill("#id_contact_email", "finance@tailspin.example")
+    page.click("input[name=_continue]")
+    messages(page, "success")
+    page.click("button:has-text('Sync to StayNTouch')")
+    failed = messages(page, "error")
+    sandbox.clear_faults()
+    request = StayNTouchRequest.objects.filter(account=account, state="failed").latest("pk")
+    page.goto(f"/admin/accounts_pms/stayntouchrequest/{request.pk}/change/")
+    page.click("button:has-text('Retry callout')")
+    retried = messages(page, "success")
+
+    assert tested[0].startswith("Contoso")
+    assert validated[0].startswith("Validation started for room.erasmus")
+    assert activated[0].startswith("Activated room.erasmus")
+    assert imported[0].endswith("New resources: Newton (Amsterdam HQ).")
+    assert Resource.objects.get(mailbox_email="room.newton@contoso.example").capacity == 6
+    assert incomplete == [
+        "Tailspin Toys was not sent to StayNTouch: it has no contact last name, no contact e-mail."
+    ]
+    assert "Tailspin Toys was not synced: StayNTouch answered" in failed[0]
+    assert "Tailspin Toys" in retried[0]
+    assert [a["name"] for a in sandbox.rover()["accounts"]].count("Tailspin Toys") == 1
+
+
+def test_the_planner_s_office_365_view_agrees_with_the_demo(demo, browser_page):
+    page = browser_page
+    page.set_viewport_size({"width": 1400, "height": 900})
+    log_in(page, member("Back office"))
+    pushed = OutlookEvent.objects.filter(reservation__isnull=False).select_related(
+        "reservation__resource__location"
+    )
+    first = min(pushed, key=lambda e: e.reservation.start)
+    location = first.reservation.resource.location
+    day = timezone.localdate(first.reservation.start).isoformat()
+
+    page.goto(f"{reverse('admin:syncconnections_planner')}?location={location.pk}&day={day}")
+    page.click("#bb-view-outlook")
+    page.wait_for_selector("tr.bb-outlook-row")
+    outlook_titles = page.locator("tr.bb-outlook-row .bb-block .bb-title").all_inner_texts()
+
+    assert first.reservation.title in outlook_titles
