@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts_pms.models import StayNTouchRequest
 from bookings.models import Account, Reservation, Resource
 from cancellations.models import CancellationRequest
+from errors.models import SyncError
 from sandbox.seed import from_database
 from syncconnections.models import CompanyLogEntry, OutboxEntry, OutlookEvent, SyncConnection
 from syncconnections.payloads import parse_local
@@ -36,8 +37,10 @@ def demo(sandbox, sandbox_server, settings, live_server, start_cluster):
     call_command("load_demo", force=True)
     sandbox.seed(**from_database())
     start_cluster(PUBLIC_BASE_URL=live_server.url, TASK_WORKERS="2")
-    assert wait_until(settled, timeout=120), list(
-        SyncConnection.objects.values_list("user_id", "valid", "active")
+    assert wait_until(settled, timeout=120), (
+        list(SyncConnection.objects.values_list("user_id", "valid", "active")),
+        list(OutboxEntry.objects.values_list("reservation__title", "attempts", "claimed_by")),
+        list(SyncError.objects.values_list("error_message", flat=True)),
     )
     return sandbox
 

@@ -22,6 +22,6 @@ def test_reports_with_verbosity_2():
     assert out.getvalue().splitlines() == [
         "Back office: 41 permissions",
         "Support: 14 permissions",
-        "Integration admin: 44 permissions",
+        "Integration admin: 45 permissions",
         "Demo data ready: 2 locations, 12 rooms, 53 reservations, 13 sync connections.",
     ]

@@ -267,9 +267,14 @@ def test_object_actions_refuse_get_and_unknown_ids(tenant, admin_client):
     connection = connection_for(tenant)
     url = "admin:syncconnections_syncconnection_run"
 
-    assert (
-        admin_client.get(reverse(url, args=[connection.pk, "validate_selected"])).status_code == 405
+    # A GET (a reload, a bookmark) runs nothing and goes back to the connection.
+    response = admin_client.get(reverse(url, args=[connection.pk, "validate_selected"]))
+    assert response.status_code == 302
+    assert response.url == reverse(
+        "admin:syncconnections_syncconnection_change", args=[connection.pk]
     )
+    connection.refresh_from_db()
+    assert connection.last_validated_at is None
     assert (
         admin_client.post(reverse(url, args=["not-a-number", "validate_selected"])).status_code
         == 404

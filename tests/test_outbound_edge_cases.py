@@ -4,6 +4,7 @@ switched modes and mailboxes, partial failures."""
 import datetime as dt
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 
 from bookings.models import Reservation, ReservationStatus
@@ -12,7 +13,7 @@ from syncconnections import outbound, validation
 from syncconnections.graph import GraphClient
 from syncconnections.models import OutboxEntry, OutlookCreation, OutlookEvent, SyncMode
 from syncconnections.outbound.pusher import Pusher
-from syncconnections.outbound.worker import PushSummary, claim
+from syncconnections.outbound.worker import PushSummary, claim, push_outbound
 from tests import factories
 from tests.sync_helpers import (
     at,
@@ -162,3 +163,23 @@ def test_updates_held_by_the_loop_guard_go_out_when_the_window_ends(sandbox, roo
 
     assert subjects(sandbox, room.user_id) == ["Planning v4"]
     assert SyncError.objects.filter(stage="loop guard").count() == 1
+
+
+def test_a_push_that_fails_unexpectedly_hands_its_entries_back(sandbox, room, monkeypatch):
+    """A deadlock or a lost connection in the middle of a push: its entries are not held by
+    the (still running) worker until the stale-claim age, but tried again after a back-off."""
+    reservation = book(room)
+    OutboxEntry.objects.all().delete()
+    outbound.queue([reservation.pk], wake_worker=False)
+
+    def deadlock(self):
+        raise OperationalError("deadlock detected")
+
+    monkeypatch.setattr(Pusher, "run", deadlock)
+
+    with pytest.raises(OperationalError):
+        push_outbound(time_budget=5)
+
+    entry = OutboxEntry.objects.get()
+    assert (entry.claim, entry.claimed_at, entry.attempts) == (None, None, 1)
+    assert 20 < (entry.not_before - timezone.now()).total_seconds() < 40

@@ -34,6 +34,7 @@ from syncconnections.models import (
     OutlookCreation,
     OutlookEvent,
     SyncConnection,
+    link_order,
 )
 
 logger = logging.getLogger(__name__)
@@ -462,7 +463,10 @@ class PageApplier:
         if not self.joined:
             return
         OutlookEvent.objects.bulk_create(
-            [self._link(reservation, event) for reservation, event in self.joined],
+            sorted(
+                (self._link(reservation, event) for reservation, event in self.joined),
+                key=link_order,
+            ),
             ignore_conflicts=True,  # linked meanwhile by another read of this calendar
         )
         self.log += [self._log_row(LogOperation.CREATED, e, r) for r, e in self.joined]
@@ -484,7 +488,7 @@ class PageApplier:
         the same link meanwhile, which is the same success (its row is kept)."""
         if not links:
             return
-        OutlookEvent.objects.bulk_create(links, ignore_conflicts=True)
+        OutlookEvent.objects.bulk_create(sorted(links, key=link_order), ignore_conflicts=True)
         OutlookCreation.objects.filter(
             sync_connection=self.connection, reservation__in=[link.reservation for link in links]
         ).update(linked=True)

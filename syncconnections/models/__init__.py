@@ -7,6 +7,7 @@ from syncconnections.models.outbound import (
     OutlookCreation,
     OutlookEvent,
     WakeUp,
+    link_order,
 )
 from syncconnections.models.tenants import CalendarProvider, GraphApiVersion, SyncMode, Tenant
 
@@ -26,4 +27,5 @@ __all__ = [
     "Tenant",
     "UserType",
     "WakeUp",
+    "link_order",
 ]

@@ -142,6 +142,13 @@ class OutlookCreation(models.Model):
         return uuid.uuid5(reservation_uuid, f"outlook-event/{generation}")
 
 
+def link_order(link: OutlookEvent) -> tuple[int, str]:
+    """The one order links are inserted in: two transactions inserting some of the same
+    links (a push, and the Sync Down that adopts its events) then take their unique-index
+    locks in the same order, and cannot deadlock."""
+    return (link.sync_connection_id, link.event_id)
+
+
 class OutboxEntry(models.Model):
     """A reservation whose Outlook events must be brought up to date.
 

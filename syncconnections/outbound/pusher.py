@@ -23,6 +23,7 @@ from syncconnections.models import (
     OutlookCreation,
     OutlookEvent,
     SyncConnection,
+    link_order,
 )
 from syncconnections.outbound import series as series_rules
 from syncconnections.outbound.queueing import is_pushing, pushing_connections, queue
@@ -295,7 +296,7 @@ class Pusher:
         transactionId, whatever happens to this worker."""
         if self.new_creations:
             OutlookCreation.objects.bulk_create(
-                self.new_creations,
+                sorted(self.new_creations, key=lambda c: (c.sync_connection_id, c.reservation_id)),
                 update_conflicts=True,
                 unique_fields=["sync_connection", "reservation"],
                 update_fields=["generation", "transaction_id", "linked"],
@@ -468,7 +469,7 @@ class Pusher:
             # before Graph has answered us: that is the same event, and success. Its
             # changeKey, read later than Graph's answer, is kept.
             OutlookEvent.objects.bulk_create(
-                self.new_links,
+                sorted(self.new_links, key=link_order),
                 update_conflicts=True,
                 unique_fields=["sync_connection", "event_id"],
                 update_fields=["pushed", "ical_uid", "kind", "updated_at"],

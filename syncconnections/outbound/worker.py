@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import time
 import uuid
@@ -39,7 +40,13 @@ def push_outbound(time_budget: float | None = None) -> dict[str, int]:
     summary = PushSummary()
     OrphanRemover(summary).run()
     while not wakeups.stop_requested() and (entries := claim()):
-        Pusher(entries, summary).run()
+        try:
+            Pusher(entries, summary).run()
+        except Exception:
+            # Not left claimed by a live worker until the stale-claim age: tried again after
+            # a back-off (a deadlock, a lost database connection; a bug keeps backing off).
+            release_after_failure(entries)
+            raise
         if time.monotonic() > deadline:
             wake()  # the rest goes to a fresh run
             break
@@ -77,6 +84,17 @@ def claim(limit: int = CLAIM_SIZE) -> list[OutboxEntry]:
             "reservation__resource__location", "reservation__staff", "reservation__series"
         )
     )
+
+
+def release_after_failure(entries: list[OutboxEntry]) -> None:
+    now = timezone.now()
+    for entry in entries:
+        OutboxEntry.objects.filter(pk=entry.pk, claim=entry.claim).update(
+            claim=None,
+            claimed_at=None,
+            attempts=F("attempts") + 1,
+            not_before=now + dt.timedelta(seconds=backoff(entry.attempts + 1)),
+        )
 
 
 def backoff(attempt: int) -> float:
