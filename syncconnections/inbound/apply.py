@@ -35,6 +35,7 @@ from syncconnections.models import (
     OutlookEvent,
     SyncConnection,
     link_order,
+    lock_calendars,
 )
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,7 @@ class PageApplier:
             elif link is None:
                 self._unlinked(event)
         with transaction.atomic():
+            lock_calendars([self.connection.pk])  # before its links, as a push does
             self._store()
         return self.result
 

@@ -1,5 +1,5 @@
 from syncconnections.models.company_log import CompanyLogEntry, LogOperation
-from syncconnections.models.connections import SyncConnection, UserType
+from syncconnections.models.connections import SyncConnection, UserType, lock_calendars
 from syncconnections.models.inbound import IgnoredNotification, SyncRequest
 from syncconnections.models.outbound import (
     EventKind,
@@ -28,4 +28,5 @@ __all__ = [
     "UserType",
     "WakeUp",
     "link_order",
+    "lock_calendars",
 ]

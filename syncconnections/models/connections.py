@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -15,6 +16,19 @@ from syncconnections.models.tenants import Tenant
 class UserType(models.TextChoices):
     USER = "user", "User"
     RESOURCE = "resource", "Resource"
+
+
+def lock_calendars(connection_ids: Iterable[int]) -> None:
+    """Lock these connections' rows, in id order, before writing their Outlook links. A push
+    (many calendars) and a Sync Down (one) both write links and then the connection row;
+    taking the rows first, in one order, keeps them from deadlocking (seen on PostgreSQL).
+    Inside a transaction only."""
+    list(
+        SyncConnection.objects.select_for_update()
+        .filter(pk__in=sorted(set(connection_ids)))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 class SyncConnection(TimestampedModel):

@@ -24,6 +24,7 @@ from syncconnections.models import (
     OutlookEvent,
     SyncConnection,
     link_order,
+    lock_calendars,
 )
 from syncconnections.outbound import series as series_rules
 from syncconnections.outbound.queueing import is_pushing, pushing_connections, queue
@@ -450,6 +451,10 @@ class Pusher:
 
     def _store(self) -> None:
         with transaction.atomic():
+            lock_calendars(
+                [link.sync_connection_id for link in self.new_links]
+                + [c for _, c in self.succeeded]
+            )
             self._store_links()
             self._resolve_errors()
             self._mark_synced()
