@@ -58,7 +58,6 @@ def retry(request: StayNTouchRequest) -> RetryOutcome:
     back-off grows and cron gives up after MAX_ATTEMPTS; but not one refused because
     StayNTouch is switched off: nothing was tried."""
     if StayNTouchSettings.sending() is None:
-        request.refresh_from_db()
         return RetryOutcome(request, False, SWITCHED_OFF)
     claimed = StayNTouchRequest.objects.filter(pk=request.pk, state=CalloutState.FAILED).update(
         state=CalloutState.PENDING, attempts=F("attempts") + 1, updated_at=timezone.now()

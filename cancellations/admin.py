@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -11,10 +10,10 @@ from django.db.models.fields.json import KT
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.dateparse import parse_datetime
-from django.utils.formats import date_format
 from django.utils.html import format_html_join
 
 from bookings.models import ReservationStatus
+from bookings.times import shown_in
 from cancellations import decisions
 from cancellations.models import CancellationRequest, Decision
 from config.admin_helpers import ObjectActionsMixin, is_changelist, pretty_json
@@ -192,13 +191,8 @@ class CancellationRequestAdmin(ObjectActionsMixin, admin.ModelAdmin):
         )
 
 
-def _zone(request: CancellationRequest) -> ZoneInfo:
-    return ZoneInfo(request.reservation.resource.location.time_zone)
-
-
-def _when(moment: dt.datetime | None, zone: ZoneInfo) -> str:
-    """A moment as the admin writes one, in the location's zone."""
-    return date_format(moment.astimezone(zone), "DATETIME_FORMAT") if moment else "—"
+def _zone(request: CancellationRequest) -> str:
+    return request.reservation.resource.location.time_zone
 
 
 def _detected(request: CancellationRequest) -> dict[str, str]:
@@ -210,7 +204,7 @@ def _detected(request: CancellationRequest) -> dict[str, str]:
 
     def moment(name: str) -> str:
         value = remembered.get(name)
-        return _when(dt.datetime.fromisoformat(value), zone) if value else "—"
+        return shown_in(dt.datetime.fromisoformat(value) if value else None, zone)
 
     return {
         "Title": remembered.get("title") or "—",
@@ -226,23 +220,23 @@ def _status_row(info: decisions.StatusInfo) -> dict[str, Any]:
     zone = _zone(request)
     start = end = None
     if event.get("start") and event.get("end"):
-        start, end = times_from_graph(event, zone.key)
+        start, end = times_from_graph(event, zone)
     modified = parse_datetime(event.get("lastModifiedDateTime") or "")
     return {
         "request": request,
-        "time_zone": zone.key,
+        "time_zone": zone,
         "detected": _detected(request),
-        "detected_at": _when(request.created_at, zone),
-        "reservation_start": _when(request.reservation.start, zone),
-        "reservation_end": _when(request.reservation.end, zone),
+        "detected_at": shown_in(request.created_at, zone),
+        "reservation_start": shown_in(request.reservation.start, zone),
+        "reservation_end": shown_in(request.reservation.end, zone),
         "deleted": info.deleted,
         "error": info.error,
         "event": info.event,
         "cancelled": info.outlook_state == "cancelled",
         "subject": event.get("subject", ""),
-        "start": _when(start, zone),
-        "end": _when(end, zone),
+        "start": shown_in(start, zone),
+        "end": shown_in(end, zone),
         "organizer": ((event.get("organizer") or {}).get("emailAddress") or {}).get("address", ""),
-        "last_modified": _when(modified, zone),
+        "last_modified": shown_in(modified, zone),
         "data": pretty_json(info.event) if info.event else "",
     }

@@ -10,14 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from bookings.models import Reservation, ReservationStatus
+from bookings.times import shown_in
 from cancellations.models import SNAPSHOT_FIELDS, CancellationRequest, Decision, snapshot
 from syncconnections import outbound
 from syncconnections.graph import GraphClient, GraphError
@@ -53,7 +52,7 @@ def changes_since_detection(request: CancellationRequest, reservation: Reservati
             else []
         )
     now = snapshot(reservation)
-    zone = ZoneInfo(reservation.resource.location.time_zone)
+    zone = reservation.resource.location.time_zone
     changes = []
     for name in SNAPSHOT_FIELDS:
         before, after = request.reservation_snapshot.get(name), now[name]
@@ -63,7 +62,9 @@ def changes_since_detection(request: CancellationRequest, reservation: Reservati
             was, now_is = _moment(before), _moment(after)
             if was != now_is:
                 changes.append(
-                    Change(name, _utc(was), _utc(now_is), _shown(was, zone), _shown(now_is, zone))
+                    Change(
+                        name, _utc(was), _utc(now_is), shown_in(was, zone), shown_in(now_is, zone)
+                    )
                 )
         elif before != after:
             changes.append(Change(name, before, after, str(before), str(after)))
@@ -79,10 +80,6 @@ def _moment(value: str | None) -> dt.datetime | None:
 
 def _utc(moment: dt.datetime | None) -> str | None:
     return moment.astimezone(dt.UTC).isoformat() if moment else None
-
-
-def _shown(moment: dt.datetime | None, zone: ZoneInfo) -> str:
-    return date_format(moment.astimezone(zone), "DATETIME_FORMAT") if moment else "—"
 
 
 def approve(

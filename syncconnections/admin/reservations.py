@@ -4,17 +4,16 @@ made or adopted, the change waiting in the outbox, and the open sync errors abou
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.contrib import admin
 from django.db.models import Q
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from bookings.admin import ReservationAdmin as BaseReservationAdmin
 from bookings.models import Reservation
+from bookings.times import shown_in
 from errors.models import SyncError
 from syncconnections.models import OutboxEntry, OutlookEvent, SyncConnection
 
@@ -38,15 +37,12 @@ class ReservationAdmin(BaseReservationAdmin):
     def in_outlook(self, obj: Reservation) -> SafeString | str:
         if obj.pk is None:
             return "—"
-        zone = ZoneInfo(obj.resource.location.time_zone)
+        zone = obj.resource.location.time_zone
         return format_html(
-            "{}{}{}",
-            self._events(obj, zone),
-            self._waiting(obj, zone),
-            self._errors(obj, zone),
+            "{}{}{}", self._events(obj, zone), self._waiting(obj, zone), self._errors(obj)
         )
 
-    def _events(self, obj: Reservation, zone: ZoneInfo) -> SafeString:
+    def _events(self, obj: Reservation, zone: str) -> SafeString:
         events = {
             e.sync_connection_id: e
             for e in OutlookEvent.objects.filter(
@@ -59,24 +55,14 @@ class ReservationAdmin(BaseReservationAdmin):
         connections = SyncConnection.objects.filter(targets).order_by("user_id")
         rows = []
         for connection in connections:
+            calendar = _link("syncconnections_syncconnection", connection.pk, connection)
             event = events.get(connection.pk)
             if event is None:
-                rows.append(
-                    (
-                        _link("syncconnections_syncconnection", connection.pk, connection),
-                        "not in this calendar",
-                        "—",
-                        "—",
-                    )
-                )
+                rows.append((calendar, "not in this calendar", "—", "—"))
                 continue
+            shown_id = _link("syncconnections_outlookevent", event.pk, event.event_id[-24:])
             rows.append(
-                (
-                    _link("syncconnections_syncconnection", connection.pk, connection),
-                    _link("syncconnections_outlookevent", event.pk, event.event_id[-24:]),
-                    date_format(event.updated_at.astimezone(zone), "DATETIME_FORMAT"),
-                    event.change_key or "—",
-                )
+                (calendar, shown_id, shown_in(event.updated_at, zone), event.change_key or "—")
             )
         if not rows:
             return mark_safe("<p>No calendar of this room or person is connected.</p>")
@@ -87,22 +73,19 @@ class ReservationAdmin(BaseReservationAdmin):
             format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
         )
 
-    def _waiting(self, obj: Reservation, zone: ZoneInfo) -> SafeString | str:
+    def _waiting(self, obj: Reservation, zone: str) -> SafeString | str:
         entry = OutboxEntry.objects.filter(reservation=obj).first()
         if entry is None:
             return mark_safe("<p>Nothing waiting to be sent.</p>")
-        when = date_format(entry.queued_at.astimezone(zone), "DATETIME_FORMAT")
-        retry = ""
-        if entry.attempts:
-            retry = f", {entry.attempts} failed attempt(s)"
+        retry = f", {entry.attempts} failed attempt(s)" if entry.attempts else ""
         return format_html(
             "<p>{}: a change waits to be sent since {}{}.</p>",
             _link("syncconnections_outboxentry", entry.pk, "Outbox"),
-            when,
+            shown_in(entry.queued_at, zone),
             retry,
         )
 
-    def _errors(self, obj: Reservation, zone: ZoneInfo) -> SafeString | str:
+    def _errors(self, obj: Reservation) -> SafeString | str:
         errors = list(
             SyncError.objects.filter(reservation=obj, resolved=False).order_by("-pk")[:10]
         )
