@@ -11,7 +11,7 @@ if __name__ == "__main__":
     except Exception as error:
         # A failure the user can act on (database down, secrets unreadable, a setting
         # missing) ends in one line and exit status 1; anything else keeps its traceback.
-        from config.commands import failure_in_one_line
+        from common.commands import failure_in_one_line
 
         message = failure_in_one_line(error)
         if message is None or "--traceback" in sys.argv:

@@ -20,7 +20,7 @@ from accounts_pms.models import (
 from accounts_pms.rover import RoverClient, RoverError, forget_tokens
 from bookings.admin import AccountAdmin as BaseAccountAdmin
 from bookings.models import Account
-from config.admin_helpers import (
+from common.admin_helpers import (
     ObjectActionsMixin,
     ReadOnlyAdmin,
     SecretFieldsAdminMixin,

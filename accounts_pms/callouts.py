@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts_pms.models import CalloutState, StayNTouchRequest
 from accounts_pms.rover import RoverClient, RoverError
-from config.http_client import TransportError
+from common.http_client import TransportError
 
 T = TypeVar("T")
 RESPONSE_LIMIT = 20_000  # characters of a response kept in the log

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from bookings.models import ReservationStatus, TimestampedModel
-from config.encryption import EncryptedTextField
+from common.encryption import EncryptedTextField
 
 
 class StayNTouchSettings(TimestampedModel):

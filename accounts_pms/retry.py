@@ -23,8 +23,8 @@ from accounts_pms.models import (
     StayNTouchRequest,
     StayNTouchSettings,
 )
-from config.http_client import is_permanent
-from config.task_queue import task_time_budget
+from common.http_client import is_permanent
+from common.task_queue import task_time_budget
 
 DEFAULT_MAX_AGE_DAYS = 7
 MAX_ATTEMPTS = 10

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 from django.conf import settings
 
-from config.http_client import HttpClient, TransportError, json_or_none
+from common.http_client import HttpClient, TransportError, json_or_none
 
 if TYPE_CHECKING:
     from accounts_pms.models import StayNTouchSettings

@@ -7,7 +7,7 @@ analysed. Timed with Django's test client as a logged-in superuser, after a warm
 first page of the unfiltered list (target p95 < 150 ms), of a search for one attendee's
 e-mail address within a 7-day date range (target p95 < 200 ms), and of other searches and
 filters, with the database queries each page makes. Then what the indexes cost inbound sync:
-10,000 entries written through config.bulk.insert (COPY, a page of 500 at a time) with the
+10,000 entries written through common.bulk.insert (COPY, a page of 500 at a time) with the
 indexes of migration 0005 and with those before it.
 
 The fill drops the table's secondary indexes, inserts with generate_series and builds the
@@ -501,7 +501,7 @@ PAGE = 500  # entries a delta page writes at once (syncconnections.inbound)
 
 
 def measure_inserts(fixture: Fixture) -> list[tuple[str, str]]:
-    """INSERT_ROWS entries through config.bulk.insert, a page at a time, with the indexes of
+    """INSERT_ROWS entries through common.bulk.insert, a page at a time, with the indexes of
     migration 0005 and with those before it."""
     from django.db import connection
 
@@ -560,7 +560,7 @@ def insert_pages(cursor: Any, entries: list[Any]) -> float:
     """Seconds to write the entries a page per transaction; they are removed again after."""
     from django.db import transaction
 
-    from config import bulk
+    from common import bulk
 
     cursor.execute(f"SELECT max(id) FROM {TABLE}")
     (last_id,) = cursor.fetchone()

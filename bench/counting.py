@@ -1,6 +1,6 @@
 """Count database queries without keeping them (CaptureQueriesContext keeps at most 9000).
 
-COPY statements (config.bulk on PostgreSQL) bypass Django's execute wrappers; they are
+COPY statements (common.bulk on PostgreSQL) bypass Django's execute wrappers; they are
 counted at the driver."""
 
 from __future__ import annotations

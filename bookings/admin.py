@@ -20,7 +20,7 @@ from bookings.models import (
     ServiceReservation,
     Staff,
 )
-from config.admin_helpers import is_changelist
+from common.admin_helpers import is_changelist
 
 
 @admin.register(Location)

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings import signals
-from config import bulk
+from common import bulk
 
 
 class ReservationStatus(models.TextChoices):

@@ -16,7 +16,7 @@ from bookings.models import ReservationStatus
 from bookings.times import shown_in
 from cancellations import decisions
 from cancellations.models import CancellationRequest, Decision
-from config.admin_helpers import ObjectActionsMixin, is_changelist, pretty_json
+from common.admin_helpers import ObjectActionsMixin, is_changelist, pretty_json
 from syncconnections.payloads import times_from_graph
 
 # Each status check is a Graph call made while the person waits.

@@ -3,7 +3,7 @@ from typing import Any
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
-from config.encryption import check_keys
+from common.encryption import check_keys
 
 
 @checks.register(checks.Tags.security)

@@ -46,14 +46,16 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "rangefilter",
-    # Before django_q: its `qcluster` command is ours, which stops in order (README, Deploying).
     "config.apps.ProjectConfig",
+    # Before django_q: its `qcluster` command is ours, which stops in order (README, Deploying).
+    "common",
     "django_q",
     "bookings",
     "errors",
     "syncconnections",
     "cancellations",
     "accounts_pms",
+    "backoffice",
     "api",
     "sandbox",
 ]
@@ -67,7 +69,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "config.middleware.DropUnusableAdminFilters",
+    "common.middleware.DropUnusableAdminFilters",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from config.health import healthz
+from backoffice.health import healthz
 from syncconnections.inbound import webhooks
 
 admin.site.site_header = "Bookbridge"

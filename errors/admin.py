@@ -8,7 +8,7 @@ from django.template.defaultfilters import truncatechars
 from django.utils import timezone
 from rangefilter.filters import DateRangeFilterBuilder
 
-from config.admin_helpers import ReadOnlyAdmin
+from common.admin_helpers import ReadOnlyAdmin
 from errors.models import SyncError
 
 

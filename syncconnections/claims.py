@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.db import models
 
-from config.task_queue import claimant_is_gone
+from common.task_queue import claimant_is_gone
 from syncconnections.inbound import requests as inbound
 from syncconnections.models import OutboxEntry, SyncRequest
 from syncconnections.outbound import queueing as outbound

@@ -23,7 +23,7 @@ import msal
 import requests
 from django.conf import settings
 
-from config.http_client import (
+from common.http_client import (
     RETRY_STATUSES,
     HttpClient,
     TransportError,

@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bookings.models import Location, Reservation, ReservationStatus, Resource
-from config.http_client import TransportError
+from common.http_client import TransportError
 from syncconnections import payloads
 from syncconnections.graph import GraphClient
 from syncconnections.models import OutlookEvent, SyncConnection, Tenant

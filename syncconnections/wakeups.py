@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db import transaction
 from django_q.tasks import async_task
 
-from config.task_queue import claimant, stale_claim_age, stop_requested, task_time_budget
+from common.task_queue import claimant, stale_claim_age, stop_requested, task_time_budget
 from syncconnections.models import WakeUp
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""config.bulk.insert: many new rows in one statement, each exactly as save() would store it."""
+"""common.bulk.insert: many new rows in one statement, each exactly as save() would store it."""
 
 import datetime as dt
 
@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bookings.models import Reservation, ReservationStatus
-from config import bulk
+from common import bulk
 from syncconnections.models import CompanyLogEntry, LogOperation, Tenant
 from tests import factories
 

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from config.admin_pagination import CappedCountPaginator
+from common.admin_pagination import CappedCountPaginator
 from syncconnections.admin.company_log import CompanyLogEntryAdmin
 from syncconnections.models import CompanyLogEntry, LogOperation, UserType
 from tests import factories

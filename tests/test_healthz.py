@@ -48,7 +48,7 @@ def test_database_down_is_unhealthy(client, monkeypatch):
     def refuse(*args, **kwargs):
         raise DatabaseError("connection refused")
 
-    monkeypatch.setattr("config.health.connection.cursor", refuse)
+    monkeypatch.setattr("backoffice.health.connection.cursor", refuse)
 
     response = client.get("/healthz")
 

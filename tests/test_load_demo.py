@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from accounts_pms.models import StayNTouchSettings
 from bookings.models import Direction, Reservation, Resource
 from cancellations.models import CancellationRequest
-from config import demo
+from backoffice import demo
 from syncconnections.models import SyncConnection, Tenant
 from tests import factories
 

@@ -31,7 +31,7 @@ def between(moment, low, high):
 @pytest.fixture
 def no_sleeping(monkeypatch):
     """Every wait the Graph client would sleep, recorded instead of slept."""
-    from config import http_client
+    from common import http_client
 
     slept = []
     original = http_client.HttpClient.__init__

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.urls import reverse
 
-from config.roles import ROLES
+from backoffice.roles import ROLES
 from tests import factories
 
 pytestmark = pytest.mark.django_db

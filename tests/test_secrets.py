@@ -8,7 +8,7 @@ from django.db import connection
 from django.urls import reverse
 
 from accounts_pms.models import StayNTouchSettings
-from config.encryption import SecretDecryptionError
+from common.encryption import SecretDecryptionError
 from syncconnections.models import Tenant
 from tests import factories
 

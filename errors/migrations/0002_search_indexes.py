@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from config.migration_operations import trigram_indexes
+from common.migration_operations import trigram_indexes
 
 
 class Migration(migrations.Migration):

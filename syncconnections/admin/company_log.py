@@ -12,8 +12,8 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from rangefilter.filters import DateRangeFilterBuilder
 
-from config.admin_helpers import ReadOnlyAdmin, is_changelist, pretty_json
-from config.admin_pagination import CappedCountPaginator
+from common.admin_helpers import ReadOnlyAdmin, is_changelist, pretty_json
+from common.admin_pagination import CappedCountPaginator
 from syncconnections import company_log
 from syncconnections.models import CompanyLogEntry, SyncConnection
 

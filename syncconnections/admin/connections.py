@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import path
 
-from config.admin_helpers import ObjectActionsMixin
+from common.admin_helpers import ObjectActionsMixin
 from syncconnections import validation
 from syncconnections.admin.filters import ConnectionStateFilter
 from syncconnections.admin.planner import planner_view

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from config.admin_helpers import ReadOnlyAdmin
+from common.admin_helpers import ReadOnlyAdmin
 from syncconnections.models import IgnoredNotification, SyncRequest
 
 

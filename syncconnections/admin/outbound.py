@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from config.admin_helpers import ReadOnlyAdmin, pretty_json
+from common.admin_helpers import ReadOnlyAdmin, pretty_json
 from syncconnections.models import OutboxEntry, OutlookEvent
 
 

@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from config.admin_helpers import ObjectActionsMixin
+from common.admin_helpers import ObjectActionsMixin
 from errors.admin import SyncErrorAdmin as BaseSyncErrorAdmin
 from errors.models import SyncError
 from syncconnections.error_retry import retry_errors

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from config.admin_helpers import ObjectActionsMixin, SecretFieldsAdminMixin, is_changelist
+from common.admin_helpers import ObjectActionsMixin, SecretFieldsAdminMixin, is_changelist
 from syncconnections import tenant_check
 from syncconnections.models import Tenant
 

@@ -23,7 +23,7 @@ from bookings.models import (
     create_reservations,
 )
 from cancellations.models import CancellationRequest, Decision, snapshot
-from config import bulk
+from common import bulk
 from syncconnections import payloads
 from syncconnections.graph import GraphClient, GraphError
 from syncconnections.inbound.events import InboundEvent

@@ -14,7 +14,7 @@ the expression is syncconnections.company_log.AddressesMatch's).
 import django.db.models.deletion
 from django.db import migrations, models
 
-from config.migration_operations import trigram_indexes
+from common.migration_operations import trigram_indexes
 
 TABLE = "syncconnections_companylogentry"
 CONNECTION_INDEX = "syncconnections_companylogentry_sync_connection_id_35a0fedb"

@@ -9,7 +9,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 
 from bookings.models import TimestampedModel
-from config.encryption import EncryptedTextField
+from common.encryption import EncryptedTextField
 from syncconnections.models.tenants import Tenant
 
 

@@ -171,7 +171,7 @@ class OutboxEntry(models.Model):
     claimed_version = models.PositiveIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
     claim = models.UUIDField(null=True, blank=True)
-    # The host and process holding the claim (config.task_queue.claimant): a cluster starting
+    # The host and process holding the claim (common.task_queue.claimant): a cluster starting
     # on this host takes up the claims of processes that are gone.
     claimed_by = models.CharField(max_length=150, blank=True, default="")
 

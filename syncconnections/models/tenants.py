@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from bookings.models import TimestampedModel
-from config.encryption import EncryptedTextField
+from common.encryption import EncryptedTextField
 from syncconnections.validators import split_csv, validate_domain_csv, validate_email_csv
 
 

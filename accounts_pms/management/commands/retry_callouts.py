@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from accounts_pms.retry import DEFAULT_MAX_AGE_DAYS, MAX_ATTEMPTS, retry_due
-from config.commands import QuietCommand
+from common.commands import QuietCommand
 
 # A hundred years: older callouts cannot exist, and a larger number overflows dates.
 MAX_DAYS = 36_500

@@ -1,7 +1,7 @@
 import argparse
 from typing import Any
 
-from config.commands import QuietCommand
+from common.commands import QuietCommand
 from syncconnections import company_log
 
 

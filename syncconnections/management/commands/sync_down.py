@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from config.commands import QuietCommand
+from common.commands import QuietCommand
 from syncconnections.inbound.delta import sync_down
 from syncconnections.inbound.nightly import syncing_connections
 from syncconnections.models import SyncConnection

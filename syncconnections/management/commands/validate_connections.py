@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from config.commands import QuietCommand
+from common.commands import QuietCommand
 from syncconnections import validation
 from syncconnections.models import SyncConnection
 

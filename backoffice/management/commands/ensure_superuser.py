@@ -3,7 +3,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
-from config.commands import QuietCommand
+from common.commands import QuietCommand
 
 
 class Command(QuietCommand):

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts_pms.models import CalloutState, StayNTouchRequest
 from cancellations.models import CancellationRequest, Decision
-from config.health import task_queue_status
+from backoffice.health import task_queue_status
 from errors.models import Operation, SyncError
 from syncconnections.admin.filters import CONNECTION_STATES, LIVE
 from syncconnections.models import SyncConnection

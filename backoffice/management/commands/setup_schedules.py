@@ -4,7 +4,7 @@ from typing import Any
 from django.utils import timezone
 from django_q.models import Schedule
 
-from config.commands import QuietCommand
+from common.commands import QuietCommand
 
 # name: (task function, minutes between runs). Each job is a catch-up job: it works off
 # whatever is due, so a missed run is made good by the next.

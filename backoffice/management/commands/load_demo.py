@@ -3,8 +3,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from config import demo
-from config.commands import QuietCommand
+from backoffice import demo
+from common.commands import QuietCommand
 
 
 class Command(QuietCommand):

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django_q.cluster import Cluster
 
-from config.task_queue import STOP_SIGNAL
+from common.task_queue import STOP_SIGNAL
 
 # Within what systemd and `make run` allow (10 s) before they kill.
 STOP_SECONDS = 8

@@ -5,7 +5,7 @@ from typing import Any
 from django import template
 from django.urls import reverse
 
-from config.dashboard import sync_health
+from backoffice.dashboard import sync_health
 
 register = template.Library()
 

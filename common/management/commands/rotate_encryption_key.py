@@ -3,8 +3,8 @@ from typing import Any
 from django.apps import apps
 from django.db import transaction
 
-from config.commands import QuietCommand
-from config.encryption import EncryptedTextField
+from common.commands import QuietCommand
+from common.encryption import EncryptedTextField
 
 
 class Command(QuietCommand):
