@@ -8,6 +8,7 @@ from typing import Any
 from django.dispatch import receiver
 from django_q.tasks import async_task
 
+from accounts_pms import tasks
 from accounts_pms.models import StayNTouchSettings
 from bookings import signals
 from bookings.models import Reservation
@@ -24,7 +25,7 @@ def status_changed(
         return
     if new_status in (stayntouch.start_status, stayntouch.end_status):
         async_task(
-            "accounts_pms.tasks.status_reached",
+            tasks.status_reached,
             reservation.pk,
             task_name=f"StayNTouch: {new_status} reached by reservation {reservation.pk}",
         )

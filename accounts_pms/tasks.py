@@ -4,6 +4,7 @@ late or twice does no harm."""
 from __future__ import annotations
 
 from accounts_pms import postings, retry
+from common.task_queue import Recurring
 
 
 def status_reached(reservation_id: int) -> list[str]:
@@ -12,3 +13,6 @@ def status_reached(reservation_id: int) -> list[str]:
 
 def retry_callouts(max_age_days: int = retry.DEFAULT_MAX_AGE_DAYS) -> dict[str, int]:
     return retry.retry_due(max_age_days).__dict__
+
+
+SCHEDULES = [Recurring("Retry failed StayNTouch callouts", retry_callouts, minutes=5)]

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from api.errors import Conflict, ErrorSerializer
 from api.fields import object_id, yes_no
 from api.filters import FilteredListMixin, ListFilters
-from syncconnections import validation
+from syncconnections import connection_setup
 from syncconnections.models import SyncConnection
 
 # Never loaded, so never shown.
@@ -129,7 +129,7 @@ class SyncConnectionViewSet(FilteredListMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def validate(self, request: Request, pk: str | None = None) -> Response:
         connection = self.get_object()
-        validation.request_validation(connection)
+        connection_setup.request_validation(connection)
         return self._answer(
             f"Validation started for {connection}. The result shows in “Valid” and, if it "
             "fails, in the sync errors.",
@@ -147,7 +147,7 @@ class SyncConnectionViewSet(FilteredListMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def activate(self, request: Request, pk: str | None = None) -> Response:
         connection = self.get_object()
-        result = validation.activate([connection])
+        result = connection_setup.activate([connection])
         if result.refused:
             raise Conflict(f"Not activated, because not valid: {connection}. Validate first.")
         if result.activated:
@@ -167,5 +167,5 @@ class SyncConnectionViewSet(FilteredListMixin, viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def deactivate(self, request: Request, pk: str | None = None) -> Response:
-        count = validation.deactivate([self.get_object()])
+        count = connection_setup.deactivate([self.get_object()])
         return self._answer(f"Deactivated {count} connection(s); they no longer sync.")

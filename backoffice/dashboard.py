@@ -17,11 +17,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts_pms.models import CalloutState, StayNTouchRequest
-from cancellations.models import CancellationRequest, Decision
 from backoffice.health import task_queue_status
+from cancellations.models import CancellationRequest, Decision
 from errors.models import Operation, SyncError
-from syncconnections.admin.filters import CONNECTION_STATES, LIVE
 from syncconnections.models import SyncConnection
+from syncconnections.models.connections import CONNECTION_STATES
 
 
 @dataclass
@@ -62,7 +62,6 @@ def sync_health(user: AbstractBaseUser | AnonymousUser) -> list[Section]:
 def connections() -> Section:
     counts = SyncConnection.objects.aggregate(
         **{key: Count("pk", filter=condition) for key, (_, condition) in CONNECTION_STATES.items()},
-        live=Count("pk", filter=LIVE[1]),
         stalest=Min("last_synced_at", filter=Q(active=True)),
         latest=Max("last_synced_at", filter=Q(active=True)),
     )
@@ -76,7 +75,6 @@ def connections() -> Section:
         )
         for key, (label, _) in CONNECTION_STATES.items()
     ]
-    figures.append(Figure(LIVE[0], str(counts["live"]), changelist(url, state="live")))
     note = ""
     if counts["latest"]:
         note = (

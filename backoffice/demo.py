@@ -34,6 +34,7 @@ from bookings.models import (
 )
 from cancellations.models import CancellationRequest, snapshot
 from errors.models import Operation, SyncError
+from syncconnections import connection_setup
 from syncconnections.models import CompanyLogEntry, LogOperation, SyncConnection, Tenant, UserType
 
 DEMO_DOMAIN = "contoso.example"
@@ -400,7 +401,7 @@ def _connections(
     for connection in created:
         # Always queued, never run on the spot: loading demo data needs no Graph.
         async_task(
-            "syncconnections.tasks.validate_connection",
+            connection_setup.validate_job,
             connection.pk,
             sync=False,
             task_name=f"validate {connection.user_id}",

@@ -27,7 +27,7 @@ def run(folder: str) -> list[tuple[str, str]]:
     from bookings.models import Location, Reservation, Resource
     from sandbox.client import SandboxControl
     from sandbox.server import SandboxServer
-    from syncconnections import outbound, validation
+    from syncconnections import connection_setup, outbound
     from syncconnections.models import OutlookEvent, SyncConnection, Tenant, UserType
 
     server = SandboxServer(port=0, ca_file=Path(folder) / "ca.pem").start()
@@ -58,7 +58,7 @@ def run(folder: str) -> list[tuple[str, str]]:
                 user_type=UserType.RESOURCE,
                 activate_after_validation=True,
             )
-            assert validation.validate(room.pk).valid
+            assert connection_setup.validate(room.pk).valid
             rooms.append(resource)
 
         start = dt.datetime(2027, 1, 4, 8, tzinfo=dt.UTC)

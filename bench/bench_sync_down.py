@@ -90,7 +90,7 @@ def sync_room(control, tenant, name: str, cpu: CpuClock) -> tuple[float, float, 
     from django.utils import timezone
 
     from bookings.models import Location, Reservation, Resource
-    from syncconnections import validation
+    from syncconnections import connection_setup
     from syncconnections.graph import GraphClient
     from syncconnections.inbound import delta
     from syncconnections.models import CompanyLogEntry, SyncConnection, UserType
@@ -103,7 +103,7 @@ def sync_room(control, tenant, name: str, cpu: CpuClock) -> tuple[float, float, 
     room = SyncConnection.objects.create(
         tenant=tenant, user_id=mailbox, resource=resource, user_type=UserType.RESOURCE
     )
-    assert validation.validate(room.pk).valid
+    assert connection_setup.validate(room.pk).valid
     SyncConnection.objects.filter(pk=room.pk).update(active=True)
 
     client = GraphClient.for_tenant(tenant)

@@ -91,7 +91,7 @@ def _run(folder: str, sandbox_url: str, ca_file: str) -> list[tuple[str, str]]:
 def connect(control) -> tuple[list, list]:  # type: ignore[no-untyped-def]
     """Rooms and staff with live, validated connections, subscribed by the clusters."""
     from bookings.models import Location, Resource, Staff
-    from syncconnections import validation
+    from syncconnections import connection_setup
     from syncconnections.models import SyncConnection, Tenant, UserType
 
     tenant = Tenant.objects.create(
@@ -126,7 +126,7 @@ def connect(control) -> tuple[list, list]:  # type: ignore[no-untyped-def]
         for target in [*rooms, *staff]
     ]
     for connection in connections:
-        assert validation.validate(connection.pk).valid
+        assert connection_setup.validate(connection.pk).valid
     deadline = time.monotonic() + 120
     while SyncConnection.objects.filter(subscription_id="").exists():
         if time.monotonic() > deadline:

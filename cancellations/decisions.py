@@ -21,7 +21,6 @@ from cancellations.models import SNAPSHOT_FIELDS, CancellationRequest, Decision,
 from syncconnections import outbound
 from syncconnections.graph import GraphClient, GraphError
 from syncconnections.models import OutlookEvent
-from syncconnections.outbound import is_pushing
 
 
 @dataclass
@@ -153,7 +152,7 @@ def keep(request: CancellationRequest, user: AbstractBaseUser) -> Outcome:
                 f"Kept {reservation}. Its calendar's connection was removed, so Outlook is left "
                 "as it is.",
             )
-        if not is_pushing(connection):
+        if not connection.is_pushing:
             return Outcome(
                 request,
                 True,

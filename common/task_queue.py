@@ -8,6 +8,8 @@ import os
 import signal
 import socket
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 
 from django.conf import settings
@@ -76,3 +78,21 @@ def claimant_is_gone(name: str) -> bool:
     if host != socket.gethostname() or not pid.isdigit():
         return False  # another host's process: only its claim's age tells
     return _started(int(pid)) != started or started == ""
+
+
+@dataclass(frozen=True)
+class Recurring:
+    """A job that runs every `minutes`, or daily at `daily_at` (site time). Each app lists
+    its own in its tasks.py (SCHEDULES); `manage.py setup_schedules` registers them all.
+    Each is a catch-up job: it works off whatever is due, so a missed run is made good by
+    the next."""
+
+    name: str
+    func: Callable[..., object]
+    minutes: int | None = None
+    daily_at: dt.time | None = None
+
+    @property
+    def path(self) -> str:
+        """The job as the task queue stores it."""
+        return f"{self.func.__module__}.{self.func.__qualname__}"

@@ -1,15 +1,13 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
+from django.db import models
 from django.utils import timezone
 
+from bookings.models import Reservation
+from common.http_client import TransportError
 from errors.models import Operation, SyncError
-
-if TYPE_CHECKING:
-    from bookings.models import Reservation
-    from syncconnections.models import SyncConnection
 
 logger = logging.getLogger(__name__)
 
@@ -18,13 +16,32 @@ def record(
     *,
     operation: Operation | str,
     stage: str,
-    message: str,
-    connection: SyncConnection | None = None,
+    error: TransportError | None = None,
+    message: str | None = None,
+    connection: models.Model | None = None,
     reservation: Reservation | None = None,
     status_code: int | None = None,
     request_id: str = "",
 ) -> SyncError:
-    """Save a SyncError row (and log it) for a failed step of a sync operation."""
+    """Save a SyncError row (and log it) for a failed step of a sync operation: the failed
+    call's `error` gives the status, request-id and (unless `message` says more) message."""
+    if error is not None:
+        status_code, request_id = error.status, error.request_id
+        message = error.message if message is None else message
+    if message is None:
+        raise TypeError("record() needs a message or the failed call's error")
+    return _save(operation, stage, message, connection, reservation, status_code, request_id)
+
+
+def _save(
+    operation: Operation | str,
+    stage: str,
+    message: str,
+    connection: models.Model | None,
+    reservation: Reservation | None,
+    status_code: int | None,
+    request_id: str,
+) -> SyncError:
     error = SyncError.objects.create(
         operation=Operation(operation),
         stage=stage,
@@ -47,7 +64,7 @@ def record(
     return error
 
 
-def resolve(operation: Operation | str, connection: SyncConnection) -> int:
+def resolve(operation: Operation | str, connection: models.Model) -> int:
     """Mark the connection's open errors of this operation resolved: it has just succeeded."""
     return SyncError.objects.filter(
         sync_connection=connection, operation=Operation(operation), resolved=False

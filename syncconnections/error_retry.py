@@ -13,8 +13,9 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from errors.models import Operation, SyncError
-from syncconnections import outbound, validation
-from syncconnections.inbound.requests import request_sync
+from syncconnections import connection_setup, outbound
+from syncconnections.inbound import subscriptions
+from syncconnections.inbound.sync_requests import request_sync
 from syncconnections.models import SyncConnection
 
 RESERVATION_OPERATIONS = {Operation.CREATE, Operation.UPDATE, Operation.DELETE}
@@ -86,12 +87,12 @@ def retry_errors(queryset: QuerySet[SyncError]) -> RetryResult:
 def rerun(operation: str, connection: SyncConnection) -> None:
     """Run a connection's failed operation again, in the background."""
     if operation == Operation.CONNECTION_SETUP:
-        validation.request_validation(connection)
+        connection_setup.request_validation(connection)
     elif operation == Operation.SYNC_DOWN:
         request_sync([connection.pk], reason="retry")
     else:
         async_task(
-            "syncconnections.tasks.renew_subscription",
+            subscriptions.renew_job,
             connection.pk,
             task_name=f"Renew the subscription of {connection}",
         )

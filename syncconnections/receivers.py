@@ -9,9 +9,11 @@ from django.dispatch import receiver
 
 from bookings import signals
 from bookings.models import Reservation, ReservationSeries
+from common import work_queue
 from syncconnections import outbound
-from syncconnections.models import Tenant
-from syncconnections.outbound.queueing import OUTBOUND_MODES
+from syncconnections.inbound import sync_requests
+from syncconnections.models import OutboxEntry, SyncConnection, SyncRequest, Tenant
+from syncconnections.models.connections import PUSHING_MODES
 
 
 @receiver(signals.reservation_created, sender=Reservation, dispatch_uid="outbound.created")
@@ -48,5 +50,15 @@ def push_when_outbound_again(
 ) -> None:
     """A tenant switched to a mode that writes to Outlook: bring its calendars up to date."""
     before = getattr(instance, "_stored_sync_mode", None)
-    if not created and before not in OUTBOUND_MODES and instance.sync_mode in OUTBOUND_MODES:
-        outbound.queue_connection(outbound.pushing_connections().filter(tenant=instance))
+    if not created and before not in PUSHING_MODES and instance.sync_mode in PUSHING_MODES:
+        outbound.queue_connection(SyncConnection.objects.pushing().filter(tenant=instance))
+
+
+@receiver(work_queue.claims_released, sender=OutboxEntry, dispatch_uid="outbound.released")
+def push_released(sender: type[OutboxEntry], **kwargs: Any) -> None:
+    outbound.wake()
+
+
+@receiver(work_queue.claims_released, sender=SyncRequest, dispatch_uid="inbound.released")
+def sync_released(sender: type[SyncRequest], **kwargs: Any) -> None:
+    sync_requests.wake()

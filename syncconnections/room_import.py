@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from bookings.models import Location, Resource
-from syncconnections import validation
+from syncconnections import connection_setup
 from syncconnections.graph import GraphClient
 from syncconnections.models import SyncConnection, Tenant, UserType
 
@@ -137,7 +137,7 @@ def import_rooms(
             )
             if was_created:
                 created.append(connection)
-                validation.request_validation(connection)
+                connection_setup.request_validation(connection)
             else:
                 existing.append(address)
     return ImportResult(created, existing, activate, new_resources=new_resources)

@@ -1,14 +1,17 @@
-"""Background jobs of the Microsoft 365 integration (django-q2 task functions).
-
-Each is safe to run twice and reads the current state when it runs."""
+"""The Microsoft 365 integration's recurring jobs (django-q2 task functions) and their
+schedules. Jobs enqueued on demand live beside what they do (connection_setup,
+inbound.subscriptions, inbound.sync_requests, outbound.worker) and are enqueued by
+reference. Each is safe to run twice and reads the current state when it runs."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django_q.tasks import async_task
 
-from syncconnections import outbound, validation, wakeups
-from syncconnections.inbound import nightly, requests, subscriptions
-from syncconnections.models import SyncConnection
+from common.task_queue import Recurring
+from syncconnections import failure_digests, outbound, wakeups
+from syncconnections.inbound import nightly, subscriptions, sync_requests
 
 
 def push_outbound() -> dict[str, int]:
@@ -16,66 +19,29 @@ def push_outbound() -> dict[str, int]:
 
 
 def sync_pending() -> dict[str, int]:
-    return requests.sync_pending()
-
-
-def validate_connection(connection_id: int) -> str:
-    return validation.validate(connection_id).summary
-
-
-def _connection(connection_id: int) -> SyncConnection:
-    return SyncConnection.objects.select_related("tenant").get(pk=connection_id)
-
-
-def subscribe(connection_id: int) -> bool:
-    connection = _connection(connection_id)
-    return subscriptions.lives(connection) and subscriptions.subscribe(connection)
-
-
-def renew_subscription(connection_id: int, subscription_id: str | None = None) -> bool:
-    """Renew the connection's subscription; given the id a lifecycle notification named,
-    only while that is still the connection's subscription."""
-    if subscription_id is not None:
-        return subscriptions.on_lifecycle(connection_id, subscription_id, "reauthorizationRequired")
-    connection = _connection(connection_id)
-    return subscriptions.lives(connection) and subscriptions.renew(connection)
-
-
-def resubscribe(connection_id: int, subscription_id: str | None = None) -> bool:
-    """Subscribe afresh and catch up; given the id of a removed subscription, only while
-    that is still the connection's (a repeated subscriptionRemoved does it once)."""
-    if subscription_id is not None:
-        return subscriptions.on_lifecycle(connection_id, subscription_id, "subscriptionRemoved")
-    connection = _connection(connection_id)
-    return subscriptions.lives(connection) and subscriptions.resubscribe(connection)
-
-
-def unsubscribe(connection_id: int) -> None:
-    subscriptions.unsubscribe(_connection(connection_id))
-
-
-def match_live_sync(connection_id: int) -> bool:
-    """Subscribe a connection that now live-syncs and has no subscription (catching up with
-    delta), or drop the subscription of one that no longer does; whichever it is when the
-    task runs. True when a subscription was made."""
-    connection = _connection(connection_id)
-    if not subscriptions.lives(connection):
-        subscriptions.unsubscribe(connection)
-        return False
-    return not connection.subscription_id and subscriptions.resubscribe(connection)
+    return sync_requests.sync_pending()
 
 
 def refresh_subscriptions() -> dict[str, int]:
     return subscriptions.refresh_subscriptions().__dict__
 
 
+def send_failure_digests() -> int:
+    return failure_digests.send_failure_digests()
+
+
 def nightly_sync(after: int | None = None) -> list[str]:
     # A part that ran out of time hands on to the next.
     summary = nightly.nightly_sync(after=after, time_budget=wakeups.task_time_budget())
     if summary.stopped_at is not None:
-        async_task(
-            "syncconnections.tasks.nightly_sync",
-            summary.stopped_at,
-            task_name="Nightly sync (continued)",
-        )
+        async_task(nightly_sync, summary.stopped_at, task_name="Nightly sync (continued)")
     return summary.lines()
+
+
+SCHEDULES = [
+    Recurring("Push reservations to Outlook", push_outbound, minutes=1),
+    Recurring("Sync down requested connections", sync_pending, minutes=1),
+    Recurring("Send failure notification digests", send_failure_digests, minutes=5),
+    Recurring("Refresh live-sync subscriptions", refresh_subscriptions, minutes=60),
+    Recurring("Nightly sync", nightly_sync, daily_at=dt.time(2, 0)),
+]

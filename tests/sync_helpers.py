@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from bookings.models import ReservationStatus
 from cancellations.models import CancellationRequest
-from syncconnections import validation
+from syncconnections import connection_setup
 from syncconnections.inbound.delta import sync_down
 from syncconnections.models import OutlookEvent, SyncConnection, UserType
 from tests import factories
@@ -42,7 +42,7 @@ def connected_room(sandbox, tenant, name="Boardroom", **connection_fields) -> Sy
         user_type=UserType.RESOURCE,
         **{"activate_after_validation": True, **connection_fields},
     )
-    assert validation.validate(connection.pk).valid
+    assert connection_setup.validate(connection.pk).valid
     connection.refresh_from_db()
     return connection
 
@@ -59,7 +59,7 @@ def connected_staff(sandbox, tenant, first="Anna", calendar="") -> SyncConnectio
         calendar_name=calendar,
         activate_after_validation=True,
     )
-    assert validation.validate(connection.pk).valid
+    assert connection_setup.validate(connection.pk).valid
     connection.refresh_from_db()
     return connection
 

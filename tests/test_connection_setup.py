@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from errors.models import SyncError
-from syncconnections import validation
+from syncconnections import connection_setup
 from syncconnections.models import SyncConnection, UserType
 from tests import factories
 from tests.sync_helpers import at
@@ -29,7 +29,7 @@ def test_a_valid_mailbox_gets_its_calendar_and_activates_when_asked(sandbox, ten
     sandbox.mailbox(ROOM)
     connection = connection_for(tenant, activate_after_validation=True)
 
-    result = validation.validate(connection.pk)
+    result = connection_setup.validate(connection.pk)
 
     connection.refresh_from_db()
     calendar = [r for r in sandbox.requests() if r["path"].endswith("/calendar")]
@@ -45,7 +45,7 @@ def test_a_named_calendar_is_found_by_name(sandbox, tenant):
         tenant=tenant, user_id="anna@contoso.test", staff=staff, calendar_name="Room bookings"
     )
 
-    assert validation.validate(connection.pk).valid
+    assert connection_setup.validate(connection.pk).valid
     connection.refresh_from_db()
     assert connection.active is False  # not asked to activate
 
@@ -76,7 +76,7 @@ def test_each_failing_stage_is_recorded_exactly(sandbox, tenant, stage, status, 
     )
     SyncConnection.objects.filter(pk=connection.pk).update(valid=True, calendar_id="old")
 
-    result = validation.validate(connection.pk)
+    result = connection_setup.validate(connection.pk)
 
     connection.refresh_from_db()
     error = SyncError.objects.get()
@@ -99,10 +99,10 @@ def test_each_failing_stage_is_recorded_exactly(sandbox, tenant, stage, status, 
 def test_a_temporary_failure_leaves_the_connection_as_it_was(sandbox, tenant):
     sandbox.mailbox(ROOM)
     connection = connection_for(tenant)
-    assert validation.validate(connection.pk).valid
+    assert connection_setup.validate(connection.pk).valid
     sandbox.fault(f"/users/{ROOM}$", status=500, times=1)
 
-    result = validation.validate(connection.pk)
+    result = connection_setup.validate(connection.pk)
 
     connection.refresh_from_db()
     assert (result.valid, result.temporary, connection.valid) == (False, True, True)
@@ -111,10 +111,10 @@ def test_a_temporary_failure_leaves_the_connection_as_it_was(sandbox, tenant):
 
 def test_success_resolves_earlier_setup_errors(sandbox, tenant):
     connection = connection_for(tenant)
-    validation.validate(connection.pk)  # mailbox missing: fails
+    connection_setup.validate(connection.pk)  # mailbox missing: fails
     sandbox.mailbox(ROOM)
 
-    validation.validate(connection.pk)
+    connection_setup.validate(connection.pk)
 
     assert list(SyncError.objects.values_list("resolved", flat=True)) == [True]
 
@@ -173,7 +173,7 @@ def test_activate_refuses_an_invalid_connection_by_name(sandbox, tenant, admin_c
 def test_deactivate_stops_syncing(sandbox, tenant, admin_client):
     sandbox.mailbox(ROOM)
     connection = connection_for(tenant, activate_after_validation=True)
-    validation.validate(connection.pk)
+    connection_setup.validate(connection.pk)
 
     run(admin_client, connection, "deactivate_selected")
     factories.ReservationFactory(resource=connection.resource, start=at(21, 9), end=at(21, 10))
@@ -284,7 +284,7 @@ def test_object_actions_refuse_get_and_unknown_ids(tenant, admin_client):
 def test_ticking_active_in_the_form_pushes_like_the_action(sandbox, tenant, admin_client):
     sandbox.mailbox(ROOM)
     connection = connection_for(tenant)
-    validation.validate(connection.pk)
+    connection_setup.validate(connection.pk)
     factories.ReservationFactory(resource=connection.resource, start=at(22, 9), end=at(22, 10))
     assert sandbox.events(ROOM) == []
 
@@ -308,7 +308,7 @@ def test_a_missing_ca_file_is_a_recorded_one_line_connection_setup_error(
 ):
     """What the cluster met when it validated before the sandbox wrote its certificate."""
     from errors.models import SyncError
-    from syncconnections import validation
+    from syncconnections import connection_setup
     from syncconnections.graph import TokenProvider
     from syncconnections.models import SyncConnection, UserType
     from tests import factories
@@ -323,7 +323,7 @@ def test_a_missing_ca_file_is_a_recorded_one_line_connection_setup_error(
     settings.GRAPH_CA_BUNDLE = str(tmp_path / "not-yet" / "ca.pem")
     TokenProvider.forget_all()
 
-    result = validation.validate(connection.pk)
+    result = connection_setup.validate(connection.pk)
 
     assert (result.valid, result.temporary) == (False, True)
     error = SyncError.objects.get()
@@ -335,7 +335,7 @@ def test_a_missing_ca_file_is_a_recorded_one_line_connection_setup_error(
 
 def test_an_unexpected_error_while_validating_is_recorded_in_one_line(sandbox, tenant, monkeypatch):
     from errors.models import SyncError
-    from syncconnections import validation
+    from syncconnections import connection_setup
     from syncconnections.graph import GraphClient
     from syncconnections.models import SyncConnection, UserType
     from tests import factories
@@ -352,7 +352,7 @@ def test_an_unexpected_error_while_validating_is_recorded_in_one_line(sandbox, t
 
     monkeypatch.setattr(GraphClient, "get_user", broken)
 
-    result = validation.validate(connection.pk)
+    result = connection_setup.validate(connection.pk)
 
     assert (result.valid, result.temporary, result.stage) == (False, True, "get user")
     assert SyncError.objects.get().error_message == ("Unexpected error (ValueError): no such thing")

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from syncconnections.validators import split_csv, validate_domain_csv, validate_email_csv
+from syncconnections.csv_lists import split_csv, validate_domain_csv, validate_email_csv
 from tests import factories
 
 

@@ -2,7 +2,8 @@ import logging
 
 import pytest
 
-import errors
+from common.http_client import TransportError
+from errors import recording
 from errors.models import Operation, SyncError
 from tests import factories
 
@@ -14,7 +15,7 @@ def test_record_saves_every_detail_and_logs_it(caplog):
     reservation = factories.ReservationFactory()
 
     with caplog.at_level(logging.WARNING, logger="errors.recording"):
-        error = errors.record(
+        error = recording.record(
             operation=Operation.CREATE,
             stage="create event",
             message="ErrorAccessDenied: Access is denied.",
@@ -51,5 +52,34 @@ def test_record_saves_every_detail_and_logs_it(caplog):
 
 def test_record_refuses_an_unknown_operation():
     with pytest.raises(ValueError, match="'Publish' is not a valid Operation"):
-        errors.record(operation="Publish", stage="x", message="y")
+        recording.record(operation="Publish", stage="x", message="y")
+    assert SyncError.objects.count() == 0
+
+
+def test_the_failed_call_gives_status_request_id_and_message():
+    # Given a call that failed
+    failure = TransportError("The mailbox is not found.", status=404, request_id="req-404")
+
+    # When it is recorded, once as it is and once with more said
+    as_is = recording.record(operation=Operation.SYNC_DOWN, stage="delta page", error=failure)
+    said = recording.record(
+        operation=Operation.DELETE,
+        stage="delete event",
+        error=failure,
+        message=f"{failure.message} (event AAMk1)",
+    )
+
+    # Then each carries the call's status and request-id, and its own message
+    assert [
+        (e.status_code, e.request_id, e.error_message)
+        for e in SyncError.objects.filter(pk__in=[as_is.pk, said.pk]).order_by("pk")
+    ] == [
+        (404, "req-404", "The mailbox is not found."),
+        (404, "req-404", "The mailbox is not found. (event AAMk1)"),
+    ]
+
+
+def test_a_record_needs_a_message_or_the_failed_call():
+    with pytest.raises(TypeError, match="needs a message or the failed call's error"):
+        recording.record(operation=Operation.SYNC_DOWN, stage="delta page")
     assert SyncError.objects.count() == 0

@@ -7,7 +7,7 @@ from django.core import mail
 from django.utils import timezone
 
 from errors.models import SyncError
-from errors.notifications import send_failure_digests
+from syncconnections.failure_digests import send_failure_digests
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 
 from bookings.models import Reservation
 from syncconnections.inbound import delta
-from syncconnections.inbound.requests import request_sync
+from syncconnections.inbound.sync_requests import request_sync
 from syncconnections.models import CompanyLogEntry, OutlookEvent, SyncConnection, SyncRequest
 from tests.conftest import stop_group, wait_until
 from tests.sync_helpers import meeting

@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from errors.models import SyncError
-from syncconnections import tasks
 from syncconnections.graph import GraphClient, parse_datetime
+from syncconnections.inbound import subscriptions
 from syncconnections.inbound.subscriptions import refresh_subscriptions
 from syncconnections.models import SyncConnection
 from tests.sync_helpers import connected_room
@@ -63,8 +63,8 @@ def test_a_late_replay_about_a_replaced_subscription_is_ignored(sandbox, live_ro
     assert new_id != old_id
 
     # The task of the same notification, delivered again an hour later.
-    assert tasks.resubscribe(live_room.pk, old_id) is False
-    assert tasks.renew_subscription(live_room.pk, old_id) is False
+    assert subscriptions.resubscribe_job(live_room.pk, old_id) is False
+    assert subscriptions.renew_job(live_room.pk, old_id) is False
 
     assert [s["id"] for s in sandbox.subscriptions()] == [new_id]
 

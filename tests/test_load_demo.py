@@ -7,9 +7,9 @@ from django.apps import apps
 from django.core.management import CommandError, call_command
 
 from accounts_pms.models import StayNTouchSettings
+from backoffice import demo
 from bookings.models import Direction, Reservation, Resource
 from cancellations.models import CancellationRequest
-from backoffice import demo
 from syncconnections.models import SyncConnection, Tenant
 from tests import factories
 
@@ -106,9 +106,9 @@ def test_demo_content():
 def test_loading_again_after_the_sync_recorded_errors_and_people_added_rows():
     """The demo's own rows are found by what is theirs alone, whatever else exists: sync
     errors of the same kind for the same calendars, an account of the same name."""
-    import errors
     from bookings.models import Account, ServiceReservation
     from errors.models import Operation
+    from errors.recording import record
 
     call_command("load_demo", force=True)
     boardroom = SyncConnection.objects.get(user_id__startswith="room.boardroom")
@@ -118,7 +118,7 @@ def test_loading_again_after_the_sync_recorded_errors_and_people_added_rows():
         (Operation.CREATE, "create event", boardroom),
         (Operation.SYNC_DOWN, "delta page", maas),
     ] * 2:
-        errors.record(
+        record(
             operation=operation, stage=stage, connection=connection, status_code=503, message="x"
         )
     Account.objects.create(name="Gen25", account_number="")  # a person's, same name

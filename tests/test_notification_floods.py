@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from syncconnections.graph import GraphClient
-from syncconnections.inbound.requests import READ_INTERVAL, request_sync
+from syncconnections.inbound import sync_requests
+from syncconnections.inbound.sync_requests import READ_INTERVAL, request_sync
 from syncconnections.models import IgnoredNotification, SyncConnection, SyncRequest
 from tests.conftest import wait_until
 from tests.sync_helpers import connected_room, last_request_id
@@ -63,9 +64,7 @@ def test_ten_notifications_of_a_stranger_at_once_are_ten_ignored(sandbox, live_r
 @pytest.fixture
 def worker_asleep(monkeypatch):
     """Sync requests are made, the worker that would run them is not woken."""
-    from syncconnections.inbound import requests
-
-    monkeypatch.setattr(requests, "wake", lambda: None)
+    monkeypatch.setattr(sync_requests, "wake", lambda: None)
 
 
 @pytest.mark.django_db

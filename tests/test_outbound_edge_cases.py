@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from bookings.models import Reservation, ReservationStatus
 from errors.models import SyncError
-from syncconnections import outbound, validation
+from syncconnections import connection_setup, outbound
 from syncconnections.graph import GraphClient
 from syncconnections.models import OutboxEntry, OutlookCreation, OutlookEvent, SyncMode
 from syncconnections.outbound.pusher import Pusher
@@ -90,7 +90,7 @@ def test_a_connection_pointed_at_another_mailbox_cleans_up_the_old_one(sandbox, 
 
     room.user_id = new_mailbox
     room.save()
-    validation.validate(room.pk)  # activates again
+    connection_setup.validate(room.pk)  # activates again
 
     assert sandbox.events(old_mailbox) == []
     assert subjects(sandbox, new_mailbox) == ["Quarterly review"]
@@ -136,14 +136,14 @@ def test_an_error_in_one_calendar_is_not_resolved_by_success_in_another(sandbox,
 def test_reactivating_cleans_up_what_changed_while_inactive(sandbox, room):
     moved = book(room, title="Moved away")
     cancelled = book(room, title="Cancelled", start=at(8, 10), end=at(8, 11))
-    validation.deactivate([room])
+    connection_setup.deactivate([room])
 
     moved.resource = factories.ResourceFactory()
     moved.save()
     cancelled.status = ReservationStatus.CANCELLED
     cancelled.save()
     room.refresh_from_db()
-    validation.activate([room])
+    connection_setup.activate([room])
 
     assert sandbox.events(room.user_id) == []
 

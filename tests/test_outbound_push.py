@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from bookings.models import Direction, ReservationStatus
 from errors.models import SyncError
-from syncconnections import outbound, validation
+from syncconnections import connection_setup, outbound
 from syncconnections.models import OutboxEntry, OutlookEvent, SyncMode
 from tests import factories
 from tests.sync_helpers import (
@@ -195,7 +195,7 @@ def test_a_429_storm_is_waited_out_and_everything_arrives(sandbox, tenant):
     sandbox.fault(r"/events$", method="POST", status=429, retry_after=1, times=6)
     since = last_request_id(sandbox)
 
-    validation.activate([room])
+    connection_setup.activate([room])
 
     pushed = sorted(e["transactionId"] for e in sandbox.events(room.user_id))
     assert pushed == sorted(str(r.uuid) for r in reservations)
@@ -285,7 +285,7 @@ def test_activating_pushes_the_future_reservations_in_batches(sandbox, tenant):
     assert sandbox.events(room.user_id) == []
     since = last_request_id(sandbox)
 
-    result = validation.activate([room])
+    result = connection_setup.activate([room])
 
     assert result.reservations_queued == 25
     events = sandbox.events(room.user_id)

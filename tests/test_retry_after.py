@@ -10,7 +10,7 @@ from django.utils import timezone
 from errors.models import SyncError
 from syncconnections import outbound
 from syncconnections.inbound.nightly import nightly_sync
-from syncconnections.inbound.requests import request_sync, sync_pending
+from syncconnections.inbound.sync_requests import request_sync, sync_pending
 from syncconnections.models import OutboxEntry, OutlookEvent, SyncRequest
 from tests.sync_helpers import book, graph_calls, last_request_id, meeting
 

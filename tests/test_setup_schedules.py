@@ -15,7 +15,7 @@ def test_schedules_are_registered_once():
         ("Push reservations to Outlook", "syncconnections.tasks.push_outbound", "I", 1),
         ("Refresh live-sync subscriptions", "syncconnections.tasks.refresh_subscriptions", "I", 60),
         ("Retry failed StayNTouch callouts", "accounts_pms.tasks.retry_callouts", "I", 5),
-        ("Send failure notification digests", "errors.tasks.send_digests", "I", 5),
+        ("Send failure notification digests", "syncconnections.tasks.send_failure_digests", "I", 5),
         ("Sync down requested connections", "syncconnections.tasks.sync_pending", "I", 1),
     ]
     nightly = timezone.localtime(Schedule.objects.get(name="Nightly sync").next_run)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from bookings.models import Reservation
 from errors.models import SyncError
-from syncconnections import validation
+from syncconnections import connection_setup
 from syncconnections.graph import parse_datetime
 from syncconnections.inbound.subscriptions import refresh_subscriptions
 from syncconnections.models import SyncConnection
@@ -50,7 +50,7 @@ def test_a_named_calendar_is_subscribed_to_by_its_id(sandbox, tenant, public):
 
     staff = connected_staff(sandbox, tenant, calendar="Room bookings")
     SyncConnection.objects.filter(pk=staff.pk).update(use_live_sync=True, active=False)
-    validation.activate([SyncConnection.objects.get(pk=staff.pk)])
+    connection_setup.activate([SyncConnection.objects.get(pk=staff.pk)])
 
     [subscription] = sandbox.subscriptions()
     assert subscription["resource"] == (
@@ -59,7 +59,7 @@ def test_a_named_calendar_is_subscribed_to_by_its_id(sandbox, tenant, public):
 
 
 def test_deactivating_unsubscribes(sandbox, live_room):
-    validation.deactivate([live_room])
+    connection_setup.deactivate([live_room])
 
     live_room.refresh_from_db()
     assert sandbox.subscriptions() == []
@@ -209,7 +209,7 @@ def test_a_failed_renewal_is_a_subscription_refresh_error(sandbox, live_room):
 def test_a_failed_deletion_is_a_subscription_refresh_error_and_keeps_the_id(sandbox, live_room):
     sandbox.fault("subscriptions/", method="DELETE", status=403, message="Access is denied.")
 
-    validation.deactivate([live_room])
+    connection_setup.deactivate([live_room])
 
     live_room.refresh_from_db()
     error = SyncError.objects.get()

@@ -8,9 +8,9 @@ from django.utils import timezone
 from django_q.conf import Conf
 
 from errors.models import SyncError
-from syncconnections.inbound import requests
+from syncconnections.inbound import sync_requests
 from syncconnections.inbound.delta import SyncResult
-from syncconnections.inbound.requests import claim, request_sync
+from syncconnections.inbound.sync_requests import claim, request_sync
 from syncconnections.models import SyncConnection, SyncRequest
 from tests import factories
 
@@ -74,7 +74,7 @@ def test_a_notification_ends_a_back_off(connection):
 
 def test_only_new_connections_are_woken(connection, monkeypatch):
     woken = []
-    monkeypatch.setattr(requests, "wake", lambda: woken.append(True))
+    monkeypatch.setattr(sync_requests, "wake", lambda: woken.append(True))
     other = factories.SyncConnectionFactory()
     request_sync([connection.pk])
 
@@ -97,9 +97,9 @@ def test_an_unexpected_error_in_one_sync_holds_up_no_other(connection, monkeypat
         synced.append(connection_id)
         return SyncResult(SyncConnection.objects.get(pk=connection_id))
 
-    monkeypatch.setattr(requests, "sync_down", sync_down)
+    monkeypatch.setattr(sync_requests, "sync_down", sync_down)
 
-    assert requests.sync_pending() == {"synced": 1, "failed": 1}
+    assert sync_requests.sync_pending() == {"synced": 1, "failed": 1}
 
     assert synced == [other.pk]
     left = SyncRequest.objects.get()

@@ -11,7 +11,7 @@ from syncconnections.models import WakeUp
 
 pytestmark = pytest.mark.django_db
 
-TASK = "syncconnections.tasks.sync_pending"
+TASK = "syncconnections.inbound.sync_requests.sync_pending"
 
 
 @pytest.fixture(autouse=True)

@@ -147,7 +147,9 @@ def test_a_hundred_identical_notifications_make_one_sync(client, subscribed, mon
 
     request = SyncRequest.objects.get()
     assert (request.sync_connection_id, request.version) == (subscribed.pk, 0)
-    assert [t.func() for t in OrmQ.objects.all()] == ["syncconnections.tasks.sync_pending"]
+    assert [t.func() for t in OrmQ.objects.all()] == [
+        "syncconnections.inbound.sync_requests.sync_pending"
+    ]
 
 
 def test_a_valid_notification_leads_to_a_sync(client, sandbox, subscribed):

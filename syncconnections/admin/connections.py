@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.urls import path
 
 from common.admin_helpers import ObjectActionsMixin
-from syncconnections import validation
+from syncconnections import connection_setup
 from syncconnections.admin.filters import ConnectionStateFilter
 from syncconnections.admin.planner import planner_view
 from syncconnections.admin.room_import import import_rooms_view
@@ -115,19 +115,19 @@ class SyncConnectionAdmin(ObjectActionsMixin, admin.ModelAdmin):
         # What the Activate and Deactivate actions do (the form refuses to activate a
         # connection that is not valid).
         if "active" in changed and obj.active:
-            queued = validation.started([obj])
+            queued = connection_setup.started([obj])
             self.message_user(
                 request,
                 f"Activated {obj}; {queued} future reservations are being sent to Outlook.",
                 messages.SUCCESS,
             )
         elif "active" in changed:
-            validation.deactivate([obj])
+            connection_setup.deactivate([obj])
             self.message_user(request, f"Deactivated {obj}; it no longer syncs.", messages.SUCCESS)
         elif "use_live_sync" in changed and obj.active:
-            validation.live_sync_changed(obj)
+            connection_setup.live_sync_changed(obj)
         if not change or {"tenant", "user_id", "calendar_name"} & set(form.changed_data):
-            validation.request_validation(obj)
+            connection_setup.request_validation(obj)
             self.message_user(request, f"Validation of {obj} started.", messages.INFO)
 
     # --- actions, each with its own permission --------------------------------------------------
@@ -142,7 +142,7 @@ class SyncConnectionAdmin(ObjectActionsMixin, admin.ModelAdmin):
     def validate_selected(self, request: HttpRequest, queryset: QuerySet[SyncConnection]) -> None:
         connections = list(queryset)
         for connection in connections:
-            validation.request_validation(connection)
+            connection_setup.request_validation(connection)
         self.message_user(
             request,
             f"Validation started for {_names(connections)}. The result shows in “Valid” and, "
@@ -152,7 +152,7 @@ class SyncConnectionAdmin(ObjectActionsMixin, admin.ModelAdmin):
 
     @admin.action(description="Activate", permissions=["activate"])
     def activate_selected(self, request: HttpRequest, queryset: QuerySet[SyncConnection]) -> None:
-        result = validation.activate(queryset)
+        result = connection_setup.activate(queryset)
         if result.activated:
             self.message_user(
                 request,
@@ -173,7 +173,7 @@ class SyncConnectionAdmin(ObjectActionsMixin, admin.ModelAdmin):
 
     @admin.action(description="Deactivate", permissions=["activate"])
     def deactivate_selected(self, request: HttpRequest, queryset: QuerySet[SyncConnection]) -> None:
-        count = validation.deactivate(queryset)
+        count = connection_setup.deactivate(queryset)
         self.message_user(
             request, f"Deactivated {count} connection(s); they no longer sync.", messages.SUCCESS
         )

@@ -22,9 +22,8 @@ from bookings.models import (
     Staff,
     create_reservations,
 )
-from cancellations.models import CancellationRequest, Decision, snapshot
 from common import bulk
-from syncconnections import payloads
+from syncconnections import payloads, signals
 from syncconnections.graph import GraphClient, GraphError
 from syncconnections.inbound.events import InboundEvent
 from syncconnections.models import (
@@ -192,16 +191,6 @@ class PageApplier:
                 sync_connection=self.connection, kind=EventKind.SERIES, event_id__in=masters
             ).select_related("series")
         }
-        linked = [e.id for e in self.events if e.id in self.links]
-        self.pending = (
-            set(
-                CancellationRequest.objects.filter(
-                    outlook_event_id__in=linked, state=Decision.PENDING
-                ).values_list("outlook_event_id", flat=True)
-            )
-            if linked
-            else set()
-        )
         self.ours = self._made_by_us(
             {e.transaction_id for e in self.events if e.transaction_id and e.id not in self.links}
         )
@@ -330,15 +319,16 @@ class PageApplier:
     def _cancellation(self, event: InboundEvent, link: OutlookEvent) -> None:
         reservation = link.reservation
         cancels = self.tenant.ignore_cancellation_requests and reservation.can_be_cancelled
-        if not cancels and event.id in self.pending:
-            return  # read again (a resync, a window roll): a person has been asked already
-        operation = LogOperation.DELETED if event.removed else LogOperation.CANCELLED
-        self._log(operation, event, reservation)
         if cancels:
+            self._log(self._cancelled_as(event), event, reservation)
             self.cancel.append((reservation, link))
             self.result.cancelled += 1
         else:
-            self.requests.append((reservation, event))
+            self.requests.append((reservation, event))  # logged when a person is asked
+
+    @staticmethod
+    def _cancelled_as(event: InboundEvent) -> str:
+        return LogOperation.DELETED if event.removed else LogOperation.CANCELLED
 
     def _log(
         self, operation: str, event: InboundEvent, reservation: Reservation | None = None
@@ -398,16 +388,16 @@ class PageApplier:
             reservation.status = ReservationStatus.CANCELLED
             reservation.save()
         for reservation, event in self.requests:
-            if not CancellationRequest.objects.filter(
-                outlook_event_id=event.id, state=Decision.PENDING
-            ).exists():
-                CancellationRequest.objects.create(
-                    reservation=reservation,
-                    sync_connection=self.connection,
-                    outlook_event_id=event.id,
-                    outlook_data=event.data,
-                    reservation_snapshot=snapshot(reservation),
-                )
+            asked = signals.outlook_cancellation.send(
+                sender=OutlookEvent,
+                reservation=reservation,
+                connection=self.connection,
+                event_id=event.id,
+                outlook_data=event.data,
+            )
+            # Read again (a resync, a window roll) while a person decides: nothing new.
+            if any(response for _, response in asked):
+                self._log(self._cancelled_as(event), event, reservation)
                 self.result.requested += 1
         # Made while the database takes the rows before them (COPY streams).
         created_entries = (

@@ -26,17 +26,16 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-import errors
 from bookings.models import ReservationStatus
 from errors.models import Operation
+from errors.recording import record, resolve
 from syncconnections.graph import DeltaPage, GraphClient, GraphError, ResyncNeeded
 from syncconnections.inbound.apply import PageApplier, PageResult
 from syncconnections.inbound.events import InboundEvent
-from syncconnections.models import OutlookEvent, SyncConnection, SyncMode
+from syncconnections.models import OutlookEvent, SyncConnection
 
 logger = logging.getLogger(__name__)
 
-INBOUND_MODES = (SyncMode.BIDIRECTIONAL, SyncMode.INBOUND)
 # Asked of Graph with Prefer: odata.maxpagesize. Graph may send fewer (pages are followed
 # whatever their size); bigger pages mean fewer round trips and commits in a first sync.
 PAGE_SIZE = 500
@@ -75,10 +74,6 @@ class SyncResult:
         return self.error.retry_after if self.error is not None else None
 
 
-def syncs_down(connection: SyncConnection) -> bool:
-    return connection.active and connection.valid and connection.tenant.sync_mode in INBOUND_MODES
-
-
 def _load(connection_id: int) -> SyncConnection:
     return SyncConnection.objects.select_related("tenant", "resource__location", "staff").get(
         pk=connection_id
@@ -89,7 +84,7 @@ def sync_down(connection_id: int) -> SyncResult:
     """Bring the back office up to date with the connection's calendar."""
     connection = _load(connection_id)
     result = SyncResult(connection)
-    if not syncs_down(connection):
+    if not connection.syncs_down:
         return result
     SyncConnection.objects.filter(pk=connection_id).update(delta_read_at=timezone.now())
     client = GraphClient.for_tenant(connection.tenant)
@@ -98,7 +93,7 @@ def sync_down(connection_id: int) -> SyncResult:
     except GraphError as exc:
         _failed(connection, result, exc, "delta page")
     else:
-        errors.resolve(Operation.SYNC_DOWN, connection)
+        resolve(Operation.SYNC_DOWN, connection)
     return result
 
 
@@ -121,7 +116,7 @@ def roll_window(connection_id: int) -> SyncResult:
     primary up to now (so nothing changed before the listing is missed), then switch."""
     connection = _load(connection_id)
     result = SyncResult(connection)
-    if not syncs_down(connection) or not connection.delta_window_start:
+    if not connection.syncs_down or not connection.delta_window_start:
         return result
     if connection.delta_window_start >= current_window()[0] - dt.timedelta(days=1):
         return result  # less than a day old
@@ -296,11 +291,9 @@ def _failed(connection: SyncConnection, result: SyncResult, exc: GraphError, sta
         # What was read so far is committed, and the next read goes on from there.
         logger.info("Sync Down of %s throttled for %.0f s: %s", connection, exc.retry_after, exc)
         return
-    errors.record(
+    record(
         operation=Operation.SYNC_DOWN,
         stage=stage,
         connection=connection,
-        status_code=exc.status,
-        request_id=exc.request_id,
-        message=exc.message,
+        error=exc,
     )

@@ -14,9 +14,8 @@ from django.utils import timezone
 
 from bookings.models import ReservationSeries
 from syncconnections import outbound
-from syncconnections.inbound import requests
+from syncconnections.inbound import sync_requests
 from syncconnections.inbound.delta import (
-    INBOUND_MODES,
     SyncResult,
     roll_window,
     sync_down,
@@ -61,11 +60,7 @@ class NightlySummary:
 
 
 def syncing_connections() -> QuerySet[SyncConnection, int]:
-    return (
-        SyncConnection.objects.filter(active=True, valid=True, tenant__sync_mode__in=INBOUND_MODES)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    return SyncConnection.objects.syncing_down().order_by("pk").values_list("pk", flat=True)
 
 
 def nightly_sync(
@@ -91,7 +86,7 @@ def nightly_sync(
         summary.connections += 1
         for result in sync_connection(connection_id):
             if result.throttled_for is not None:
-                requests.defer(connection_id, result.throttled_for)
+                sync_requests.defer(connection_id, result.throttled_for)
                 summary.throttled += 1
             summary.events += result.events
             for name in ("created", "updated", "cancelled", "requested"):

@@ -14,11 +14,10 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-import errors
 from errors.models import Operation
+from errors.recording import record, resolve
 from syncconnections.graph import GraphClient, GraphError, parse_datetime
-from syncconnections.inbound.delta import INBOUND_MODES
-from syncconnections.inbound.requests import request_sync
+from syncconnections.inbound.sync_requests import request_sync
 from syncconnections.models import SyncConnection
 
 logger = logging.getLogger(__name__)
@@ -29,15 +28,6 @@ RENEW_WITHIN = dt.timedelta(hours=24)
 # A subscription made or renewed this recently may belong to a subscribe still on its way
 # to storing it: the clean-up leaves it to the next run.
 CLEAN_UP_AFTER = dt.timedelta(minutes=15)
-
-
-def lives(connection: SyncConnection) -> bool:
-    return (
-        connection.active
-        and connection.valid
-        and connection.use_live_sync
-        and connection.tenant.sync_mode in INBOUND_MODES
-    )
 
 
 def notification_url() -> str:
@@ -77,7 +67,7 @@ def subscribe(connection: SyncConnection) -> bool:
     replaced, connection.subscription_id = connection.subscription_id, created["id"]
     if replaced and replaced != created["id"]:
         _forget(client, replaced)
-    errors.resolve(Operation.SUBSCRIPTION_REFRESH, connection)
+    resolve(Operation.SUBSCRIPTION_REFRESH, connection)
     return True
 
 
@@ -106,7 +96,7 @@ def renew(connection: SyncConnection) -> bool:
     SyncConnection.objects.filter(pk=connection.pk).update(
         subscription_expires_at=parse_datetime(renewed["expirationDateTime"])
     )
-    errors.resolve(Operation.SUBSCRIPTION_REFRESH, connection)
+    resolve(Operation.SUBSCRIPTION_REFRESH, connection)
     return True
 
 
@@ -134,7 +124,7 @@ def on_lifecycle(connection_id: int, subscription_id: str, event: str) -> bool:
             connection is None
             or not subscription_id
             or connection.subscription_id != subscription_id
-            or not lives(connection)
+            or not connection.should_live
         ):
             return False
         if event == "reauthorizationRequired":
@@ -181,7 +171,7 @@ def refresh_subscriptions() -> RefreshSummary:
     now = timezone.now()
     candidates = SyncConnection.objects.filter(Q(active=True) | ~Q(subscription_id=""))
     for connection in candidates.select_related("tenant"):
-        if not lives(connection):
+        if not connection.should_live:
             if connection.subscription_id:
                 unsubscribe(connection)
                 summary.removed += 1
@@ -236,11 +226,54 @@ def remove_extra_subscriptions() -> int:
 
 
 def _failed(connection: SyncConnection, stage: str, exc: GraphError) -> None:
-    errors.record(
+    record(
         operation=Operation.SUBSCRIPTION_REFRESH,
         stage=stage,
         connection=connection,
-        status_code=exc.status,
-        request_id=exc.request_id,
-        message=exc.message,
+        error=exc,
     )
+
+
+# --- jobs: django-q2 task functions, enqueued by reference --------------------------------------
+
+
+def _connection(connection_id: int) -> SyncConnection:
+    return SyncConnection.objects.select_related("tenant").get(pk=connection_id)
+
+
+def subscribe_job(connection_id: int) -> bool:
+    connection = _connection(connection_id)
+    return connection.should_live and subscribe(connection)
+
+
+def renew_job(connection_id: int, subscription_id: str | None = None) -> bool:
+    """Renew the connection's subscription; given the id a lifecycle notification named,
+    only while that is still the connection's subscription."""
+    if subscription_id is not None:
+        return on_lifecycle(connection_id, subscription_id, "reauthorizationRequired")
+    connection = _connection(connection_id)
+    return connection.should_live and renew(connection)
+
+
+def resubscribe_job(connection_id: int, subscription_id: str | None = None) -> bool:
+    """Subscribe afresh and catch up; given the id of a removed subscription, only while
+    that is still the connection's (a repeated subscriptionRemoved does it once)."""
+    if subscription_id is not None:
+        return on_lifecycle(connection_id, subscription_id, "subscriptionRemoved")
+    connection = _connection(connection_id)
+    return connection.should_live and resubscribe(connection)
+
+
+def unsubscribe_job(connection_id: int) -> None:
+    unsubscribe(_connection(connection_id))
+
+
+def match_live_sync_job(connection_id: int) -> bool:
+    """Subscribe a connection that now live-syncs and has no subscription (catching up with
+    delta), or drop the subscription of one that no longer does; whichever it is when the
+    job runs. True when a subscription was made."""
+    connection = _connection(connection_id)
+    if not connection.should_live:
+        unsubscribe(connection)
+        return False
+    return not connection.subscription_id and resubscribe(connection)

@@ -23,15 +23,16 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_q.tasks import async_task
 
-from syncconnections.inbound.requests import request_sync
+from syncconnections.inbound import subscriptions
+from syncconnections.inbound.sync_requests import request_sync
 from syncconnections.models import IgnoredNotification, SyncConnection
 
 logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 60  # how long a subscription's connection and clientState are remembered
 LIFECYCLE_TASKS = {
-    "reauthorizationRequired": "syncconnections.tasks.renew_subscription",
-    "subscriptionRemoved": "syncconnections.tasks.resubscribe",
+    "reauthorizationRequired": subscriptions.renew_job,
+    "subscriptionRemoved": subscriptions.resubscribe_job,
 }
 
 

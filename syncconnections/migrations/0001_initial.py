@@ -4,7 +4,7 @@ import common.encryption
 import django.core.validators
 import django.db.models.deletion
 import django.db.models.functions.text
-import syncconnections.validators
+import syncconnections.csv_lists
 from django.db import migrations, models
 
 
@@ -28,10 +28,10 @@ class Migration(migrations.Migration):
                 ('client_id', models.CharField(help_text='The Application (client) ID value provided by the client.', max_length=100, verbose_name='application (client) ID')),
                 ('client_secret', common.encryption.EncryptedTextField(help_text='The Client Secret value provided by the client. Stored encrypted; never shown again.')),
                 ('graph_api_version', models.CharField(choices=[('v1.0', 'v1.0'), ('beta', 'beta')], default='v1.0', help_text='This should be set to v1.0.', max_length=10, verbose_name='Graph API version')),
-                ('email_domains', models.CharField(help_text='The e-mail domains used by the client, comma separated (e.g. contoso.com). Every connected mailbox must be in one of them.', max_length=1000, validators=[syncconnections.validators.validate_domain_csv], verbose_name='e-mail domains (CSV)')),
+                ('email_domains', models.CharField(help_text='The e-mail domains used by the client, comma separated (e.g. contoso.com). Every connected mailbox must be in one of them.', max_length=1000, validators=[syncconnections.csv_lists.validate_domain_csv], verbose_name='e-mail domains (CSV)')),
                 ('sync_mode', models.CharField(choices=[('bidirectional', 'Bidirectional'), ('inbound', 'Inbound (Outlook → Bookbridge)'), ('outbound', 'Outbound (Bookbridge → Outlook)')], default='bidirectional', help_text='Which way reservations flow. Bidirectional syncs both ways.', max_length=20)),
                 ('calendar_provider', models.CharField(choices=[('microsoft_exchange', 'Microsoft Exchange')], default='microsoft_exchange', max_length=30)),
-                ('failure_notification_emails', models.TextField(blank=True, help_text='Comma-separated addresses told about synchronisation errors. Blank: none.', validators=[syncconnections.validators.validate_email_csv], verbose_name='failure notification e-mails (CSV)')),
+                ('failure_notification_emails', models.TextField(blank=True, help_text='Comma-separated addresses told about synchronisation errors. Blank: none.', validators=[syncconnections.csv_lists.validate_email_csv], verbose_name='failure notification e-mails (CSV)')),
                 ('max_occurrences', models.PositiveIntegerField(default=180, help_text='Prevents an unlimited number of occurrences from being synchronised for one recurring meeting.', validators=[django.core.validators.MinValueValidator(1)])),
                 ('max_updates', models.PositiveIntegerField(default=50, help_text='Prevents an unlimited loop when updating a single reservation: at most this many updates of one reservation are pushed within 24 hours.', validators=[django.core.validators.MinValueValidator(1)])),
                 ('ignore_cancellation_requests', models.BooleanField(default=False, help_text='On: cancellations from Outlook are processed automatically. Off: every cancellation from Outlook needs manual approval as a cancellation request.')),

@@ -10,7 +10,43 @@ from django.db.models.functions import Lower
 
 from bookings.models import TimestampedModel
 from common.encryption import EncryptedTextField
-from syncconnections.models.tenants import Tenant
+from syncconnections.models.tenants import SyncMode, Tenant
+
+# The tenant's sync modes in which Bookbridge writes to its calendars, and reads them.
+PUSHING_MODES = (SyncMode.BIDIRECTIONAL, SyncMode.OUTBOUND)
+SYNCING_DOWN_MODES = (SyncMode.BIDIRECTIONAL, SyncMode.INBOUND)
+
+# A connection is set up (valid), switched on (active), and counts as syncing from its first
+# successful sync; until then it waits. Across these states: "live", notified of changes by
+# a subscription. Key: (label, condition), as the dashboard counts them and the list filters.
+CONNECTION_STATES: dict[str, tuple[str, Q]] = {
+    "invalid": ("Not valid", Q(valid=False)),
+    "inactive": ("Valid, inactive", Q(valid=True, active=False)),
+    "waiting": ("Active, waiting for its first sync", Q(active=True, last_synced_at=None)),
+    "syncing": ("Syncing", Q(active=True, last_synced_at__isnull=False)),
+    "live": ("Live (subscribed)", Q(active=True, use_live_sync=True) & ~Q(subscription_id="")),
+}
+
+
+class SyncConnectionQuerySet(models.QuerySet):
+    def in_use(self) -> SyncConnectionQuerySet:
+        """Set up and switched on."""
+        return self.filter(active=True, valid=True)
+
+    def pushing(self) -> SyncConnectionQuerySet:
+        """Calendars Bookbridge writes to."""
+        return self.in_use().filter(tenant__sync_mode__in=PUSHING_MODES)
+
+    def syncing_down(self) -> SyncConnectionQuerySet:
+        """Calendars Bookbridge reads changes from."""
+        return self.in_use().filter(tenant__sync_mode__in=SYNCING_DOWN_MODES)
+
+    def live(self) -> SyncConnectionQuerySet:
+        """Notified of changes by a subscription."""
+        return self.in_state("live")
+
+    def in_state(self, key: str) -> SyncConnectionQuerySet:
+        return self.filter(CONNECTION_STATES[key][1])
 
 
 class UserType(models.TextChoices):
@@ -120,8 +156,10 @@ class SyncConnection(TimestampedModel):
     )
     last_validated_at = models.DateTimeField(null=True, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
-    # When Sync Down last began to read the calendar: reads are spaced (inbound/requests.py).
+    # When Sync Down last began to read the calendar: reads are spaced (inbound/sync_requests.py).
     delta_read_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = SyncConnectionQuerySet.as_manager()
 
     class Meta:
         verbose_name = "sync connection"
@@ -157,6 +195,21 @@ class SyncConnection(TimestampedModel):
         indexes = [
             models.Index(fields=["active", "tenant"], name="syncconnection_active"),
         ]
+
+    @property
+    def is_pushing(self) -> bool:
+        """The rule of SyncConnectionQuerySet.pushing(), for a connection in hand."""
+        return self.active and self.valid and self.tenant.sync_mode in PUSHING_MODES
+
+    @property
+    def syncs_down(self) -> bool:
+        """The rule of SyncConnectionQuerySet.syncing_down(), for a connection in hand."""
+        return self.active and self.valid and self.tenant.sync_mode in SYNCING_DOWN_MODES
+
+    @property
+    def should_live(self) -> bool:
+        """Wants a subscription: syncs down and is set to live sync."""
+        return self.syncs_down and self.use_live_sync
 
     def __str__(self) -> str:
         return f"{self.user_id} ({self.calendar_name})" if self.calendar_name else self.user_id

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.db import models
 
+from common.work_queue import QueuedWork
 from syncconnections.models.connections import SyncConnection
 
 
-class SyncRequest(models.Model):
+class SyncRequest(QueuedWork):
     """A connection whose calendar must be read (delta) because something changed there.
 
     Notifications are coalesced into it: however many arrive, a connection has at most one
@@ -19,19 +20,6 @@ class SyncRequest(models.Model):
     )
     requested_at = models.DateTimeField(auto_now_add=True)
     reason = models.CharField(max_length=50, default="notification")
-    version = models.PositiveIntegerField(default=0)
-    claimed_version = models.PositiveIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    claim = models.UUIDField(null=True, blank=True)
-    # The host and process holding the claim (common.task_queue.claimant): a cluster starting
-    # on this host takes up the claims of processes that are gone.
-    claimed_by = models.CharField(max_length=150, blank=True, default="")
-    attempts = models.PositiveIntegerField(default=0)
-    not_before = models.DateTimeField(null=True, blank=True)
-    # Not to be read before then: Graph asked so (Retry-After), or the calendar was read less
-    # than a second before (reads are spaced while notifications keep coming). A
-    # notification does not bring it forward, as it does a back-off (not_before).
-    throttled_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["requested_at"], name="syncrequest_queue")]

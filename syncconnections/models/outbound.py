@@ -4,10 +4,12 @@ reservations still have to be pushed."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
+from common.work_queue import QueuedWork
 from syncconnections.models.connections import SyncConnection
 
 
@@ -149,7 +151,19 @@ def link_order(link: OutlookEvent) -> tuple[int, str]:
     return (link.sync_connection_id, link.event_id)
 
 
-class OutboxEntry(models.Model):
+class OutboxQuerySet(models.QuerySet):
+    def add(self, reservation_ids: Collection[int]) -> None:
+        """Put reservations in the outbox. An entry already there gets a new version, so a
+        worker busy with it works on it again afterwards, with the state of now."""
+        self.filter(reservation_id__in=reservation_ids).update(
+            version=F("version") + 1, not_before=None
+        )
+        self.bulk_create(
+            [OutboxEntry(reservation_id=pk) for pk in reservation_ids], ignore_conflicts=True
+        )
+
+
+class OutboxEntry(QueuedWork):
     """A reservation whose Outlook events must be brought up to date.
 
     Written in the transaction of the change. The outbound worker claims entries with a
@@ -162,18 +176,8 @@ class OutboxEntry(models.Model):
         "bookings.Reservation", on_delete=models.CASCADE, related_name="outbox_entry"
     )
     queued_at = models.DateTimeField(auto_now_add=True)
-    not_before = models.DateTimeField(null=True, blank=True)
-    # Graph asked (Retry-After) not to be called for this before then: a new change of the
-    # reservation does not bring it forward, as it does a back-off (not_before).
-    throttled_until = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    version = models.PositiveIntegerField(default=0)
-    claimed_version = models.PositiveIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    claim = models.UUIDField(null=True, blank=True)
-    # The host and process holding the claim (common.task_queue.claimant): a cluster starting
-    # on this host takes up the claims of processes that are gone.
-    claimed_by = models.CharField(max_length=150, blank=True, default="")
+
+    objects = OutboxQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "outbox entries"

@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from bookings.models import TimestampedModel
 from common.encryption import EncryptedTextField
-from syncconnections.validators import split_csv, validate_domain_csv, validate_email_csv
+from syncconnections.csv_lists import split_csv, validate_domain_csv, validate_email_csv
 
 
 class SyncMode(models.TextChoices):

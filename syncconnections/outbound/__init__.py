@@ -10,21 +10,17 @@ See docs/microsoft365.md.
 
 from syncconnections.outbound.queueing import (
     forget_reservation,
-    is_pushing,
-    pushing_connections,
     queue,
     queue_connection,
-    wake,
     wants_push,
 )
-from syncconnections.outbound.worker import PushSummary, push_outbound
+from syncconnections.outbound.summary import PushSummary
+from syncconnections.outbound.worker import push_outbound, wake
 
 __all__ = [
     "PushSummary",
     "forget_reservation",
-    "is_pushing",
     "push_outbound",
-    "pushing_connections",
     "queue",
     "queue_connection",
     "wake",

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import errors
 from errors.models import Operation
+from errors.recording import record
 from syncconnections.graph import BatchResult, GraphClient, GraphError
-from syncconnections.models import OutlookEvent
-from syncconnections.outbound.queueing import pushing_connections
-from syncconnections.outbound.worker import PushSummary
+from syncconnections.models import OutlookEvent, SyncConnection
+from syncconnections.outbound.summary import PushSummary
 
 BATCH = 500
 
@@ -23,7 +22,7 @@ class OrphanRemover:
     def run(self) -> None:
         while orphans := list(
             OutlookEvent.objects.filter(reservation__isnull=True, series__isnull=True)
-            .filter(sync_connection__in=pushing_connections())
+            .filter(sync_connection__in=SyncConnection.objects.pushing())
             .exclude(pk__in=self.kept)
             .select_related("sync_connection__tenant")[:BATCH]
         ):
@@ -49,12 +48,11 @@ class OrphanRemover:
                     gone.append(link.pk)
                     self.summary.deleted += 1
                 elif result.error.permanent:
-                    errors.record(
+                    record(
                         operation=Operation.DELETE,
                         stage="delete event",
                         connection=link.sync_connection,
-                        status_code=result.status,
-                        request_id=result.error.request_id,
+                        error=result.error,
                         message=f"{result.error.message} (event {link.event_id} of a deleted "
                         f"reservation, in {link.mailbox})",
                     )

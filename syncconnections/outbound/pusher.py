@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
-import errors
 from bookings.models import Reservation, ReservationSeries, ReservationStatus
+from common import work_queue
 from errors.models import Operation, SyncError
+from errors.recording import record
 from syncconnections import payloads
 from syncconnections.graph import BatchRequest, BatchResult, GraphClient, GraphError
 from syncconnections.models import (
@@ -27,8 +28,7 @@ from syncconnections.models import (
     lock_calendars,
 )
 from syncconnections.outbound import series as series_rules
-from syncconnections.outbound.queueing import is_pushing, pushing_connections, queue
-from syncconnections.outbound.worker import PushSummary, backoff
+from syncconnections.outbound.summary import PushSummary
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class Pusher:
         resource_ids = {r.resource_id for r in reservations}
         staff_ids = {r.staff_id for r in reservations if r.staff_id}
         connections = list(
-            pushing_connections()
+            SyncConnection.objects.pushing()
             .filter(Q(resource_id__in=resource_ids) | Q(staff_id__in=staff_ids))
             .select_related("tenant")
         )
@@ -178,7 +178,7 @@ class Pusher:
         for link in self.links[reservation.pk]:
             linked[link.sync_connection_id] = link
             # Only calendars Bookbridge writes to: never delete from one synced inbound.
-            if link.sync_connection_id not in wanted and is_pushing(link.sync_connection):
+            if link.sync_connection_id not in wanted and link.sync_connection.is_pushing:
                 self.ops.append(Op("delete", link.sync_connection, [entry], reservation, link=link))
         for connection in wanted.values():
             link = linked.get(connection.pk)
@@ -224,7 +224,7 @@ class Pusher:
         series_ops[key] = op = Op("create_series", connection, [entry], series=series)
         problem = series_rules.refusal(series, connection.tenant, count)
         if problem:
-            errors.record(
+            record(
                 operation=Operation.CREATE,
                 stage="check occurrences",
                 connection=connection,
@@ -263,7 +263,7 @@ class Pusher:
         link.updates_stopped_at = self.now
         self.changed_links.append(link)
         tenant = connection.tenant
-        errors.record(
+        record(
             operation=Operation.UPDATE,
             stage="loop guard",
             connection=connection,
@@ -381,13 +381,12 @@ class Pusher:
                 error,
             )
             return
-        errors.record(
+        record(
             operation=Op.OPERATIONS[op.action],
             stage=Op.STAGES[op.action],
             connection=op.connection,
             reservation=op.entries[0].reservation,
-            status_code=error.status,
-            request_id=error.request_id,
+            error=error,
             message=error.message
             if error.permanent
             else f"{error.message} (gave up after {MAX_ATTEMPTS} attempts)",
@@ -437,12 +436,11 @@ class Pusher:
             self.surplus, self._send(client, requests), strict=True
         ):
             if not result.ok and result.status != 404:
-                errors.record(
+                record(
                     operation=Operation.DELETE,
                     stage="delete surplus occurrence",
                     connection=connection,
-                    status_code=result.status,
-                    request_id=result.error.request_id,
+                    error=result.error,
                     message=f"{result.error.message} (instance {event_id})",
                 )
         self.surplus = []
@@ -459,7 +457,7 @@ class Pusher:
             self._resolve_errors()
             self._mark_synced()
             self._settle_entries()
-        queue(self.follow_up, wake_worker=False)
+        OutboxEntry.objects.add(self.follow_up)  # this worker goes on with them
 
     def _store_links(self) -> None:
         reservation_ids = {link.reservation_id for link in self.new_links if link.reservation_id}
@@ -520,24 +518,10 @@ class Pusher:
     def _settle_entries(self) -> None:
         mine = OutboxEntry.objects.filter(claim=self.token)
         for entry in self.retry.values():
-            mine.filter(pk=entry.pk).update(
-                attempts=entry.attempts + 1,
-                claim=None,
-                claimed_at=None,
-                not_before=self.now + dt.timedelta(seconds=backoff(entry.attempts + 1)),
-            )
+            work_queue.retry_later(entry)
         for pk, resumes in self.deferred.items():
-            mine.filter(pk=pk).update(claim=None, claimed_at=None, not_before=resumes)
+            work_queue.release(mine.filter(pk=pk), not_before=resumes)
         for pk, seconds in self.throttled.items():
-            mine.filter(pk=pk).update(
-                claim=None,
-                claimed_at=None,
-                throttled_until=timezone.now() + dt.timedelta(seconds=seconds),
-            )
+            work_queue.throttle(mine.filter(pk=pk), seconds)
         settled = {*self.retry, *self.deferred, *self.throttled}
-        done = [e.pk for e in self.entries if e.pk not in settled]
-        # Changed meanwhile (a newer version): run again instead of deleting.
-        mine.filter(pk__in=done).exclude(version=F("claimed_version")).update(
-            claim=None, claimed_at=None
-        )
-        mine.filter(pk__in=done, version=F("claimed_version")).delete()
+        work_queue.settle(mine.filter(pk__in=[e.pk for e in self.entries if e.pk not in settled]))

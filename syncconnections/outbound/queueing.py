@@ -4,28 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 
 from bookings.models import Reservation, ReservationStatus
-from syncconnections import wakeups
-from syncconnections.models import OutboxEntry, OutlookEvent, SyncConnection, SyncMode
-
-WORKER = "outbound"
-OUTBOUND_MODES = (SyncMode.BIDIRECTIONAL, SyncMode.OUTBOUND)
-
-
-def pushing_connections() -> QuerySet[SyncConnection]:
-    """Connections whose calendars Bookbridge writes to."""
-    return SyncConnection.objects.filter(
-        active=True, valid=True, tenant__sync_mode__in=OUTBOUND_MODES
-    )
-
-
-def is_pushing(connection: SyncConnection) -> bool:
-    return (
-        connection.active and connection.valid and connection.tenant.sync_mode in (OUTBOUND_MODES)
-    )
+from syncconnections.models import OutboxEntry, OutlookEvent, SyncConnection
+from syncconnections.outbound.worker import wake
 
 
 def wants_push(reservation: Reservation) -> bool:
@@ -36,7 +20,7 @@ def wants_push(reservation: Reservation) -> bool:
     if reservation.staff_id:
         targets |= Q(staff_id=reservation.staff_id)
     return (
-        pushing_connections().filter(targets).exists()
+        SyncConnection.objects.pushing().filter(targets).exists()
         or OutlookEvent.objects.filter(reservation=reservation).exists()
     )
 
@@ -46,12 +30,7 @@ def queue(reservation_ids: Collection[int], *, wake_worker: bool = True) -> None
     worker busy with it works on it again afterwards, with the state that caused this call."""
     if not reservation_ids:
         return
-    OutboxEntry.objects.filter(reservation_id__in=reservation_ids).update(
-        version=F("version") + 1, not_before=None
-    )
-    OutboxEntry.objects.bulk_create(
-        [OutboxEntry(reservation_id=pk) for pk in reservation_ids], ignore_conflicts=True
-    )
+    OutboxEntry.objects.add(reservation_ids)
     if wake_worker:
         wake()
 
@@ -60,11 +39,6 @@ def forget_reservation(reservation: Reservation) -> None:
     """The reservation is being deleted: its events become orphans, which the worker deletes."""
     if OutlookEvent.objects.filter(reservation=reservation).update(reservation=None):
         wake()
-
-
-def wake() -> None:
-    """Enqueue the outbound worker unless it is already waiting to run."""
-    wakeups.wake(WORKER, "syncconnections.tasks.push_outbound", "push to Outlook")
 
 
 def queue_connection(connections: Iterable[SyncConnection]) -> int:

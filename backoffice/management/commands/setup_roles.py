@@ -4,8 +4,8 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management.base import CommandError
 from django.db import transaction
 
-from common.commands import QuietCommand
 from backoffice.roles import ROLES
+from common.commands import QuietCommand
 
 
 def resolve(names: list[str]) -> list[Permission]:

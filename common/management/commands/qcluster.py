@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand
 from django_q.cluster import Cluster
 
 from common.task_queue import STOP_SIGNAL
+from common.work_queue import release_claims_of_gone_workers
 
 # Within what systemd and `make run` allow (10 s) before they kill.
 STOP_SECONDS = 8
@@ -41,9 +42,7 @@ def supervise() -> None:
     """Run the cluster in its own session, out of reach of signals sent to our group (which
     would kill its sentinel and workers outright and leave its main process hanging), and
     stop it in order."""
-    from syncconnections.claims import take_up_claims_of_gone_workers
-
-    take_up_claims_of_gone_workers()
+    release_claims_of_gone_workers()
     stopping = False
 
     def request_stop(signum: int, frame: object) -> None:
@@ -63,7 +62,7 @@ def supervise() -> None:
         time.sleep(0.2)
     if cluster.poll() is None:
         stop(cluster)
-    take_up_claims_of_gone_workers()
+    release_claims_of_gone_workers()
     if not stopping:
         sys.exit(f"The task cluster exited with {cluster.returncode}")
 

@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import CommandError
 
 from common.commands import QuietCommand
-from syncconnections import validation
+from syncconnections import connection_setup
 from syncconnections.models import SyncConnection
 
 
@@ -33,7 +33,7 @@ class Command(QuietCommand):
                     "was validated."
                 )
         results = [
-            validation.validate(pk)
+            connection_setup.validate(pk)
             for pk in self.progress(connections.values_list("pk", flat=True), "Validating")
         ]
         failed = [r for r in results if not r.valid]

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import random
 import time
-import uuid
 from collections.abc import Collection
 
 from django.db.models import F, Q
 from django.utils import timezone
 
+from common import work_queue
 from syncconnections import wakeups
 from syncconnections.inbound.delta import SyncResult, sync_down, unexpected_failure
 from syncconnections.models import SyncConnection, SyncRequest
@@ -85,34 +84,11 @@ def defer(connection_id: int, seconds: float, reason: str = "throttled") -> None
 
 
 def wake() -> None:
-    wakeups.wake(WORKER, "syncconnections.tasks.sync_pending", "sync down from Outlook")
-
-
-def ready() -> Q:
-    now = timezone.now()
-    return (
-        (Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - wakeups.stale_claim_age()))
-        & (Q(not_before__isnull=True) | Q(not_before__lte=now))
-        & (Q(throttled_until__isnull=True) | Q(throttled_until__lte=now))
-    )
+    wakeups.wake(WORKER, sync_pending, "sync down from Outlook")
 
 
 def claim(limit: int = CLAIM_SIZE) -> list[SyncRequest]:
-    candidates = list(
-        SyncRequest.objects.filter(ready())
-        .order_by("requested_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    if not candidates:
-        return []
-    token = uuid.uuid4()
-    SyncRequest.objects.filter(ready(), pk__in=candidates).update(
-        claimed_at=timezone.now(),
-        claim=token,
-        claimed_version=F("version"),
-        claimed_by=wakeups.claimant(),
-    )
-    return list(SyncRequest.objects.filter(claim=token))
+    return list(work_queue.claim(SyncRequest.objects.all(), order_by="requested_at", limit=limit))
 
 
 def _wait_for_next_read(deadline: float) -> list[SyncRequest]:
@@ -161,37 +137,23 @@ def sync_pending(time_budget: float | None = None) -> dict[str, int]:
         for request in requests:
             if wakeups.stop_requested():
                 # The cluster is stopping: what is not begun goes back, for the next one.
-                SyncRequest.objects.filter(claim=request.claim).update(claim=None, claimed_at=None)
+                work_queue.release(SyncRequest.objects.filter(claim=request.claim))
                 break
             result = sync_safely(request)
-            mine = SyncRequest.objects.filter(pk=request.pk, claim=request.claim)
             if result.throttled_for is not None:
-                # Graph said when to come back: not a failure, and not a moment sooner.
-                mine.update(
-                    claim=None,
-                    claimed_at=None,
-                    throttled_until=timezone.now() + dt.timedelta(seconds=result.throttled_for),
-                )
+                work_queue.throttle(work_queue.claimed(request), result.throttled_for)
                 continue
             if result.ok or result.error.permanent or request.attempts + 1 >= MAX_ATTEMPTS:
                 done += 1
                 failed += not result.ok
-                # Deleted only if no notification raised the version during the sync; else
-                # released to sync once more, READ_INTERVAL after this read began (in this
-                # order: a raise between the two statements must not leave it claimed).
-                mine.filter(version=F("claimed_version")).delete()
-                mine.update(
-                    claim=None, claimed_at=None, throttled_until=request.claimed_at + READ_INTERVAL
+                # Deleted unless a notification raised the version during the sync; then it
+                # syncs once more, READ_INTERVAL after this read began.
+                work_queue.settle(
+                    work_queue.claimed(request), throttled_until=request.claimed_at + READ_INTERVAL
                 )
             else:
                 failed += 1
-                pause = min(3600.0, 30.0 * 2**request.attempts) * random.uniform(0.8, 1.2)
-                mine.update(
-                    claim=None,
-                    claimed_at=None,
-                    attempts=F("attempts") + 1,
-                    not_before=timezone.now() + dt.timedelta(seconds=pause),
-                )
+                work_queue.retry_later(request)
         if time.monotonic() > deadline:
             wake()
             break

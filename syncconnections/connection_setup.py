@@ -11,11 +11,12 @@ from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django_q.tasks import async_task
 
-import errors
-from errors.models import Operation, SyncError
+from errors.models import Operation
+from errors.recording import record, resolve
 from syncconnections import outbound
 from syncconnections.graph import GraphClient, GraphError, first_line
-from syncconnections.inbound.requests import request_sync
+from syncconnections.inbound import subscriptions
+from syncconnections.inbound.sync_requests import request_sync
 from syncconnections.models import SyncConnection
 
 logger = logging.getLogger(__name__)
@@ -39,11 +40,11 @@ class ValidationResult:
 
 def request_validation(connection: SyncConnection) -> None:
     """Validate in the background; enqueued in the caller's transaction."""
-    async_task(
-        "syncconnections.tasks.validate_connection",
-        connection.pk,
-        task_name=f"validate {connection.user_id}",
-    )
+    async_task(validate_job, connection.pk, task_name=f"validate {connection.user_id}")
+
+
+def validate_job(connection_id: int) -> str:
+    return validate(connection_id).summary
 
 
 def validate(connection_id: int) -> ValidationResult:
@@ -121,9 +122,7 @@ def _valid(connection: SyncConnection, calendar_id: str) -> ValidationResult:
             ),
         )
         connection.refresh_from_db()
-        SyncError.objects.filter(
-            sync_connection=connection, operation=Operation.CONNECTION_SETUP, resolved=False
-        ).update(resolved=True, resolved_at=timezone.now())
+        resolve(Operation.CONNECTION_SETUP, connection)
         if connection.active and not was_active:
             started([connection])
     return ValidationResult(connection, True)
@@ -143,7 +142,7 @@ def _invalid(
             _same_mailbox(connection).update(
                 valid=False, active=False, calendar_id="", last_validated_at=timezone.now()
             )
-        errors.record(
+        record(
             operation=Operation.CONNECTION_SETUP,
             stage=stage,
             connection=connection,
@@ -182,7 +181,7 @@ def started(connections: list[SyncConnection]) -> int:
     for connection in connections:
         if connection.use_live_sync:
             async_task(
-                "syncconnections.tasks.subscribe",
+                subscriptions.subscribe_job,
                 connection.pk,
                 task_name=f"subscribe {connection.user_id}",
             )
@@ -193,7 +192,7 @@ def started(connections: list[SyncConnection]) -> int:
 def live_sync_changed(connection: SyncConnection) -> None:
     """Live sync ticked or unticked on a connection: subscribe it, or drop its subscription."""
     async_task(
-        "syncconnections.tasks.match_live_sync",
+        subscriptions.match_live_sync_job,
         connection.pk,
         task_name=f"live sync {connection.user_id}",
     )
@@ -209,5 +208,5 @@ def deactivate(connections: Iterable[SyncConnection]) -> int:
             .exclude(subscription_id="")
             .values_list("pk", flat=True)
         ):
-            async_task("syncconnections.tasks.unsubscribe", pk, task_name="unsubscribe")
+            async_task(subscriptions.unsubscribe_job, pk, task_name="unsubscribe")
     return stopped

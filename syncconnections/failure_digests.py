@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from errors.models import SyncError
+from syncconnections.models import Tenant
 
 DIGEST_INTERVAL = dt.timedelta(minutes=15)
 MAX_LISTED = 100
@@ -19,8 +20,6 @@ MAX_LISTED = 100
 
 def send_failure_digests() -> int:
     """Send the digests that are due; the number of mails sent. Safe to run any time."""
-    from syncconnections.models import Tenant  # errors is imported by syncconnections
-
     now = timezone.now()
     sent = 0
     for tenant in Tenant.objects.exclude(failure_notification_emails=""):
