@@ -23,6 +23,7 @@ from accounts_pms.models import (
     StayNTouchRequest,
     StayNTouchSettings,
 )
+from common.backoff import backoff
 from common.http_client import is_permanent
 from common.task_queue import task_time_budget
 
@@ -48,7 +49,11 @@ class RetrySummary:
 
 def wait_after(attempts: int) -> timedelta:
     """How long a request that failed `attempts` times waits before cron tries it again."""
-    return min(LONGEST_WAIT, FIRST_WAIT * 2 ** max(0, attempts - 1))
+    # No jitter: when a request is due is worked out again at each run.
+    seconds = backoff(
+        attempts, first=FIRST_WAIT.total_seconds(), longest=LONGEST_WAIT.total_seconds()
+    )
+    return timedelta(seconds=seconds)
 
 
 def retry(request: StayNTouchRequest) -> RetryOutcome:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import email.utils
 import logging
 import os
-import random
 import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 import requests
 from requests.adapters import HTTPAdapter
+
+from common.backoff import backoff
 
 logger = logging.getLogger(__name__)
 
@@ -132,8 +133,8 @@ class HttpClient:
     # --- sending ---------------------------------------------------------------------------
 
     def backoff(self, attempt: int) -> float:
-        """Exponential back-off with full jitter: 0..min(cap, 2^attempt) seconds."""
-        return random.uniform(0, min(self.max_backoff, 2.0**attempt))
+        """Full jitter: 0..min(cap, 2^attempt) seconds (attempt 0 is the first retry)."""
+        return backoff(attempt + 1, first=1.0, longest=self.max_backoff, jitter=1.0)
 
     def wait_before_retry(self, response: requests.Response | None, attempt: int) -> None:
         delay = retry_after_seconds(response.headers) if response is not None else None

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from django.db import transaction
@@ -37,9 +38,26 @@ UPDATE_WINDOW = dt.timedelta(hours=24)
 PUSHED_OPERATIONS = (Operation.CREATE, Operation.UPDATE, Operation.DELETE)
 
 
+class Action(Enum):
+    """What a push does to an event: the failed operation and stage a SyncError names."""
+
+    CREATE = (Operation.CREATE, "create event")
+    CREATE_SERIES = (Operation.CREATE, "create series")
+    UPDATE = (Operation.UPDATE, "update event")
+    DELETE = (Operation.DELETE, "delete event")
+
+    def __init__(self, operation: Operation, stage: str) -> None:
+        self.operation = operation
+        self.stage = stage
+
+    @property
+    def creates(self) -> bool:
+        return self.operation == Operation.CREATE
+
+
 @dataclass
 class Op:
-    action: str  # "create", "create_series", "update", "delete"
+    action: Action
     connection: SyncConnection
     entries: list[OutboxEntry]
     reservation: Reservation | None = None
@@ -48,21 +66,8 @@ class Op:
     payload: dict[str, Any] = field(default_factory=dict)
     occurrences: list[Reservation] = field(default_factory=list)  # of a series to create
 
-    OPERATIONS = {
-        "create": Operation.CREATE,
-        "create_series": Operation.CREATE,
-        "update": Operation.UPDATE,
-        "delete": Operation.DELETE,
-    }
-    STAGES = {
-        "create": "create event",
-        "create_series": "create series",
-        "update": "update event",
-        "delete": "delete event",
-    }
-
     def request(self, client: GraphClient, request_id: str) -> BatchRequest:
-        if self.action in ("create", "create_series"):
+        if self.action.creates:
             return client.create_event_request(
                 request_id,
                 self.connection.user_id,
@@ -70,7 +75,7 @@ class Op:
                 self.connection.calendar_id or None,
             )
         assert self.link is not None
-        if self.action == "update":
+        if self.action is Action.UPDATE:
             return client.update_event_request(
                 request_id, self.link.mailbox, self.link.event_id, self.payload
             )
@@ -179,7 +184,9 @@ class Pusher:
             linked[link.sync_connection_id] = link
             # Only calendars Bookbridge writes to: never delete from one synced inbound.
             if link.sync_connection_id not in wanted and link.sync_connection.is_pushing:
-                self.ops.append(Op("delete", link.sync_connection, [entry], reservation, link=link))
+                self.ops.append(
+                    Op(Action.DELETE, link.sync_connection, [entry], reservation, link=link)
+                )
         for connection in wanted.values():
             link = linked.get(connection.pk)
             key = (connection.pk, reservation.series_id)
@@ -190,7 +197,9 @@ class Pusher:
             else:
                 payload = payloads.reservation_event(reservation, connection, self.connected)
                 payload["transactionId"] = str(self._creation(connection, reservation))
-                self.ops.append(Op("create", connection, [entry], reservation, payload=payload))
+                self.ops.append(
+                    Op(Action.CREATE, connection, [entry], reservation, payload=payload)
+                )
 
     def _creation(self, connection: SyncConnection, reservation: Reservation) -> Any:
         """The transactionId of this create: the last one again while its event is not
@@ -221,7 +230,7 @@ class Pusher:
         if key in series_ops:
             series_ops[key].entries.append(entry)
             return
-        series_ops[key] = op = Op("create_series", connection, [entry], series=series)
+        series_ops[key] = op = Op(Action.CREATE_SERIES, connection, [entry], series=series)
         problem = series_rules.refusal(series, connection.tenant, count)
         if problem:
             record(
@@ -248,7 +257,7 @@ class Pusher:
             self._hold_updates(entry, connection, link)
             return
         self.ops.append(
-            Op("update", connection, [entry], entry.reservation, link=link, payload=changed)
+            Op(Action.UPDATE, connection, [entry], entry.reservation, link=link, payload=changed)
         )
 
     def _hold_updates(
@@ -280,7 +289,7 @@ class Pusher:
         self._record_creations()
         by_tenant: dict[int, list[Op]] = defaultdict(list)
         for op in self.ops:
-            if op.action == "create_series":
+            if op.action is Action.CREATE_SERIES:
                 self._prepare_series(op)
             by_tenant[op.connection.tenant_id].append(op)
         for ops in by_tenant.values():
@@ -289,7 +298,7 @@ class Pusher:
             results = self._send(client, [op.request(client, str(i)) for i, op in enumerate(ops)])
             for op, result in zip(ops, results, strict=True):
                 self._apply(op, result)
-            self._link_occurrences(client, [op for op in ops if op.action == "create_series"])
+            self._link_occurrences(client, [op for op in ops if op.action is Action.CREATE_SERIES])
             self._delete_surplus(client)
 
     def _record_creations(self) -> None:
@@ -324,12 +333,12 @@ class Pusher:
 
     def _apply(self, op: Op, result: BatchResult) -> None:
         error = result.error
-        if error is not None and not (op.action == "delete" and result.status == 404):
+        if error is not None and not (op.action is Action.DELETE and result.status == 404):
             self._failed(op, error)
             return
         body = result.body if isinstance(result.body, dict) else {}
         sent = {k: v for k, v in op.payload.items() if k != "transactionId"}
-        if op.action in ("create", "create_series"):
+        if op.action.creates:
             link = OutlookEvent(
                 sync_connection=op.connection,
                 mailbox=op.connection.user_id,
@@ -339,7 +348,7 @@ class Pusher:
                 # An earlier event returned for a repeated transactionId is made right next.
                 pushed=sent if holds(body, op.payload) else {},
             )
-            if op.action == "create":
+            if op.action is Action.CREATE:
                 link.reservation = op.reservation
                 link.kind = EventKind.OCCURRENCE if op.reservation.series_id else EventKind.SINGLE
                 self.linked_creations[op.connection.pk].append(op.reservation.pk)
@@ -350,7 +359,7 @@ class Pusher:
             op.link = link
             self.new_links.append(link)
             self.summary.created += 1
-        elif op.action == "update":
+        elif op.action is Action.UPDATE:
             op.link.pushed = {**op.link.pushed, **op.payload}
             op.link.change_key = body.get("changeKey", op.link.change_key)
             op.link.update_count += 1
@@ -376,14 +385,14 @@ class Pusher:
             self.summary.retrying += 1
             logger.info(
                 "outbound %s for reservation %s will be retried: %s",
-                op.action,
+                op.action.stage,
                 op.entries[0].reservation_id,
                 error,
             )
             return
         record(
-            operation=Op.OPERATIONS[op.action],
-            stage=Op.STAGES[op.action],
+            operation=op.action.operation,
+            stage=op.action.stage,
             connection=op.connection,
             reservation=op.entries[0].reservation,
             error=error,
