@@ -10,15 +10,13 @@ import hashlib
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import requests
 from django.conf import settings
 
+from accounts_pms.models import StayNTouchSettings
 from common.http_client import HttpClient, TransportError, json_or_none
-
-if TYPE_CHECKING:
-    from accounts_pms.models import StayNTouchSettings
 
 # The charges call is not in the public documentation: its path, relative to the API base
 # URL, can be replaced with the ROVER_CHARGES_PATH setting.

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import msal
@@ -31,9 +31,7 @@ from common.http_client import (
     missing_ca_bundle,
     retry_after_seconds,
 )
-
-if TYPE_CHECKING:
-    from syncconnections.models import Tenant
+from syncconnections.models import Tenant
 
 GRAPH_SCOPES = ["https://graph.microsoft.com/.default"]
 BATCH_SIZE = 20

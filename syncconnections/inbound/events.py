@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bookings.models import Reservation
 from syncconnections import payloads
-
-if TYPE_CHECKING:
-    from bookings.models import Reservation
 
 
 class InboundEvent:
