@@ -2,20 +2,14 @@
 import statement of a module); the layers between apps are import-linter's contract in
 pyproject.toml, run by `make lint`."""
 
+import tomllib
+from pathlib import Path
+
 import grimp
 
-PACKAGES = [
-    "config",
-    "common",
-    "bookings",
-    "errors",
-    "syncconnections",
-    "cancellations",
-    "accounts_pms",
-    "backoffice",
-    "api",
-    "sandbox",
-]
+# The packages import-linter checks: every app and the project shell.
+PYPROJECT = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+PACKAGES = PYPROJECT["tool"]["importlinter"]["root_packages"]
 
 
 def cycles(graph: grimp.ImportGraph) -> list[list[str]]:
