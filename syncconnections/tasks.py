@@ -9,8 +9,9 @@ import datetime as dt
 
 from django_q.tasks import async_task
 
+from common import task_queue
 from common.task_queue import Recurring
-from syncconnections import failure_digests, outbound, wakeups
+from syncconnections import failure_digests, outbound
 from syncconnections.inbound import nightly, subscriptions, sync_requests
 
 
@@ -32,7 +33,7 @@ def send_failure_digests() -> int:
 
 def nightly_sync(after: int | None = None) -> list[str]:
     # A part that ran out of time hands on to the next.
-    summary = nightly.nightly_sync(after=after, time_budget=wakeups.task_time_budget())
+    summary = nightly.nightly_sync(after=after, time_budget=task_queue.task_time_budget())
     if summary.stopped_at is not None:
         async_task(nightly_sync, summary.stopped_at, task_name="Nightly sync (continued)")
     return summary.lines()

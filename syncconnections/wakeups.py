@@ -7,23 +7,15 @@ and its commit and misses it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import transaction
 from django_q.tasks import async_task
 
-from common.task_queue import claimant, stale_claim_age, stop_requested, task_time_budget
 from syncconnections.models import WakeUp
 
-__all__ = [
-    "claimant",
-    "lower",
-    "stale_claim_age",
-    "stop_requested",
-    "task_time_budget",
-    "wake",
-]
 
-
-def wake(name: str, task: str, label: str) -> None:
+def wake(name: str, task: Callable[[], object], label: str) -> None:
     """Enqueue `task` unless the worker `name` is already waiting to run."""
     if not transaction.get_connection().in_atomic_block and (
         WakeUp.objects.filter(name=name, raised=True).exists()

@@ -93,7 +93,7 @@ def test_the_nightly_task_hands_on_when_its_time_is_up(sandbox, tenant, monkeypa
     first, second = connected_room(sandbox, tenant), connected_room(sandbox, tenant, "Annex")
     sandbox.outlook_create(first.user_id, **meeting("In the first room"))
     sandbox.outlook_create(second.user_id, **meeting("In the second room"))
-    monkeypatch.setattr(tasks.wakeups, "task_time_budget", lambda: 0.0)  # one per part
+    monkeypatch.setattr(tasks.task_queue, "task_time_budget", lambda: 0.0)  # one per part
     parts = []
     real = nightly.nightly_sync
 

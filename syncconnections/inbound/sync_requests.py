@@ -10,7 +10,7 @@ from collections.abc import Collection
 from django.db.models import F, Q
 from django.utils import timezone
 
-from common import work_queue
+from common import task_queue, work_queue
 from syncconnections import wakeups
 from syncconnections.inbound.delta import SyncResult, sync_down, unexpected_failure
 from syncconnections.models import SyncConnection, SyncRequest
@@ -129,13 +129,15 @@ def sync_safely(request: SyncRequest) -> SyncResult:
 
 def sync_pending(time_budget: float | None = None) -> dict[str, int]:
     """Run the requested syncs. Safe to run at any time, twice."""
-    budget = wakeups.task_time_budget() if time_budget is None else time_budget
+    budget = task_queue.task_time_budget() if time_budget is None else time_budget
     deadline = time.monotonic() + budget
     wakeups.lower(WORKER)
     done = failed = 0
-    while not wakeups.stop_requested() and (requests := claim() or _wait_for_next_read(deadline)):
+    while not task_queue.stop_requested() and (
+        requests := claim() or _wait_for_next_read(deadline)
+    ):
         for request in requests:
-            if wakeups.stop_requested():
+            if task_queue.stop_requested():
                 # The cluster is stopping: what is not begun goes back, for the next one.
                 work_queue.release(SyncRequest.objects.filter(claim=request.claim))
                 break

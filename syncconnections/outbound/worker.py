@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict
 
-from common import work_queue
+from common import task_queue, work_queue
 from syncconnections import wakeups
 from syncconnections.models import OutboxEntry
 from syncconnections.outbound.orphans import OrphanRemover
@@ -23,12 +23,12 @@ def wake() -> None:
 
 def push_outbound(time_budget: float | None = None) -> dict[str, int]:
     """Work off the orphaned events and the outbox. Safe to run at any time, twice."""
-    budget = wakeups.task_time_budget() if time_budget is None else time_budget
+    budget = task_queue.task_time_budget() if time_budget is None else time_budget
     deadline = time.monotonic() + budget
     wakeups.lower(WORKER)
     summary = PushSummary()
     OrphanRemover(summary).run()
-    while not wakeups.stop_requested() and (entries := claim()):
+    while not task_queue.stop_requested() and (entries := claim()):
         try:
             Pusher(entries, summary).run()
         except Exception:
