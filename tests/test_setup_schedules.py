@@ -20,3 +20,34 @@ def test_schedules_are_registered_once():
     ]
     nightly = timezone.localtime(Schedule.objects.get(name="Nightly sync").next_run)
     assert (nightly.hour, nightly.minute) == (2, 0)
+
+
+def test_an_upgrade_points_a_moved_job_where_it_lives_now():
+    # Given the digests' schedule as an earlier release registered it
+    Schedule.objects.create(
+        name="Send failure notification digests",
+        func="errors.tasks.send_digests",
+        schedule_type=Schedule.MINUTES,
+        minutes=5,
+        repeats=-1,
+    )
+
+    # When the schedules are set up again
+    call_command("setup_schedules")
+
+    # Then the one schedule runs the job where it is now
+    assert list(
+        Schedule.objects.filter(name="Send failure notification digests").values_list(
+            "func", flat=True
+        )
+    ) == ["syncconnections.tasks.send_failure_digests"]
+
+
+def test_every_scheduled_job_is_a_function_the_cluster_finds():
+    import importlib
+
+    call_command("setup_schedules")
+
+    for path in Schedule.objects.values_list("func", flat=True):
+        module, name = path.rsplit(".", 1)
+        assert callable(getattr(importlib.import_module(module), name)), path
