@@ -251,13 +251,15 @@ def compare(
     event cancelled in Outlook or absent) there is nothing to flag."""
     items = list(items)
     by_id = {i.id: i for i in items}
-    by_transaction = {i.transaction_id: i for i in items if i.transaction_id}
+    by_transaction: dict[str, list[OutlookItem]] = defaultdict(list)
+    for item in items:
+        if item.transaction_id:
+            by_transaction[item.transaction_id].append(item)  # in each calendar it went to
     owners: dict[str, list[Reservation]] = defaultdict(list)
     reservation_differences = {}
     for reservation in reservations:
         matched = {by_id[e] for e in linked.get(reservation.pk, ()) if e in by_id}
-        if str(reservation.uuid) in by_transaction:
-            matched.add(by_transaction[str(reservation.uuid)])
+        matched.update(by_transaction.get(str(reservation.uuid), ()))
         for item in matched:
             owners[item.id].append(reservation)
         if reservation.status == ReservationStatus.CANCELLED:

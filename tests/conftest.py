@@ -9,9 +9,20 @@ def tasks_run_inline(request, monkeypatch):
         monkeypatch.setattr(Conf, "SYNC", True)
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(autouse=True)
+def database_used(request):
+    """A test that uses the database has it left alone at the end of the session. A session
+    without one (tests/unit) sets up no test database: its teardown would terminate the
+    sessions of the database the settings name, the development one."""
+    if request.node.get_closest_marker("django_db") or {"django_db_setup", "live_server"} & set(
+        request.fixturenames
+    ):
+        request.getfixturevalue("test_database_left_alone")
+
+
+@pytest.fixture(scope="session")
 def test_database_left_alone(django_db_setup, django_db_blocker):
-    """Close the sessions that threads of live servers and stopped clusters may leave on the
+    """Close the sessions that threads of live servers and killed clusters may leave on the
     PostgreSQL test database, so that it can be dropped at the end."""
     yield
     from django.db import connection
@@ -73,6 +84,16 @@ def room(sandbox, tenant):
 
 
 @pytest.fixture
+def live_room(sandbox, tenant, live_server, settings):
+    """A room on live sync, its subscription's notifications posted to the live server. (A
+    module that has them go elsewhere defines a live_room of its own.)"""
+    from tests.sync_helpers import connected_room
+
+    settings.PUBLIC_BASE_URL = live_server.url
+    return connected_room(sandbox, tenant, use_live_sync=True)
+
+
+@pytest.fixture
 def stayntouch(sandbox, sandbox_server):
     """StayNTouch settings, enabled, aimed at the sandbox's Rover."""
     from tests.pms_helpers import sandbox_stayntouch
@@ -100,31 +121,31 @@ def webhook_receiver():
     receiver.close()
 
 
-def database_url(settings_dict) -> str:
-    """The URL of the test database, for processes started by a test."""
-    if settings_dict["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{settings_dict['NAME']}"
-    host = settings_dict.get("HOST") or "127.0.0.1"
-    port = settings_dict.get("PORT") or 5432
-    user = settings_dict.get("USER") or "postgres"
-    password = f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else ""
-    return f"postgres://{user}{password}@{host}:{port}/{settings_dict['NAME']}"
+# Set in the environment of the clusters a test starts, and inherited by every process they
+# start: how the end of the test finds them all, whatever their group or session.
+CLUSTER_MARK = "BOOKBRIDGE_TEST_CLUSTER"
 
 
 @pytest.fixture
 def start_cluster(transactional_db, sandbox_server):
     """Start real django-q2 clusters (`manage.py qcluster`) on the test database, aimed at
-    the sandbox; each is stopped (its whole process group) at the end of the test. Use with
-    @pytest.mark.real_cluster so that tasks are queued, not run inline."""
+    the sandbox. Use with @pytest.mark.real_cluster so that tasks are queued, not run inline.
+
+    At the end of the test every process they started is killed, and waited for: the
+    supervisor's group, the cluster's own session, and what outlived a supervisor the test
+    killed. Not stopped in order: that waits for the item in hand (up to 8 s) to end work
+    no one will look at; tests/test_cluster_stop.py tests the orderly stop."""
     import os
-    import signal
     import subprocess
     import sys
-    from pathlib import Path
+    import time
+    import uuid
 
     from django.db import connection
 
-    root = Path(__file__).resolve().parent.parent
+    from tests.helpers import ROOT, database_url, kill_all, processes_with
+
+    mark = uuid.uuid4().hex
     started = []
 
     def start(**extra_env):
@@ -137,31 +158,21 @@ def start_cluster(transactional_db, sandbox_server):
             "TASK_WORKERS": "1",
             "LOG_LEVEL": "WARNING",
             **extra_env,
+            CLUSTER_MARK: mark,
         }
         process = subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"], cwd=root, env=env, start_new_session=True
+            [sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, start_new_session=True
         )
         started.append(process)
         return process
 
     yield start
+    deadline = time.monotonic() + 10
+    while left := processes_with(CLUSTER_MARK, mark):
+        assert time.monotonic() < deadline, f"cluster processes outlived SIGKILL: {left}"
+        kill_all(left)
+        time.sleep(0.01)
     for process in started:
-        stop_group(process, signal.SIGTERM)
-
-
-def stop_group(process, signum):
-    """Signal a process group and wait for its leader (SIGKILL after 20 s)."""
-    import os
-    import signal
-    import subprocess
-
-    try:
-        os.killpg(process.pid, signum)
-        process.wait(timeout=20)
-    except ProcessLookupError:
-        return
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
 
@@ -169,18 +180,6 @@ def stop_group(process, signum):
 def task_cluster(start_cluster):
     """One real cluster for the test (see start_cluster)."""
     return start_cluster()
-
-
-def wait_until(condition, timeout=30.0, interval=0.2):
-    """Poll until condition() is truthy; its last value (falsy on time-out)."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 CHROMIUM = "/usr/bin/chromium"
@@ -223,14 +222,6 @@ def browser_page(live_server, monkeypatch):
         # Queries the test made inside Playwright's context used a connection of their own.
         connections.close_all()
         browser.close()
-
-
-def log_in(page, user, password="correct horse battery staple"):
-    page.goto("/admin/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", password)
-    page.click("input[type=submit]")
-    page.wait_for_url("**/admin/")
 
 
 SCREENSHOTS = "docs/screenshots"

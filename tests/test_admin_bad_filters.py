@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.urls import reverse
 
+from tests.helpers import messages_of
+
 pytestmark = pytest.mark.django_db
 
 
@@ -38,6 +40,4 @@ def test_the_filter_is_dropped_with_a_message(admin_client):
 
     assert response.status_code == 200
     assert response.redirect_chain[-1][0] == f"{url}?operation=push"
-    assert [str(m) for m in response.context["messages"]] == [
-        "A filter value was not valid (state) and was ignored."
-    ]
+    assert messages_of(response) == ["A filter value was not valid (state) and was ignored."]

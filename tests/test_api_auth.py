@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from api.reservations import ReservationViewSet
 from tests import factories
-from tests.api_helpers import client_for, error_of, member_of
+from tests.helpers import client_for, error_of, member_of
 
 pytestmark = pytest.mark.django_db
 RESERVATIONS = "/api/reservations/"

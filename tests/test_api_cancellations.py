@@ -14,7 +14,7 @@ from cancellations.models import CancellationRequest
 from syncconnections.inbound.delta import sync_down
 from syncconnections.models import OutlookEvent
 from tests import factories
-from tests.api_helpers import client_for, error_of, member_of
+from tests.helpers import client_for, error_of, member_of
 from tests.sync_helpers import (
     AMSTERDAM,
     book,

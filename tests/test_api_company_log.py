@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from syncconnections.models import CompanyLogEntry
 from tests import factories
-from tests.api_helpers import client_for, error_of, member_of
+from tests.helpers import client_for, error_of, member_of, result_ids
 
 pytestmark = pytest.mark.django_db
 LOG = "/api/company-log/"
@@ -24,11 +24,6 @@ def entry(days_ago=0, **fields):
     return logged.pk
 
 
-def ids(response):
-    assert response.status_code == 200, response.json()
-    return [e["id"] for e in response.json()["results"]]
-
-
 def test_support_finds_entries_by_organizer_attendee_or_mailbox_email():
     by_organizer = entry(organizer_email="lisa.dekker@contoso.test", attendee_emails="")
     by_attendee = entry(attendee_emails="a@contoso.test,lisa.dekker@contoso.test")
@@ -39,11 +34,11 @@ def test_support_finds_entries_by_organizer_attendee_or_mailbox_email():
     client = client_for(member_of("Support"))
 
     # A whole address is that address, as in the admin; a part of one is a substring.
-    assert ids(client.get(LOG, {"email": "Lisa.Dekker@contoso.test"})) == [
+    assert result_ids(client.get(LOG, {"email": "Lisa.Dekker@contoso.test"})) == [
         by_attendee,
         by_organizer,
     ]
-    assert ids(client.get(LOG, {"email": "lisa"})) == [
+    assert result_ids(client.get(LOG, {"email": "lisa"})) == [
         longer,
         by_mailbox,
         by_attendee,
@@ -59,10 +54,10 @@ def test_the_log_filters_by_operation_connection_and_date():
     client = client_for(member_of("Support"))
     five_days_ago = (timezone.localdate() - dt.timedelta(days=5)).isoformat()
 
-    assert ids(client.get(LOG, {"operation": "cancelled"})) == [cancelled]
-    assert ids(client.get(LOG, {"connection": room.pk})) == [new, old]
-    assert ids(client.get(LOG, {"since": five_days_ago})) == [new, cancelled]
-    assert ids(client.get(LOG, {"until": five_days_ago})) == [old]
+    assert result_ids(client.get(LOG, {"operation": "cancelled"})) == [cancelled]
+    assert result_ids(client.get(LOG, {"connection": room.pk})) == [new, old]
+    assert result_ids(client.get(LOG, {"since": five_days_ago})) == [new, cancelled]
+    assert result_ids(client.get(LOG, {"until": five_days_ago})) == [old]
 
 
 def test_a_short_email_search_is_refused():

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Permission
 from errors.models import SyncError
 from syncconnections.models import SyncConnection
 from tests import factories
-from tests.api_helpers import client_for, error_of, member_of
+from tests.helpers import client_for, error_of, member_of, result_ids
 from tests.sync_helpers import connected_room
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +54,7 @@ def test_the_list_filters_by_state():
     client = client_for(member_of("Integration admin"))
 
     def ids(**params):
-        return [c["id"] for c in client.get(CONNECTIONS, params).json()["results"]]
+        return result_ids(client.get(CONNECTIONS, params))
 
     assert ids(tenant=tenant.pk, active="true") == [active.pk]
     assert ids(tenant=tenant.pk, valid="false") == [idle.pk]

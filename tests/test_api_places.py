@@ -3,7 +3,7 @@
 import pytest
 
 from tests import factories
-from tests.api_helpers import client_for, error_of, member_of
+from tests.helpers import client_for, error_of, member_of
 
 pytestmark = pytest.mark.django_db
 

@@ -4,15 +4,13 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from accounts_pms.accounts import sync_account
 from accounts_pms.models import PostingAccount
 from bookings.models import Direction, Reservation, ReservationStatus
 from syncconnections.models import OutlookEvent
 from tests import factories
-from tests.api_helpers import client_for, error_of, member_of
+from tests.helpers import client_for, count_queries, error_of, member_of, result_ids
 from tests.pms_helpers import gen25, sandbox_stayntouch
 from tests.sync_helpers import AMSTERDAM, at, book
 
@@ -22,11 +20,6 @@ RESERVATIONS = "/api/reservations/"
 
 def moment(day, hour):
     return dt.datetime(2026, 12, day, hour, tzinfo=AMSTERDAM)
-
-
-def ids(response):
-    assert response.status_code == 200, response.json()
-    return [r["id"] for r in response.json()["results"]]
 
 
 def new_reservation(resource, **fields):
@@ -104,15 +97,15 @@ def test_the_list_filters_by_resource_location_period_and_status():
     later = booking(hals, 8, 9, 10)
     client = client_for(member_of("Support"))
 
-    assert ids(client.get(RESERVATIONS)) == [early, overlapping, later]
-    assert ids(client.get(RESERVATIONS, {"resource": vermeer.pk})) == [overlapping]
-    assert ids(client.get(RESERVATIONS, {"location": zuidas.pk})) == [early, overlapping]
-    assert ids(client.get(RESERVATIONS, {"status": "option"})) == [overlapping]
+    assert result_ids(client.get(RESERVATIONS)) == [early, overlapping, later]
+    assert result_ids(client.get(RESERVATIONS, {"resource": vermeer.pk})) == [overlapping]
+    assert result_ids(client.get(RESERVATIONS, {"location": zuidas.pk})) == [early, overlapping]
+    assert result_ids(client.get(RESERVATIONS, {"status": "option"})) == [overlapping]
     period = {"start": "2026-12-07T10:00:00+01:00", "end": "2026-12-07T12:00:00+01:00"}
-    assert ids(client.get(RESERVATIONS, period)) == [overlapping]  # ends at 10: not in it
-    assert ids(client.get(RESERVATIONS, {"start": "2026-12-08"})) == [later]
-    assert ids(client.get(RESERVATIONS, {"end": "2026-12-07"})) == [early, overlapping]
-    assert ids(client.get(RESERVATIONS, {"direction": "inbound"})) == []
+    assert result_ids(client.get(RESERVATIONS, period)) == [overlapping]  # ends at 10: not in it
+    assert result_ids(client.get(RESERVATIONS, {"start": "2026-12-08"})) == [later]
+    assert result_ids(client.get(RESERVATIONS, {"end": "2026-12-07"})) == [early, overlapping]
+    assert result_ids(client.get(RESERVATIONS, {"direction": "inbound"})) == []
 
 
 def test_a_bad_filter_is_a_400_naming_it():
@@ -134,18 +127,13 @@ def test_a_bad_filter_is_a_400_naming_it():
 def test_the_list_costs_the_same_queries_for_one_reservation_or_many():
     client = client_for(member_of("Support"))
 
-    def queries():
-        with CaptureQueriesContext(connection) as captured:
-            assert client.get(RESERVATIONS).status_code == 200
-        return len(captured)
-
     factories.ServiceReservationFactory()
-    one = queries()
+    one = count_queries(client, RESERVATIONS)
     for _ in range(5):
         factories.ServiceReservationFactory(
             reservation=factories.ServiceReservationFactory().reservation
         )
-    many = queries()
+    many = count_queries(client, RESERVATIONS)
 
     assert Reservation.objects.count() == 6
     assert one == many

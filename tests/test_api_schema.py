@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from tests.api_helpers import client_for, error_of, member_of
+from tests.helpers import client_for, error_of, member_of
 
 pytestmark = pytest.mark.django_db
 

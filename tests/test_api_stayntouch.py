@@ -5,7 +5,7 @@ import pytest
 
 from accounts_pms.models import RoverAccountLink, StayNTouchRequest
 from tests import factories
-from tests.api_helpers import client_for, error_of, member_of
+from tests.helpers import client_for, error_of, member_of
 from tests.pms_helpers import gen25, rover_calls
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from bookings.models import Direction, Reservation
 from errors.models import SyncError
 from syncconnections.inbound.delta import sync_down
 from tests import factories
-from tests.api_helpers import client_for, error_of, member_of
+from tests.helpers import client_for, error_of, member_of, result_ids
 from tests.sync_helpers import meeting
 
 pytestmark = pytest.mark.django_db
@@ -33,9 +33,7 @@ def test_the_list_is_newest_first_and_filters_by_operation_connection_resolved_a
     client = client_for(member_of("Support"))
 
     def ids(**params):
-        response = client.get(ERRORS, params)
-        assert response.status_code == 200, response.json()
-        return [e["id"] for e in response.json()["results"]]
+        return result_ids(client.get(ERRORS, params))
 
     since = (timezone.localdate() - dt.timedelta(days=5)).isoformat()
     assert ids() == [new, fixed, old]

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from bookings.models import ReservationStatus
 from cancellations.models import CancellationRequest
 from tests import factories
-from tests.conftest import log_in
+from tests.helpers import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

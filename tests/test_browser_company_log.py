@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from syncconnections.models import CompanyLogEntry, LogOperation
 from tests import factories
-from tests.conftest import log_in
+from tests.helpers import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 LISA = "lisa.devries@contoso.test"

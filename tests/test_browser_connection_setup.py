@@ -6,7 +6,7 @@ from django.core.management import call_command
 
 from syncconnections.models import SyncConnection, UserType
 from tests import factories
-from tests.conftest import log_in
+from tests.helpers import log_in
 from tests.sync_helpers import sandbox_tenant
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

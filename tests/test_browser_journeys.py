@@ -6,7 +6,6 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -18,8 +17,7 @@ from errors.models import SyncError
 from sandbox.seed import from_database
 from syncconnections.models import CompanyLogEntry, OutboxEntry, OutlookEvent, SyncConnection
 from syncconnections.payloads import parse_local
-from tests import factories
-from tests.conftest import log_in, wait_until
+from tests.helpers import log_in, member_of, wait_until
 
 pytestmark = [
     pytest.mark.browser,
@@ -53,12 +51,6 @@ def settled():
     )
 
 
-def member(role):
-    user = factories.UserFactory(username=role.lower().replace(" ", "-"))
-    user.groups.add(Group.objects.get(name=role))
-    return user
-
-
 def messages(page, kind):
     """The messages shown, once one of this kind (success, info, error) is among them."""
     page.wait_for_selector(".messagelist")
@@ -76,7 +68,7 @@ def live_events(sandbox, mailbox, subject):
 def test_back_office_books_a_room_and_decides_two_cancellations(demo, browser_page):
     sandbox, page = demo, browser_page
     page.set_viewport_size({"width": 1400, "height": 900})
-    log_in(page, member("Back office"))
+    log_in(page, member_of("Back office"))
     boardroom = Resource.objects.get(name="Boardroom")
     day = (timezone.localdate() + dt.timedelta(days=4)).isoformat()
 
@@ -144,7 +136,7 @@ def test_back_office_books_a_room_and_decides_two_cancellations(demo, browser_pa
 def test_support_reads_the_company_log_and_cannot_decide(demo, browser_page):
     page = browser_page
     page.set_viewport_size({"width": 1400, "height": 900})
-    log_in(page, member("Support"))
+    log_in(page, member_of("Support"))
     entry = CompanyLogEntry.objects.filter(organizer_email__startswith="lisa.dekker").first()
     day = timezone.localdate(entry.created_at).isoformat()
 
@@ -176,7 +168,7 @@ def test_support_reads_the_company_log_and_cannot_decide(demo, browser_page):
 def test_integration_admin_tests_validates_imports_and_syncs(demo, browser_page):
     sandbox, page = demo, browser_page
     page.set_viewport_size({"width": 1400, "height": 900})
-    log_in(page, member("Integration admin"))
+    log_in(page, member_of("Integration admin"))
     tenant = SyncConnection.objects.first().tenant
     connection = SyncConnection.objects.get(user_id__startswith="room.erasmus")
 
@@ -248,7 +240,7 @@ def test_integration_admin_tests_validates_imports_and_syncs(demo, browser_page)
 def test_the_planner_s_office_365_view_agrees_with_the_demo(demo, browser_page):
     page = browser_page
     page.set_viewport_size({"width": 1400, "height": 900})
-    log_in(page, member("Back office"))
+    log_in(page, member_of("Back office"))
     pushed = OutlookEvent.objects.filter(reservation__isnull=False).select_related(
         "reservation__resource__location"
     )

@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 
 from tests import factories
-from tests.conftest import log_in
+from tests.helpers import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from bookings.models import ReservationStatus
 from syncconnections.models import OutlookEvent
 from tests import factories
-from tests.conftest import log_in
+from tests.helpers import log_in
 from tests.sync_helpers import ORGANIZER, at, book, connected_room, graph_time
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

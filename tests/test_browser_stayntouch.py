@@ -6,7 +6,7 @@ from django.core.management import call_command
 
 from accounts_pms.models import RoverAccountLink
 from tests import factories
-from tests.conftest import log_in
+from tests.helpers import log_in
 from tests.pms_helpers import gen25, sandbox_stayntouch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

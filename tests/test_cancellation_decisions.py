@@ -6,15 +6,14 @@ event, Sync Down turns that into a request; then a person decides it."""
 import datetime as dt
 
 import pytest
-from django.contrib.auth.models import Group, Permission
-from django.contrib.messages import get_messages
-from django.core.management import call_command
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from bookings.models import Reservation, ReservationStatus
 from cancellations.models import CancellationRequest
 from syncconnections.models import OutlookEvent, SyncMode
 from tests import factories
+from tests.helpers import member_of, messages_of
 from tests.sync_helpers import (
     at,
     cancelled_in_outlook,
@@ -27,23 +26,12 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = reverse("admin:cancellations_cancellationrequest_changelist")
 
 
-def member_of(role):
-    call_command("setup_roles")
-    user = factories.UserFactory(username=role.lower().replace(" ", "-"))
-    user.groups.add(Group.objects.get(name=role))
-    return user
-
-
 def run_action(client, action, *requests, **extra):
     return client.post(
         CHANGELIST,
         {"action": action, "_selected_action": [r.pk for r in requests], **extra},
         follow=True,
     )
-
-
-def shown(response):
-    return [str(m) for m in get_messages(response.wsgi_request)]
 
 
 def test_approve_asks_first_then_cancels_and_records_who(sandbox, room, client):
@@ -67,7 +55,7 @@ def test_approve_asks_first_then_cancels_and_records_who(sandbox, room, client):
     assert request.decided_at is not None
     assert not OutlookEvent.objects.filter(event_id=event_id).exists()
     assert graph_writes(sandbox, since) == []  # the event is gone already: nothing to delete
-    assert shown(response) == [f"Cancelled {reservation}."]
+    assert messages_of(response) == [f"Cancelled {reservation}."]
 
 
 def test_approving_twice_changes_nothing_the_second_time(sandbox, room, client):
@@ -82,7 +70,7 @@ def test_approving_twice_changes_nothing_the_second_time(sandbox, room, client):
 
     request.refresh_from_db()
     assert request.decided_at == decided_at
-    [message] = shown(response)
+    [message] = messages_of(response)
     assert message.startswith(
         f"Nothing done: this request was already approved (reservation "
         f"cancelled) by {user.username} at "
@@ -106,7 +94,7 @@ def test_a_reservation_changed_since_detection_is_not_cancelled_blindly(sandbox,
     assert "Changed since the cancellation was detected" in page
     assert "start: Dec. 7, 2026, 10 a.m. → Dec. 7, 2026, 2 p.m." in page  # the room's zone
     assert status_after_refusal == ReservationStatus.CONFIRMED
-    assert shown(refused) == [
+    assert messages_of(refused) == [
         f"Not cancelled: {reservation} changed since the cancellation was detected "
         "(start: Dec. 7, 2026, 10 a.m. → Dec. 7, 2026, 2 p.m.; "
         "end: Dec. 7, 2026, 11 a.m. → Dec. 7, 2026, 3 p.m.). Re-check it in Outlook "
@@ -114,7 +102,7 @@ def test_a_reservation_changed_since_detection_is_not_cancelled_blindly(sandbox,
     ]
     reservation.refresh_from_db()
     assert reservation.status == ReservationStatus.CANCELLED
-    assert shown(approved) == [f"Cancelled {reservation}."]
+    assert messages_of(approved) == [f"Cancelled {reservation}."]
 
 
 def test_bulk_approval_lists_what_will_be_cancelled_and_skips_decided_ones(sandbox, room, client):
@@ -165,7 +153,7 @@ def test_keep_puts_the_event_back_in_outlook(sandbox, room, client):
     link = OutlookEvent.objects.get(reservation=reservation)
     assert link.event_id == event["id"] != old_event_id
     assert event["subject"] == "Quarterly review"
-    assert shown(response) == [f"Kept {reservation}; its event is being put back in Outlook."]
+    assert messages_of(response) == [f"Kept {reservation}; its event is being put back in Outlook."]
 
 
 def test_keep_leaves_outlook_alone_when_the_tenant_syncs_inbound_only(sandbox, room, client):
@@ -181,7 +169,7 @@ def test_keep_leaves_outlook_alone_when_the_tenant_syncs_inbound_only(sandbox, r
     assert CancellationRequest.objects.get().state == "rejected"
     assert graph_writes(sandbox, since) == []
     assert sandbox.events(room.user_id) == []
-    assert shown(response) == [
+    assert messages_of(response) == [
         f"Kept {reservation}. This calendar is not written to (inbound sync or inactive), "
         "so Outlook is left as it is."
     ]
@@ -353,7 +341,7 @@ def test_a_get_on_an_action_address_goes_back_to_the_request_and_says_so(client)
 
     change = reverse("admin:cancellations_cancellationrequest_change", args=[request.pk])
     assert response.redirect_chain == [(change, 302)]
-    assert shown(response) == ["Nothing was done: actions run from their buttons only."]
+    assert messages_of(response) == ["Nothing was done: actions run from their buttons only."]
     request.refresh_from_db()
     assert request.state == "pending"
 
@@ -397,4 +385,4 @@ def test_a_snapshot_kept_in_another_zone_is_not_a_change(sandbox, room, client):
 
     approved = run_action(client, "approve", request, post="yes")
 
-    assert shown(approved) == [f"Cancelled {reservation}."]
+    assert messages_of(approved) == [f"Cancelled {reservation}."]

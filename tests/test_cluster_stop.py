@@ -16,7 +16,7 @@ from bookings.models import Reservation
 from syncconnections.models import OutboxEntry
 from syncconnections.outbound import queueing as outbound
 from tests import factories
-from tests.conftest import wait_until
+from tests.helpers import alive, wait_until
 
 pytestmark = [pytest.mark.real_cluster, pytest.mark.django_db(transaction=True)]
 
@@ -36,14 +36,6 @@ def descendants(pid: int) -> set[int]:
             found.add(child)
             todo.append(child)
     return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state != "Z"
 
 
 def running_cluster(start_cluster, **env) -> tuple[subprocess.Popen, set[int]]:

@@ -5,17 +5,14 @@ ids."""
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 from django.db import connection
 
 from tests import factories
-from tests.conftest import database_url
+from tests.helpers import ROOT, database_url
 from tests.sync_helpers import sandbox_tenant
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def manage(*arguments: str, **env: str) -> subprocess.CompletedProcess:

@@ -2,11 +2,11 @@
 or unticking live sync subscribes or drops the subscription."""
 
 import pytest
-from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from bookings.models import Reservation
 from syncconnections.models import SyncConnection
+from tests.helpers import messages_of
 from tests.sync_helpers import connected_room, meeting
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ def save_form(admin_client, connection, **ticked):
         reverse("admin:syncconnections_syncconnection_change", args=[connection.pk]), data
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
-    return [str(m) for m in get_messages(response.wsgi_request)]
+    return messages_of(response)
 
 
 def test_unticking_active_drops_the_subscription(sandbox, live_room, admin_client):

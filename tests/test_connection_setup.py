@@ -4,7 +4,7 @@ guarded by its own permission."""
 from io import StringIO
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
@@ -12,6 +12,7 @@ from errors.models import SyncError
 from syncconnections import connection_setup
 from syncconnections.models import SyncConnection, UserType
 from tests import factories
+from tests.helpers import member_of, messages_of
 from tests.sync_helpers import at
 
 pytestmark = pytest.mark.django_db
@@ -119,13 +120,6 @@ def test_success_resolves_earlier_setup_errors(sandbox, tenant):
     assert list(SyncError.objects.values_list("resolved", flat=True)) == [True]
 
 
-def member(role):
-    call_command("setup_roles")
-    user = factories.UserFactory()
-    user.groups.add(Group.objects.get(name=role))
-    return user
-
-
 def run(client, connection, action):
     return client.post(
         reverse("admin:syncconnections_syncconnection_run", args=[connection.pk, action]),
@@ -137,18 +131,18 @@ def test_validate_and_activate_buttons(sandbox, tenant, client):
     sandbox.mailbox(ROOM)
     connection = connection_for(tenant)
     factories.ReservationFactory(resource=connection.resource, start=at(20, 9), end=at(20, 10))
-    client.force_login(member("Integration admin"))
+    client.force_login(member_of("Integration admin"))
 
     validated = run(client, connection, "validate_selected")
     activated = run(client, connection, "activate_selected")
 
     connection.refresh_from_db()
     assert (connection.valid, connection.active) == (True, True)
-    assert [str(m) for m in validated.context["messages"]] == [
+    assert messages_of(validated) == [
         f"Validation started for {ROOM}. The result shows in “Valid” and, if it fails, in the "
         "sync errors."
     ]
-    assert [str(m) for m in activated.context["messages"]] == [
+    assert messages_of(activated) == [
         f"Activated {ROOM}; 1 future reservations are being sent to Outlook."
     ]
     assert len(sandbox.events(ROOM)) == 1
@@ -165,9 +159,7 @@ def test_activate_refuses_an_invalid_connection_by_name(sandbox, tenant, admin_c
 
     connection.refresh_from_db()
     assert connection.active is False
-    assert [str(m) for m in response.context["messages"]] == [
-        f"Not activated, because not valid: {ROOM}. Validate first."
-    ]
+    assert messages_of(response) == [f"Not activated, because not valid: {ROOM}. Validate first."]
 
 
 def test_deactivate_stops_syncing(sandbox, tenant, admin_client):

@@ -4,11 +4,9 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from config import devenv
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
 
 
 def test_the_values_replace_their_old_lines_and_keep_the_rest(tmp_path):

@@ -6,16 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def alive(pid: int) -> bool:
-    """Running, not a zombie waiting for a parent to reap it."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
+from tests.helpers import ROOT, alive
 
 
 def start(tmp_path, *commands):

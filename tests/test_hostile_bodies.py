@@ -9,7 +9,7 @@ from django_q.models import OrmQ
 from rest_framework.authtoken.models import Token
 
 from syncconnections.models import IgnoredNotification, SyncRequest
-from tests.api_helpers import member_of
+from tests.helpers import member_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,7 +9,7 @@ from bookings.models import Reservation
 from syncconnections.inbound import delta
 from syncconnections.inbound.sync_requests import request_sync
 from syncconnections.models import CompanyLogEntry, OutlookEvent, SyncConnection, SyncRequest
-from tests.conftest import stop_group, wait_until
+from tests.helpers import stop_group, wait_until
 from tests.sync_helpers import meeting
 
 pytestmark = [pytest.mark.real_cluster, pytest.mark.django_db(transaction=True)]

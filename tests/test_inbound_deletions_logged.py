@@ -10,6 +10,7 @@ from syncconnections.inbound.apply import PageApplier
 from syncconnections.inbound.delta import sync_down
 from syncconnections.inbound.events import InboundEvent
 from syncconnections.models import CompanyLogEntry, OutlookEvent
+from tests.helpers import log_operations
 from tests.sync_helpers import ORGANIZER, book, in_days, meeting
 
 pytestmark = pytest.mark.django_db
@@ -100,8 +101,5 @@ def test_a_deletion_read_again_is_not_logged_twice(sandbox, tenant, room):
     again = InboundEvent(removal(made["id"]))
     PageApplier(room, GraphClient.for_tenant(tenant), [again]).apply()
 
-    assert list(CompanyLogEntry.objects.order_by("pk").values_list("operation", flat=True)) == [
-        "created",
-        "deleted",
-    ]
+    assert log_operations() == ["created", "deleted"]
     assert deleted_entry().outlook_data["changeKey"] == made["changeKey"]

@@ -11,14 +11,11 @@ from bookings.models import Reservation, ReservationStatus
 from cancellations.models import CancellationRequest
 from errors.models import SyncError
 from syncconnections.inbound.delta import roll_window, sync_down
-from syncconnections.models import CompanyLogEntry, SyncConnection
+from syncconnections.models import SyncConnection
+from tests.helpers import log_operations
 from tests.sync_helpers import meeting
 
 pytestmark = pytest.mark.django_db
-
-
-def log_operations():
-    return list(CompanyLogEntry.objects.order_by("pk").values_list("operation", flat=True))
 
 
 def asked_about(reservation):

@@ -12,6 +12,7 @@ from syncconnections.inbound import delta
 from syncconnections.inbound.delta import roll_window, sync_down
 from syncconnections.models import CompanyLogEntry, OutlookEvent, SyncConnection
 from tests import factories
+from tests.helpers import log_operations
 from tests.sync_helpers import (
     ORGANIZER,
     book,
@@ -24,10 +25,6 @@ from tests.sync_helpers import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def log_operations():
-    return list(CompanyLogEntry.objects.order_by("pk").values_list("operation", flat=True))
 
 
 def test_an_outlook_meeting_becomes_one_inbound_reservation(sandbox, room):

@@ -12,15 +12,8 @@ from syncconnections.graph import GraphClient, parse_datetime
 from syncconnections.inbound import subscriptions
 from syncconnections.inbound.subscriptions import refresh_subscriptions
 from syncconnections.models import SyncConnection
-from tests.sync_helpers import connected_room
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def live_room(sandbox, tenant, live_server, settings):
-    settings.PUBLIC_BASE_URL = live_server.url
-    return connected_room(sandbox, tenant, use_live_sync=True)
 
 
 def lifecycle_answers(sandbox):

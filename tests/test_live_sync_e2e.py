@@ -6,7 +6,7 @@ import pytest
 from bookings.models import Reservation, ReservationStatus
 from cancellations.models import CancellationRequest
 from syncconnections.models import CompanyLogEntry
-from tests.conftest import wait_until
+from tests.helpers import wait_until
 from tests.sync_helpers import connected_room, graph_time, in_days, meeting
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.server import free_port
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
 
 
 @pytest.fixture

@@ -12,19 +12,13 @@ from syncconnections.graph import GraphClient
 from syncconnections.inbound import sync_requests
 from syncconnections.inbound.sync_requests import READ_INTERVAL, request_sync
 from syncconnections.models import IgnoredNotification, SyncConnection, SyncRequest
-from tests.conftest import wait_until
+from tests.helpers import wait_until
 from tests.sync_helpers import connected_room, last_request_id
 
 
 def ignored(reason):
     found = IgnoredNotification.objects.filter(reason=reason).first()
     return found.count if found else 0
-
-
-@pytest.fixture
-def live_room(sandbox, tenant, live_server, settings):
-    settings.PUBLIC_BASE_URL = live_server.url
-    return connected_room(sandbox, tenant, use_live_sync=True)
 
 
 @pytest.mark.django_db(transaction=True)

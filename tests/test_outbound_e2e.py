@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from bookings.models import Reservation
-from tests.conftest import wait_until
+from tests.helpers import wait_until
 from tests.sync_helpers import connected_room, sandbox_tenant
 
 pytestmark = [pytest.mark.real_cluster, pytest.mark.django_db(transaction=True)]

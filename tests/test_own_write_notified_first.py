@@ -13,15 +13,9 @@ from syncconnections.inbound.delta import sync_down
 from syncconnections.models import OutboxEntry, OutlookEvent, SyncRequest
 from syncconnections.outbound import queueing
 from tests import factories
-from tests.sync_helpers import at, connected_room
+from tests.sync_helpers import at
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def live_room(sandbox, tenant, live_server, settings):
-    settings.PUBLIC_BASE_URL = live_server.url
-    return connected_room(sandbox, tenant, use_live_sync=True)
 
 
 def queued_reservation(room, monkeypatch):

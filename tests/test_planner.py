@@ -9,8 +9,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from bookings.models import Reservation, ReservationStatus
@@ -26,6 +24,7 @@ from syncconnections.planner import (
     compare,
 )
 from tests import factories
+from tests.helpers import count_queries
 from tests.sync_helpers import (
     AMSTERDAM,
     ORGANIZER,
@@ -441,12 +440,6 @@ def fill(location, rooms, per_room):
             factories.ReservationFactory(
                 resource=resource, start=at(7, 8 + hour), end=at(7, 9 + hour)
             )
-
-
-def count_queries(client, path):
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(path).status_code == 200
-    return len(queries)
 
 
 def test_the_number_of_queries_does_not_grow_with_resources_and_reservations(client):

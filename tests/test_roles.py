@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from backoffice.roles import ROLES
 from tests import factories
+from tests.helpers import member_of
 
 pytestmark = pytest.mark.django_db
 
@@ -36,13 +37,6 @@ def test_setup_roles_twice_changes_nothing_and_removes_strays():
 
     assert Group.objects.count() == 3
     assert group_permissions() == first
-
-
-def member_of(role):
-    call_command("setup_roles")
-    user = factories.UserFactory()
-    user.groups.add(Group.objects.get(name=role))
-    return user
 
 
 def test_support_cannot_open_a_sync_connection(client):

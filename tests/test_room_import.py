@@ -8,6 +8,7 @@ from django.urls import reverse
 from bookings.models import Location, Resource
 from syncconnections.models import SyncConnection
 from tests import factories
+from tests.helpers import messages_of
 from tests.sync_helpers import sandbox_tenant
 
 pytestmark = pytest.mark.django_db
@@ -66,11 +67,11 @@ def test_import_creates_validated_connections_and_twice_creates_nothing(rooms, a
         ("room.a@contoso.test", room_a, "resource", True, True),
         ("room.b@contoso.test", chosen_b, "resource", True, True),
     ]
-    assert str(list(first.context["messages"])[-1]) == (
+    assert messages_of(first)[-1] == (
         "Created 2 connection(s); they are being validated and become active once valid. "
         "Already connected: 0."
     )
-    assert str(list(second.context["messages"])[-1]).startswith("Created 0 connection(s);")
+    assert messages_of(second)[-1].startswith("Created 0 connection(s);")
 
 
 def test_a_ticked_room_without_a_resource_imports_nothing(rooms, admin_client):
@@ -79,7 +80,7 @@ def test_a_ticked_room_without_a_resource_imports_nothing(rooms, admin_client):
     )
 
     assert SyncConnection.objects.count() == 0
-    assert [str(m) for m in response.context["messages"]] == [
+    assert messages_of(response) == [
         "Choose a resource for: room.c@contoso.test.",
         "Nothing was imported.",
     ]
@@ -113,10 +114,6 @@ def post(client, tenant, **choices):
         else:
             form[f"resource:{address}"] = target.pk
     return client.post(f"{reverse(URL)}?tenant={tenant.pk}", form, follow=True)
-
-
-def messages_of(response):
-    return [str(m) for m in response.context["messages"]]
 
 
 def test_the_connection_form_s_checks_apply_and_nothing_is_half_imported(

@@ -2,13 +2,13 @@
 
 import pytest
 from django.contrib.auth.models import Group
-from django.contrib.messages import get_messages
 from django.core.management import call_command
 from django.urls import reverse
 
 from accounts_pms.accounts import sync_account
 from accounts_pms.models import RoverAccountLink, StayNTouchRequest
 from tests import factories
+from tests.helpers import messages_of
 from tests.pms_helpers import GEN25_PAYLOAD, gen25, rover_calls
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def press(client, account):
     url = reverse("admin:bookings_account_run", args=[account.pk, "sync_to_stayntouch"])
     response = client.post(url, follow=True)
-    return [str(m) for m in get_messages(response.wsgi_request)]
+    return messages_of(response)
 
 
 def test_a_company_rover_lacks_is_created_with_the_documented_payload(sandbox, stayntouch):

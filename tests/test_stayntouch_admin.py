@@ -2,19 +2,15 @@
 
 import pytest
 from django.contrib.auth.models import Group
-from django.contrib.messages import get_messages
 from django.core.management import call_command
 from django.urls import reverse
 
 from accounts_pms.models import StayNTouchRequest
 from tests import factories
+from tests.helpers import messages_of
 from tests.pms_helpers import gen25, rover_calls, sandbox_stayntouch
 
 pytestmark = pytest.mark.django_db
-
-
-def messages_of(response):
-    return [str(m) for m in get_messages(response.wsgi_request)]
 
 
 def run(client, model, pk, action):

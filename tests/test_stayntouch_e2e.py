@@ -10,7 +10,7 @@ from django.urls import reverse
 from accounts_pms.accounts import sync_account
 from accounts_pms.models import PostingAccount
 from tests import factories
-from tests.conftest import wait_until
+from tests.helpers import wait_until
 from tests.pms_helpers import gen25, sandbox_stayntouch
 
 pytestmark = [pytest.mark.real_cluster, pytest.mark.django_db(transaction=True)]

@@ -1,12 +1,12 @@
 """ "Retry" on sync errors re-runs the failed operation; success marks the error resolved."""
 
 import pytest
-from django.contrib.messages import get_messages
 
 from bookings.models import Direction, Reservation
 from errors.models import SyncError
 from syncconnections.inbound.delta import sync_down
 from tests import factories
+from tests.helpers import messages_of
 from tests.sync_helpers import connected_room, meeting
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ def retry(client, *errors):
     response = client.post(
         CHANGELIST, {"action": "retry", "_selected_action": [e.pk for e in errors]}, follow=True
     )
-    return [str(m) for m in get_messages(response.wsgi_request)]
+    return messages_of(response)
 
 
 def test_a_failed_sync_down_is_synced_again(sandbox, room, admin_client):
