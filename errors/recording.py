@@ -30,19 +30,7 @@ def record(
         message = error.message if message is None else message
     if message is None:
         raise TypeError("record() needs a message or the failed call's error")
-    return _save(operation, stage, message, connection, reservation, status_code, request_id)
-
-
-def _save(
-    operation: Operation | str,
-    stage: str,
-    message: str,
-    connection: models.Model | None,
-    reservation: Reservation | None,
-    status_code: int | None,
-    request_id: str,
-) -> SyncError:
-    error = SyncError.objects.create(
+    saved = SyncError.objects.create(
         operation=Operation(operation),
         stage=stage,
         error_message=message,
@@ -53,15 +41,15 @@ def _save(
     )
     logger.warning(
         "sync error %s: %s at %s (status %s, connection %s, request-id %s): %s",
-        error.pk,
-        error.get_operation_display(),
+        saved.pk,
+        saved.get_operation_display(),
         stage,
         status_code,
         connection.pk if connection else None,
         request_id or "-",
         message,
     )
-    return error
+    return saved
 
 
 def resolve(operation: Operation | str, connection: models.Model) -> int:

@@ -60,8 +60,6 @@ def validate(connection_id: int) -> ValidationResult:
         return _invalid(
             connection,
             "domain check",
-            None,
-            "",
             f"{connection.user_id} is not in the e-mail domains of {tenant} "
             f"({tenant.email_domains}).",
         )
@@ -75,16 +73,12 @@ def validate(connection_id: int) -> ValidationResult:
         else:
             calendar = client.default_calendar(connection.user_id)
     except GraphError as exc:
-        return _invalid(
-            connection, stage, exc.status, exc.request_id, exc.message, temporary=not exc.permanent
-        )
+        return _invalid(connection, stage, error=exc, temporary=not exc.permanent)
     except Exception as exc:  # a bug, or what no one foresaw: said in one line, kept in the log
         logger.exception("validating %s failed unexpectedly", connection)
         return _invalid(
             connection,
             stage,
-            None,
-            "",
             f"Unexpected error ({type(exc).__name__}): {first_line(exc)}",
             temporary=True,
         )
@@ -92,9 +86,8 @@ def validate(connection_id: int) -> ValidationResult:
         return _invalid(
             connection,
             stage,
-            404,
-            "",
             f"No calendar named “{connection.calendar_name}” in {connection.user_id}.",
+            status=404,
         )
     return _valid(connection, calendar["id"])
 
@@ -131,10 +124,10 @@ def _valid(connection: SyncConnection, calendar_id: str) -> ValidationResult:
 def _invalid(
     connection: SyncConnection,
     stage: str,
-    status: int | None,
-    request_id: str,
-    message: str,
+    message: str | None = None,
     *,
+    error: GraphError | None = None,
+    status: int | None = None,
     temporary: bool = False,
 ) -> ValidationResult:
     with transaction.atomic():
@@ -142,16 +135,16 @@ def _invalid(
             _same_mailbox(connection).update(
                 valid=False, active=False, calendar_id="", last_validated_at=timezone.now()
             )
-        record(
+        recorded = record(
             operation=Operation.CONNECTION_SETUP,
             stage=stage,
             connection=connection,
-            status_code=status,
-            request_id=request_id,
+            error=error,
             message=message,
+            status_code=status,
         )
     connection.refresh_from_db()
-    return ValidationResult(connection, False, stage, message, temporary)
+    return ValidationResult(connection, False, stage, recorded.error_message, temporary)
 
 
 @dataclass

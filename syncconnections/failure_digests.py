@@ -52,7 +52,7 @@ def send_failure_digests() -> int:
     return sent
 
 
-def digest_text(tenant: object, listed: list[SyncError], total: int) -> str:
+def digest_text(tenant: Tenant, listed: list[SyncError], total: int) -> str:
     lines = [f"New synchronisation errors for {tenant}:", ""]
     for error in listed:
         link = settings.PUBLIC_BASE_URL + reverse("admin:errors_syncerror_change", args=[error.pk])

@@ -33,10 +33,10 @@ def subjects(sandbox, mailbox):
 def test_a_change_during_a_push_is_pushed_afterwards(sandbox, room):
     reservation = book(room)
     Reservation.objects.filter(pk=reservation.pk).update(title="Planning v2")
-    outbound.queue([reservation.pk], wake_worker=False)
+    OutboxEntry.objects.add([reservation.pk])
     entries = claim()  # a worker takes the entry ...
     Reservation.objects.filter(pk=reservation.pk).update(title="Planning v3")
-    outbound.queue([reservation.pk], wake_worker=False)  # ... and the reservation changes
+    OutboxEntry.objects.add([reservation.pk])  # ... and the reservation changes
 
     Pusher(entries, PushSummary()).run()  # the first worker pushes what it read: v2
 
@@ -103,7 +103,7 @@ def test_a_reservation_deleted_while_its_event_is_made_leaves_no_event(sandbox, 
     reservation = book(room)
     room.active = True
     room.save()
-    outbound.queue([reservation.pk], wake_worker=False)
+    OutboxEntry.objects.add([reservation.pk])
     entries = claim()
     real_batch = GraphClient.batch
 
@@ -170,7 +170,7 @@ def test_a_push_that_fails_unexpectedly_hands_its_entries_back(sandbox, room, mo
     the (still running) worker until the stale-claim age, but tried again after a back-off."""
     reservation = book(room)
     OutboxEntry.objects.all().delete()
-    outbound.queue([reservation.pk], wake_worker=False)
+    OutboxEntry.objects.add([reservation.pk])
 
     def deadlock(self):
         raise OperationalError("deadlock detected")

@@ -4,7 +4,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from syncconnections import outbound
 from syncconnections.models import OutboxEntry, OutlookEvent
 from tests import factories
 from tests.sync_helpers import book
@@ -28,7 +27,7 @@ def test_the_event_the_waiting_change_and_the_open_errors(sandbox, room, admin_c
         resolved=True,
         resolved_at=timezone.now(),
     )
-    outbound.queue([reservation.pk], wake_worker=False)
+    OutboxEntry.objects.add([reservation.pk])
     entry = OutboxEntry.objects.get(reservation=reservation)
 
     page = admin_client.get(

@@ -25,14 +25,13 @@ def wants_push(reservation: Reservation) -> bool:
     )
 
 
-def queue(reservation_ids: Collection[int], *, wake_worker: bool = True) -> None:
+def queue(reservation_ids: Collection[int]) -> None:
     """Put reservations in the outbox. An entry already there gets a new version, so a
     worker busy with it works on it again afterwards, with the state that caused this call."""
     if not reservation_ids:
         return
     OutboxEntry.objects.add(reservation_ids)
-    if wake_worker:
-        wake()
+    wake()
 
 
 def forget_reservation(reservation: Reservation) -> None:
