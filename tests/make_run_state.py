@@ -7,7 +7,7 @@ from django.conf import settings
 
 from errors.models import SyncError
 from sandbox.client import SandboxControl
-from syncconnections.models import OutboxEntry, SyncConnection
+from syncconnections.models import EventKind, OutboxEntry, OutlookEvent, SyncConnection
 
 sandbox = SandboxControl(settings.SANDBOX_ORIGIN, settings.GRAPH_CA_BUNDLE)
 connections = SyncConnection.objects.order_by("user_id")
@@ -17,6 +17,12 @@ print(
             "valid": {c.user_id: c.valid for c in connections},
             "errors": sorted(SyncError.objects.values_list("error_message", flat=True)),
             "outbox": OutboxEntry.objects.count(),
+            # The events Bookbridge says it made, as the calendars should hold them.
+            "pushed": sorted(
+                OutlookEvent.objects.exclude(kind=EventKind.OCCURRENCE).values_list(
+                    "sync_connection__user_id", "event_id"
+                )
+            ),
             "events": {
                 c.user_id: sorted(e["id"] for e in sandbox.events(c.user_id)) for c in connections
             },
