@@ -26,6 +26,8 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from bookings.overlaps import RoomDoubleBooked
+
 logger = logging.getLogger("api")
 
 NOT_FOUND = "not-found"  # the URL name of the catch-all
@@ -41,6 +43,22 @@ class Conflict(exceptions.APIException):
     def __init__(self, message: str, details: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.details = dict(details or {})
+
+
+def double_booked(exc: RoomDoubleBooked) -> Conflict:
+    """409, naming the reservation in the way (details.conflicting_reservation)."""
+    blocking = exc.blocking
+    details = {}
+    if blocking is not None:
+        details["conflicting_reservation"] = {
+            "id": blocking.pk,
+            "title": blocking.title,
+            "resource": blocking.resource_id,
+            "start": blocking.start.isoformat(),
+            "end": blocking.end.isoformat(),
+            "url": f"/api/reservations/{blocking.pk}/",
+        }
+    return Conflict(exc.message, details)
 
 
 class ErrorBodySerializer(serializers.Serializer):
@@ -112,6 +130,8 @@ def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
         return exceptions.NotFound(str(exc) or None)
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, RoomDoubleBooked):  # booked in the room since the check
+        return double_booked(exc)
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(validation_detail(exc))
     if isinstance(exc, IntegrityError):

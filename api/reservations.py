@@ -10,6 +10,7 @@ import copy
 import datetime as dt
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -19,7 +20,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.errors import Conflict, ErrorSerializer, validation_detail
+from api.errors import Conflict, ErrorSerializer, double_booked, validation_detail
 from api.fields import BoundedDateTimeField, MomentField, email_or_blank, object_id
 from api.filters import FilteredListMixin, ListFilters
 from bookings.models import (
@@ -28,6 +29,7 @@ from bookings.models import (
     ReservationStatus,
     ServiceReservation,
 )
+from bookings.overlaps import RoomDoubleBooked
 
 # Reservations are booked for this century and later (see BoundedDateTimeField).
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -112,6 +114,11 @@ class ReservationSerializer(serializers.ModelSerializer):
         try:
             candidate.full_clean(exclude=not_on_the_form)
         except DjangoValidationError as exc:
+            only = exc.error_list if not hasattr(exc, "error_dict") else exc.error_dict
+            if isinstance(only, dict) and list(only) == [NON_FIELD_ERRORS]:
+                only = only[NON_FIELD_ERRORS]
+            if isinstance(only, list) and len(only) == 1 and isinstance(only[0], RoomDoubleBooked):
+                raise double_booked(only[0]) from exc  # 409: the input is fine, the room is not
             raise serializers.ValidationError(validation_detail(exc)) from exc
         return attrs
 

@@ -20,7 +20,7 @@ from accounts_pms.models import CalloutState, StayNTouchRequest
 from backoffice.health import task_queue_status
 from cancellations.models import CancellationRequest, Decision
 from errors.models import Operation, SyncError
-from syncconnections.models import SyncConnection
+from syncconnections.models import ConflictState, OutlookConflict, SyncConnection
 from syncconnections.models.connections import CONNECTION_STATES
 
 
@@ -52,6 +52,8 @@ def sync_health(user: AbstractBaseUser | AnonymousUser) -> list[Section]:
         sections.append(recent_errors())
     if user.has_perm("cancellations.view_cancellationrequest"):
         sections.append(cancellation_requests())
+    if user.has_perm("syncconnections.view_outlookconflict"):
+        sections.append(outlook_conflicts())
     if user.has_perm("accounts_pms.view_stayntouchrequest"):
         sections.append(failed_callouts())
     if user.has_perm("django_q.view_ormq"):
@@ -108,6 +110,14 @@ def cancellation_requests() -> Section:
     pending = CancellationRequest.objects.filter(state=Decision.PENDING).count()
     url = changelist("cancellations_cancellationrequest", state__exact=Decision.PENDING)
     return Section("Cancellation requests", [Figure("Pending", str(pending), url, pending > 0)])
+
+
+def outlook_conflicts() -> Section:
+    """Reservations held back by an Outlook meeting in their room (served by the conflicts'
+    (state, created_at) index)."""
+    still_open = OutlookConflict.objects.open().count()
+    url = changelist("syncconnections_outlookconflict", state__exact=ConflictState.OPEN)
+    return Section("Conflicts with Outlook", [Figure("Open", str(still_open), url, still_open > 0)])
 
 
 def failed_callouts() -> Section:

@@ -44,12 +44,15 @@ ROLES: dict[str, list[str]] = {
         "cancellations.approve_cancellationrequest",
         "cancellations.reject_cancellationrequest",
         "cancellations.get_status_info_cancellationrequest",
+        "syncconnections.view_outlookconflict",
+        "syncconnections.decide_outlookconflict",
         *LOGS,
     ],
     # Reads everything needed to answer questions; decides and changes nothing.
     "Support": [
         *view("bookings", *BOOKING_MODELS),
         "cancellations.view_cancellationrequest",
+        "syncconnections.view_outlookconflict",
         *LOGS,
     ],
     # Sets up and repairs the Microsoft 365 and StayNTouch connections.

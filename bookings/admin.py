@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import models
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rangefilter.filters import DateRangeFilterBuilder
 
 from bookings.models import (
@@ -20,6 +24,7 @@ from bookings.models import (
     ServiceReservation,
     Staff,
 )
+from bookings.overlaps import RoomDoubleBooked, occupied_html
 from common.admin_helpers import is_changelist
 
 
@@ -31,8 +36,16 @@ class LocationAdmin(admin.ModelAdmin):
 
 @admin.register(Resource)
 class ResourceAdmin(admin.ModelAdmin):
-    list_display = ("name", "location", "mailbox_email", "capacity", "price", "charge_code")
-    list_filter = ("location", "is_active")
+    list_display = (
+        "name",
+        "location",
+        "mailbox_email",
+        "capacity",
+        "shared_space",
+        "price",
+        "charge_code",
+    )
+    list_filter = ("location", "is_active", "shared_space")
     list_select_related = ("location",)
     search_fields = ("name", "mailbox_email", "location__name")
     autocomplete_fields = ("location",)
@@ -131,8 +144,49 @@ class ServiceReservationInline(admin.TabularInline):
         return not (obj and obj.is_inbound) and super().has_delete_permission(request, obj)
 
 
+def link_double_bookings(form: forms.ModelForm) -> None:
+    """A double booking's message names the reservation in the way as a link to it."""
+    errors = form.errors.get(NON_FIELD_ERRORS)
+    for error in errors.data if errors else []:
+        if isinstance(error, RoomDoubleBooked) and error.blocking is not None:
+            error.message = occupied_html(error.blocking, error.blocking.get_absolute_url())
+
+
+def _moment(value: str) -> dt.datetime | None:
+    """An ISO time from a link; without an offset, in the admin's zone; None if it is none."""
+    try:
+        moment = parse_datetime(value.strip())
+    except ValueError:  # well formed, but no such time (a 13th month)
+        return None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+class ReservationForm(forms.ModelForm):
+    def _post_clean(self) -> None:
+        super()._post_clean()  # the model's clean(): the room must be free
+        link_double_bookings(self)
+
+
+class RefusesDoubleBookingMixin:
+    """A reservation booked in the room between the form's check and the save (another
+    person, the sync) is refused by the save: said as a message, and nothing is saved."""
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, *args, **kwargs)
+        except RoomDoubleBooked as exc:
+            self.message_user(request, f"Not saved: {exc.message}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
 @admin.register(Reservation)
-class ReservationAdmin(UuidSearchMixin, InboundReadOnlyMixin, admin.ModelAdmin):
+class ReservationAdmin(
+    RefusesDoubleBookingMixin, UuidSearchMixin, InboundReadOnlyMixin, admin.ModelAdmin
+):
     list_display = ("title", "start", "end", "resource", "status", "direction", "account")
     list_filter = (
         "status",
@@ -144,6 +198,7 @@ class ReservationAdmin(UuidSearchMixin, InboundReadOnlyMixin, admin.ModelAdmin):
     search_fields = ("title", "organizer_email")
     autocomplete_fields = ("resource", "staff", "account", "series")
     readonly_fields = ("uuid", "direction", "organizer_email", "created_at", "updated_at")
+    form = ReservationForm
     inlines = (ServiceReservationInline,)
     ordering = ("-start",)
     show_full_result_count = False
@@ -154,6 +209,17 @@ class ReservationAdmin(UuidSearchMixin, InboundReadOnlyMixin, admin.ModelAdmin):
             # Said beside the field: the browser's own zone plays no part.
             field.help_text = f"In {timezone.get_current_timezone_name()}."
         return field
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        """A link may fill in the form (Find a free room's Book): start and end come as ISO
+        times, shown in the admin's zone by the split date and time widgets."""
+        initial = super().get_changeform_initial_data(request)
+        for name in ("start", "end"):
+            if isinstance(initial.get(name), str):
+                moment = _moment(initial.pop(name))
+                if moment is not None:
+                    initial[name] = timezone.localtime(moment)
+        return initial
 
     fieldsets = (
         (None, {"fields": ("title", "description", ("start", "end"), "status")}),

@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.db.models.signals import pre_delete
@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings import signals
+from bookings.overlaps import OVERLAP_CONSTRAINT, RoomDoubleBooked
 from common import bulk
 
 
@@ -31,11 +32,23 @@ class ReservationStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
     CLOSED = "closed", "Closed"
 
+    @property
+    def occupies_room(self) -> bool:
+        """Whether a reservation in this status holds its room, so that no other may overlap
+        it: every status but cancelled (a concept or option holds the room while it is
+        decided; a completed or closed one did hold it)."""
+        return self != ReservationStatus.CANCELLED
+
 
 # A reservation in one of these states is over: it can no longer be cancelled.
 FINAL_STATUSES = frozenset(
     {ReservationStatus.COMPLETED, ReservationStatus.CANCELLED, ReservationStatus.CLOSED}
 )
+
+
+# The statuses that hold a room: the no-overlap rule (bookings/overlaps.py and the database
+# constraint reservation_no_overlap) applies to these.
+OCCUPYING_STATUSES = frozenset(s for s in ReservationStatus if s.occupies_room)
 
 
 class Direction(models.TextChoices):
@@ -96,7 +109,12 @@ class Resource(TimestampedModel):
         blank=True,
         help_text="The room's Microsoft 365 mailbox, e.g. room.boardroom@contoso.com.",
     )
-    capacity = models.PositiveIntegerField(null=True, blank=True)
+    capacity = models.PositiveIntegerField(null=True, blank=True, help_text="People it seats.")
+    shared_space = models.BooleanField(
+        default=False,
+        help_text="Reservations may overlap here (an open workspace or hall shared by several "
+        "groups). Other resources hold one reservation at a time.",
+    )
     price = money_field(help_text="Price charged per reservation (posted to the PMS).")
     charge_code = models.CharField(max_length=50, blank=True, help_text="PMS charge code.")
     is_active = models.BooleanField(default=True)
@@ -119,7 +137,30 @@ class Resource(TimestampedModel):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.mailbox_email = self.mailbox_email.strip().lower()
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            # The database's no-overlap rule reads the flag on each reservation's row.
+            Reservation.objects.filter(resource_id=self.pk).exclude(
+                exclusive=not self.shared_space
+            ).update(exclusive=not self.shared_space)
+
+    def clean(self) -> None:
+        if self.pk and not self.shared_space:
+            held = list(
+                Reservation.objects.filter(resource_id=self.pk, status__in=OCCUPYING_STATUSES)
+            )
+            for reservation in held:
+                reservation.exclusive = True  # as they would be
+            pairs = overlapping_pairs(held)
+            if pairs:
+                later, earlier = pairs[0]
+                raise ValidationError(
+                    {
+                        "shared_space": f"{len(pairs)} reservation(s) here overlap another, "
+                        f"e.g. #{earlier.pk} '{earlier.title}' and #{later.pk} '{later.title}': "
+                        "cancel or move them first."
+                    }
+                )
 
 
 class Staff(TimestampedModel):
@@ -283,6 +324,16 @@ class ReservationSeries(TimestampedModel):
         return True
 
 
+class ReservationQuerySet(models.QuerySet):
+    def occupying(self) -> ReservationQuerySet:
+        """Reservations that hold their room: no other may overlap them."""
+        return self.filter(exclusive=True, status__in=OCCUPYING_STATUSES)
+
+    def overlapping(self, start: Any, end: Any) -> ReservationQuerySet:
+        """Reservations whose time overlaps [start, end); back-to-back ones do not."""
+        return self.filter(start__lt=end, end__gt=start)
+
+
 class Reservation(TimestampedModel):
     # Changes to these fields are announced through bookings.signals.
     TRACKED_FIELDS = (
@@ -334,6 +385,12 @@ class Reservation(TimestampedModel):
     organizer_email = models.EmailField(
         "organizer e-mail", blank=True, help_text="For inbound reservations: the Outlook organizer."
     )
+    # The resource's "not a shared space", copied here because the database's no-overlap
+    # constraint can only read the reservation's own row. Kept in step by save() and by
+    # Resource.save().
+    exclusive = models.BooleanField(default=True, editable=False)
+
+    objects = ReservationQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -363,13 +420,18 @@ class Reservation(TimestampedModel):
         a change someone else already made is not announced twice.
         """
         if self._state.adding or kwargs.get("force_insert"):
+            self.exclusive = not self.resource.shared_space
             with transaction.atomic():
-                super().save(*args, **kwargs)
+                self._check_room()
+                self._write(super().save, *args, **kwargs)
                 self._announce_created()
             self._remember_stored_values()
             return
         if kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [*self._unsaved_field_names(), "updated_at"]
+        if "resource" in kwargs["update_fields"]:
+            self.exclusive = not self.resource.shared_space
+            kwargs["update_fields"] = [*kwargs["update_fields"], "exclusive"]
         saved = {self._meta.get_field(name).attname for name in kwargs["update_fields"]}
         tracked = [name for name in self.TRACKED_FIELDS if name in saved]
         with transaction.atomic():
@@ -382,7 +444,9 @@ class Reservation(TimestampedModel):
                 if tracked
                 else {}
             ) or {}
-            super().save(*args, **kwargs)
+            if any(stored.get(n, getattr(self, n)) != getattr(self, n) for n in self.ROOM_FIELDS):
+                self._check_room()
+            self._write(super().save, *args, **kwargs)
             self._announce_changes(
                 {
                     name: (stored[name], getattr(self, name))
@@ -395,9 +459,52 @@ class Reservation(TimestampedModel):
     def get_absolute_url(self) -> str:
         return reverse("admin:bookings_reservation_change", args=[self.pk])
 
+    # --- one reservation per room at a time --------------------------------------------------
+
+    # A change of these may make a reservation overlap another.
+    ROOM_FIELDS = ("resource_id", "start", "end", "status")
+
+    def first_overlap(self) -> Reservation | None:
+        """The first reservation holding this one's room at an overlapping time, if this one
+        would hold it too (its status occupies a room that is not a shared space)."""
+        if not (self.exclusive and self.start and self.end and self.resource_id):
+            return None
+        if self.status not in OCCUPYING_STATUSES:
+            return None
+        return (
+            Reservation.objects.occupying()
+            .overlapping(self.start, self.end)
+            .filter(resource_id=self.resource_id)
+            .exclude(pk=self.pk)
+            .select_related("resource__location")
+            .order_by("start", "pk")
+            .first()
+        )
+
+    def _check_room(self) -> None:
+        # Inside the saving transaction: on SQLite that holds the write lock (transaction
+        # mode IMMEDIATE), so no other write can book the room between this and the save.
+        blocking = self.first_overlap()
+        if blocking is not None:
+            raise RoomDoubleBooked(blocking)
+
+    def _write(self, write: Any, *args: Any, **kwargs: Any) -> None:
+        """The write itself, in a savepoint: on PostgreSQL a reservation committed since the
+        check trips the exclusion constraint, and the caller hears the same error."""
+        try:
+            with transaction.atomic():
+                write(*args, **kwargs)
+        except IntegrityError as exc:
+            if OVERLAP_CONSTRAINT not in str(exc):
+                raise
+            raise RoomDoubleBooked(self.first_overlap()) from exc
+
     def clean(self) -> None:
         if self.start and self.end and self.end <= self.start:
             raise ValidationError({"end": "The end must be after the start."})
+        if self.resource_id:
+            self.exclusive = not self.resource.shared_space
+            self._check_room()
         series = self.series if self.series_id else None
         if series is not None and series.is_inbound and not self.is_inbound:
             raise ValidationError(
@@ -502,9 +609,52 @@ class ServiceReservation(TimestampedModel):
         return self.unit_price * self.quantity
 
 
+def overlapping_pairs(
+    candidates: Iterable[Reservation],
+) -> list[tuple[Reservation, Reservation]]:
+    """(reservation, the one in its way) for each of `candidates` (stored or new) that would
+    overlap a stored reservation of its room or an earlier one of `candidates`. One query."""
+    candidates = [c for c in candidates if c.exclusive and c.status in OCCUPYING_STATUSES]
+    if not candidates:
+        return []
+    stored = (
+        Reservation.objects.occupying()
+        .overlapping(min(c.start for c in candidates), max(c.end for c in candidates))
+        .filter(resource_id__in={c.resource_id for c in candidates})
+        .select_related("resource__location")
+    )
+    ids = {c.pk for c in candidates if c.pk}
+    new = {id(c) for c in candidates}
+    everything = [*(r for r in stored if r.pk not in ids), *candidates]
+    # Stored ones first at equal starts: of two at once, the new one is refused.
+    everything.sort(key=lambda r: (r.resource_id, r.start, id(r) in new))
+    pairs = []
+    holder = None  # of the room's reservations kept so far, the one that ends last
+    for reservation in everything:
+        if holder is not None and holder.resource_id != reservation.resource_id:
+            holder = None
+        if holder is not None and reservation.start < holder.end and id(reservation) in new:
+            pairs.append((reservation, holder))
+            continue
+        if holder is None or reservation.end > holder.end:
+            holder = reservation
+    return pairs
+
+
 def create_reservations(reservations: list[Reservation]) -> list[Reservation]:
-    """Insert many reservations at once, announcing each as save() would."""
+    """Insert many reservations at once, announcing each as save() would. Refused as a whole
+    (RoomDoubleBooked) when one would overlap another of its room."""
+    shared = set(
+        Resource.objects.filter(
+            pk__in={r.resource_id for r in reservations}, shared_space=True
+        ).values_list("pk", flat=True)
+    )
+    for reservation in reservations:
+        reservation.exclusive = reservation.resource_id not in shared
     with transaction.atomic():
+        pairs = overlapping_pairs(reservations)
+        if pairs:
+            raise RoomDoubleBooked(pairs[0][1])
         bulk.insert(reservations, with_ids=True)
         for reservation in reservations:
             reservation._remember_stored_values()

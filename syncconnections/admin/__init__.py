@@ -2,6 +2,7 @@
 
 from syncconnections.admin import (
     company_log,
+    conflicts,
     connections,
     inbound,
     outbound,
@@ -12,6 +13,7 @@ from syncconnections.admin import (
 
 __all__ = [
     "company_log",
+    "conflicts",
     "connections",
     "inbound",
     "outbound",

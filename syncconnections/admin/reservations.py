@@ -15,7 +15,8 @@ from bookings.admin import ReservationAdmin as BaseReservationAdmin
 from bookings.models import Reservation
 from bookings.times import shown_in
 from errors.models import SyncError
-from syncconnections.models import OutboxEntry, OutlookEvent, SyncConnection
+from syncconnections import room_conflicts
+from syncconnections.models import OutboxEntry, OutlookConflict, OutlookEvent, SyncConnection
 
 admin.site.unregister(Reservation)
 
@@ -39,7 +40,36 @@ class ReservationAdmin(BaseReservationAdmin):
             return "—"
         zone = obj.resource.location.time_zone
         return format_html(
-            "{}{}{}", self._events(obj, zone), self._waiting(obj, zone), self._errors(obj)
+            "{}{}{}{}",
+            self._conflicts(obj),
+            self._events(obj, zone),
+            self._waiting(obj, zone),
+            self._errors(obj),
+        )
+
+    def _conflicts(self, obj: Reservation) -> SafeString | str:
+        """First, as it is what to decide: Outlook meetings in this reservation's way."""
+        found = list(
+            OutlookConflict.objects.open()
+            .filter(reservation=obj)
+            .select_related("reservation__resource__location")
+            .order_by("pk")
+        )
+        if not found:
+            return ""
+        return format_html(
+            '<div class="bb-conflict"><strong>Conflict:</strong><ul>{}</ul></div>',
+            format_html_join(
+                "",
+                "<li>{} {}</li>",
+                (
+                    (
+                        room_conflicts.describe(c),
+                        _link("syncconnections_outlookconflict", c.pk, "Decide…"),
+                    )
+                    for c in found
+                ),
+            ),
         )
 
     def _events(self, obj: Reservation, zone: str) -> SafeString:

@@ -21,13 +21,16 @@ from bookings.models import (
     Resource,
     Staff,
     create_reservations,
+    overlapping_pairs,
 )
+from bookings.overlaps import RoomDoubleBooked
 from common import bulk
-from syncconnections import payloads, signals
+from syncconnections import payloads, room_conflicts, signals
 from syncconnections.graph import GraphClient, GraphError
 from syncconnections.inbound.events import InboundEvent
 from syncconnections.models import (
     CompanyLogEntry,
+    ConflictOrigin,
     EventKind,
     LogOperation,
     OutlookCreation,
@@ -47,6 +50,7 @@ class PageResult:
     cancelled: int = 0
     requested: int = 0  # cancellation requests made
     echoes: int = 0  # our own writes coming back
+    conflicts: int = 0  # meetings on a slot a reservation holds
 
     def add(self, other: PageResult) -> None:
         for name in self.__dataclass_fields__:
@@ -65,11 +69,13 @@ class PageApplier:
         self.log: list[dict[str, Any]] = []  # company log rows
         self.new: list[tuple[Reservation, InboundEvent]] = []
         self.changed_links: list[OutlookEvent] = []
-        self.modified: list[Reservation] = []  # changed in Outlook
+        self.modified: list[tuple[Reservation, InboundEvent]] = []  # changed in Outlook
         self.cancel: list[tuple[Reservation, OutlookEvent]] = []
         self.requests: list[tuple[Reservation, InboundEvent]] = []
         self.rooms: dict[str, list[Resource]] = {}  # event id -> the rooms it may book
         self.joined: list[tuple[Reservation, InboundEvent]] = []  # copies of a booked meeting
+        # Meetings in the way of another new one: conflicts once that one is booked.
+        self.after_booking: list[tuple[Reservation, InboundEvent]] = []
 
     def apply(self) -> PageResult:
         if not self.events:
@@ -260,7 +266,7 @@ class PageApplier:
         }
         for name, value in changes.items():
             setattr(reservation, name, value)
-        self.modified.append(reservation)
+        self.modified.append((reservation, event))
         self.result.updated += 1
 
     def _unlinked(self, event: InboundEvent) -> None:
@@ -296,6 +302,7 @@ class PageApplier:
             status=ReservationStatus.CONFIRMED,
             direction=Direction.INBOUND,
             organizer_email=event.organizer,
+            exclusive=not resource.shared_space,
         )
         self.new.append((reservation, event))
 
@@ -356,11 +363,14 @@ class PageApplier:
 
     def _store(self) -> None:
         self._join_meetings()
+        self._hold_back_double_bookings()
         series = self._series_for_new()
         for reservation, event in self.new:
             reservation.series = series.get(event.series_master_id)
         created = create_reservations([r for r, _ in self.new])
         self.result.created += len(created)
+        for holder, event in self.after_booking:
+            self._conflict(holder, event)
         bulk.insert_rows(
             OutlookEvent,
             [
@@ -381,8 +391,12 @@ class PageApplier:
         existing = [link for link in self.changed_links if link.pk is not None]
         if existing:
             OutlookEvent.objects.bulk_update(existing, ["change_key", "pushed", "updated_at"])
-        for reservation in self.modified:
-            reservation.save()
+        for reservation, event in self.modified:
+            try:
+                reservation.save()
+            except RoomDoubleBooked as exc:  # moved in Outlook onto a slot held here
+                self.result.updated -= 1
+                self._conflict(exc.blocking, event)
         for reservation, link in self.cancel:
             link.delete()  # gone from Outlook already: nothing to delete there
             reservation.status = ReservationStatus.CANCELLED
@@ -449,6 +463,31 @@ class PageApplier:
                 if event.ical_uid:
                     booked[(reservation.resource_id, event.ical_uid)] = reservation
         self.new = still_new
+
+    def _hold_back_double_bookings(self) -> None:
+        """A meeting on a slot that a reservation of its room holds is not booked: it is a
+        conflict for a person to decide (keep ours, or give way), and logged as read."""
+        refused = {id(r): holder for r, holder in overlapping_pairs(r for r, _ in self.new)}
+        if not refused:
+            return
+        still_new = []
+        for reservation, event in self.new:
+            holder = refused.get(id(reservation))
+            if holder is None:
+                still_new.append((reservation, event))
+                continue
+            self._log(LogOperation.CREATED, event)
+            self._conflict(holder, event)
+        self.new = still_new
+
+    def _conflict(self, holder: Reservation | None, event: InboundEvent) -> None:
+        if holder is None:  # gone again meanwhile: the next read books the meeting
+            return
+        if holder.pk is None:  # two new meetings of this page: the first is booked first
+            self.after_booking.append((holder, event))
+            return
+        room_conflicts.found(holder, self.connection, event.data, ConflictOrigin.SYNC_DOWN)
+        self.result.conflicts += 1
 
     def _store_joined(self) -> None:
         """Links (and company log entries) of the copies that joined a booked meeting."""

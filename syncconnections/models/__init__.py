@@ -1,4 +1,5 @@
 from syncconnections.models.company_log import CompanyLogEntry, LogOperation
+from syncconnections.models.conflicts import ConflictOrigin, ConflictState, OutlookConflict
 from syncconnections.models.connections import SyncConnection, UserType, lock_calendars
 from syncconnections.models.inbound import IgnoredNotification, SyncRequest
 from syncconnections.models.outbound import (
@@ -14,11 +15,14 @@ from syncconnections.models.tenants import CalendarProvider, GraphApiVersion, Sy
 __all__ = [
     "CalendarProvider",
     "CompanyLogEntry",
+    "ConflictOrigin",
+    "ConflictState",
     "EventKind",
     "GraphApiVersion",
     "IgnoredNotification",
     "LogOperation",
     "OutboxEntry",
+    "OutlookConflict",
     "OutlookCreation",
     "OutlookEvent",
     "SyncConnection",

@@ -17,11 +17,13 @@ from bookings.models import Reservation, ReservationSeries, ReservationStatus
 from common import work_queue
 from errors.models import Operation, SyncError
 from errors.recording import record
-from syncconnections import payloads
+from syncconnections import payloads, room_conflicts
 from syncconnections.graph import BatchRequest, BatchResult, GraphClient, GraphError
 from syncconnections.models import (
+    ConflictOrigin,
     EventKind,
     OutboxEntry,
+    OutlookConflict,
     OutlookCreation,
     OutlookEvent,
     SyncConnection,
@@ -153,6 +155,12 @@ class Pusher:
         }
         self.new_creations: list[OutlookCreation] = []
         self.linked_creations: dict[int, list[int]] = defaultdict(list)  # connection -> ids
+        # A reservation waits for a person's decision before it goes to that calendar.
+        self.undecided = set(
+            OutlookConflict.objects.open()
+            .filter(reservation__in=reservations)
+            .values_list("reservation_id", "sync_connection_id")
+        )
         self.occurrence_counts = dict(
             Reservation.objects.filter(series_id__in=series_ids)
             .values_list("series_id")
@@ -188,6 +196,8 @@ class Pusher:
                     Op(Action.DELETE, link.sync_connection, [entry], reservation, link=link)
                 )
         for connection in wanted.values():
+            if (reservation.pk, connection.pk) in self.undecided:
+                continue
             link = linked.get(connection.pk)
             key = (connection.pk, reservation.series_id)
             if link is not None:
@@ -295,11 +305,77 @@ class Pusher:
         for ops in by_tenant.values():
             tenant = ops[0].connection.tenant
             client = GraphClient.for_tenant(tenant)
+            ops = self._clear_of_outlook(client, ops)
             results = self._send(client, [op.request(client, str(i)) for i, op in enumerate(ops)])
             for op, result in zip(ops, results, strict=True):
                 self._apply(op, result)
             self._link_occurrences(client, [op for op in ops if op.action is Action.CREATE_SERIES])
             self._delete_surplus(client)
+
+    @staticmethod
+    def _books_room(op: Op) -> bool:
+        """A new or moved event in a room calendar: the room must be free in Outlook first."""
+        if not op.connection.resource_id or op.reservation is None:
+            return False
+        return op.action is Action.CREATE or (
+            op.action is Action.UPDATE and ("start" in op.payload or "end" in op.payload)
+        )
+
+    def _clear_of_outlook(self, client: GraphClient, ops: list[Op]) -> list[Op]:
+        """Ask the room calendars what they hold in the slots of the events about to be made
+        or moved there (one batch for all), and hold back those an Outlook meeting that
+        Bookbridge does not know is in the way of: a conflict for a person to decide."""
+        checked = [op for op in ops if self._books_room(op)]
+        if not checked:
+            return ops
+        requests = [
+            client.calendar_view_request(
+                str(i),
+                op.connection.user_id,
+                op.reservation.start,
+                op.reservation.end,
+                op.connection.calendar_id or None,
+            )
+            for i, op in enumerate(checked)
+        ]
+        results = self._send(client, requests)
+        seen = {
+            e.get("id")
+            for result in results
+            if result.ok and isinstance(result.body, dict)
+            for e in result.body.get("value", [])
+        }
+        known = set(
+            OutlookEvent.objects.filter(
+                sync_connection__in={op.connection.pk for op in checked}, event_id__in=seen
+            ).values_list("sync_connection_id", "event_id")
+        )
+        held_back = set()
+        for op, result in zip(checked, results, strict=True):
+            if not result.ok or not isinstance(result.body, dict):
+                self._failed(op, result.error or GraphError("No calendar view", status=0))
+                held_back.add(id(op))
+                continue
+            blocking = self._in_the_way(op, result.body.get("value", []), known)
+            if blocking is not None:
+                room_conflicts.found(op.reservation, op.connection, blocking, ConflictOrigin.PUSH)
+                self.summary.conflicts += 1
+                held_back.add(id(op))
+        return [op for op in ops if id(op) not in held_back]
+
+    @staticmethod
+    def _in_the_way(
+        op: Op, events: list[dict[str, Any]], known: set[tuple[int, str]]
+    ) -> dict[str, Any] | None:
+        reservation = op.reservation
+        ours = {str(reservation.uuid), str(op.payload.get("transactionId", ""))}
+        zone = reservation.resource.location.time_zone
+        for event in events:
+            if (op.connection.pk, event.get("id")) in known or event.get("transactionId") in ours:
+                continue  # Bookbridge's own events: its reservations hold those slots
+            if room_conflicts.in_the_way(event, reservation.start, reservation.end, zone):
+                return event
+        return None
 
     def _record_creations(self) -> None:
         """Saved before the calls: a create that is not answered is retried with the same

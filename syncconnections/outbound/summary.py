@@ -14,3 +14,4 @@ class PushSummary:
     retrying: int = 0
     deferred: int = 0
     throttled: int = 0
+    conflicts: int = 0  # held back: an Outlook meeting is in the way

@@ -1,0 +1,147 @@
+"""Deciding a conflict with Outlook (the admin and the API call these):
+
+- Keep ours: the Outlook meeting is declined in the room's calendar (cancelled, when the room
+  itself organizes it), with the reason to its organizer; the reservation is then sent.
+- Give way: the reservation is cancelled, with the reason; a meeting that arrived on its slot
+  is then read from Outlook again and booked as any other.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from bookings.models import ReservationStatus
+from errors.models import Operation, SyncError
+from errors.recording import record
+from syncconnections.graph import GraphClient, GraphError
+from syncconnections.inbound.apply import PageApplier
+from syncconnections.inbound.events import InboundEvent
+from syncconnections.models import (
+    ConflictOrigin,
+    ConflictState,
+    OutlookConflict,
+    OutlookEvent,
+    SyncConnection,
+)
+from syncconnections.outbound.queueing import queue
+from syncconnections.room_conflicts import STAGE
+
+
+class DecisionRefused(Exception):
+    """A decision that cannot be made (decided already, not allowed by the sync mode, or
+    refused by Graph); its message is for the person who asked."""
+
+
+def keep_ours(conflict: OutlookConflict, user: AbstractBaseUser, reason: str = "") -> str:
+    """Decline the Outlook meeting in the room's calendar, then send the reservation."""
+    connection = conflict.sync_connection
+    if not connection.is_pushing:
+        raise DecisionRefused(
+            f"Bookbridge does not write to {connection.user_id} (its tenant's sync mode): "
+            "decline the meeting in Outlook, or give way."
+        )
+    comment = reason.strip() or (
+        f"{conflict.reservation.resource.name} is booked for '{conflict.reservation.title}' "
+        "at this time."
+    )
+    _claim(conflict, ConflictState.KEPT_OURS, user, comment)
+    try:
+        _decline(connection, conflict, comment)
+    except DecisionRefused:
+        _reopen(conflict)
+        raise
+    with transaction.atomic():
+        _resolve_errors(conflict)
+        queue([conflict.reservation_id])  # now free to go out
+    return f"Declined '{conflict.subject}' in {connection.user_id}; the reservation is sent."
+
+
+def give_way(conflict: OutlookConflict, user: AbstractBaseUser, reason: str) -> str:
+    """Cancel the reservation; the Outlook meeting keeps the room."""
+    if not reason.strip():
+        raise DecisionRefused("Say why the reservation gives way: the reason is kept with it.")
+    reservation = conflict.reservation
+    with transaction.atomic():
+        _claim(conflict, ConflictState.GAVE_WAY, user, reason.strip())
+        if reservation.status != ReservationStatus.CANCELLED:
+            reservation.status = ReservationStatus.CANCELLED
+            reservation.save()
+        _resolve_errors(conflict)
+        if conflict.origin == ConflictOrigin.SYNC_DOWN:
+            async_task(book_meeting_job, conflict.pk, task_name="book the meeting that won")
+    return f"Cancelled '{reservation.title}' (#{reservation.pk}): {reason.strip()}"
+
+
+def _claim(
+    conflict: OutlookConflict, state: ConflictState, user: AbstractBaseUser, reason: str
+) -> None:
+    """One conditional UPDATE: of two people deciding at once, one decides."""
+    now = timezone.now()
+    done = OutlookConflict.objects.filter(pk=conflict.pk, state=ConflictState.OPEN).update(
+        state=state, decided_by=user, decided_at=now, reason=reason, updated_at=now
+    )
+    if not done:
+        conflict.refresh_from_db()
+        raise DecisionRefused(f"This conflict was decided already: {conflict.get_state_display()}.")
+    conflict.refresh_from_db()
+
+
+def _reopen(conflict: OutlookConflict) -> None:
+    OutlookConflict.objects.filter(pk=conflict.pk).update(
+        state=ConflictState.OPEN, decided_by=None, decided_at=None, reason=""
+    )
+    conflict.refresh_from_db()
+
+
+def _resolve_errors(conflict: OutlookConflict) -> None:
+    SyncError.objects.filter(
+        reservation_id=conflict.reservation_id,
+        sync_connection_id=conflict.sync_connection_id,
+        stage=STAGE,
+        resolved=False,
+    ).update(resolved=True, resolved_at=timezone.now())
+
+
+def _decline(connection: SyncConnection, conflict: OutlookConflict, comment: str) -> None:
+    """An attendee declines (event-decline.md); the organizer cannot, and cancels its own
+    meeting instead (event-cancel.md). A meeting gone already counts as done."""
+    client = GraphClient.for_tenant(connection.tenant)
+    try:
+        if conflict.organizer_email.lower() == connection.user_id.lower():
+            client.cancel_event(connection.user_id, conflict.event_id, comment)
+        else:
+            client.decline_event(connection.user_id, conflict.event_id, comment)
+    except GraphError as exc:
+        if exc.status == 404:
+            return
+        record(
+            operation=Operation.DELETE,
+            stage="decline meeting",
+            connection=connection,
+            reservation=conflict.reservation,
+            error=exc,
+        )
+        raise DecisionRefused(f"Outlook refused to decline the meeting: {exc.message}") from exc
+
+
+def book_meeting_job(conflict_id: int) -> str:
+    """The meeting that won the slot, read again and applied as Sync Down would have: a delta
+    read does not bring it back, it was read already."""
+    conflict = OutlookConflict.objects.select_related("sync_connection__tenant").get(pk=conflict_id)
+    connection = conflict.sync_connection
+    client = GraphClient.for_tenant(connection.tenant)
+    try:
+        data = client.get_event(connection.user_id, conflict.event_id)
+    except GraphError as exc:
+        if exc.status == 404:
+            return "the meeting is gone from Outlook"
+        raise
+    # Read before, and refused then: its version is not an echo to skip now.
+    OutlookEvent.objects.filter(sync_connection=connection, event_id=conflict.event_id).update(
+        change_key=""
+    )
+    result = PageApplier(connection, client, [InboundEvent(data)]).apply()
+    return f"booked {result.created} reservation(s)"
