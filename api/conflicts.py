@@ -60,7 +60,7 @@ class ReasonSerializer(serializers.Serializer):
     )
 
 
-class DecisionSerializer(serializers.Serializer):
+class ConflictDecisionSerializer(serializers.Serializer):
     message = serializers.CharField()
     conflict = OutlookConflictSerializer()
 
@@ -111,7 +111,9 @@ class OutlookConflictViewSet(FilteredListMixin, viewsets.ReadOnlyModelViewSet):
         except conflict_decisions.DecisionRefused as exc:
             raise Conflict(str(exc)) from exc
         result = {"message": message, "conflict": self.get_object()}
-        return Response(DecisionSerializer(result, context=self.get_serializer_context()).data)
+        return Response(
+            ConflictDecisionSerializer(result, context=self.get_serializer_context()).data
+        )
 
     @extend_schema(
         summary="Keep ours: decline the Outlook meeting",
@@ -121,7 +123,7 @@ class OutlookConflictViewSet(FilteredListMixin, viewsets.ReadOnlyModelViewSet):
         "reservation. Refused (409) when the tenant's sync mode does not write to Outlook, "
         "when Graph refuses, or when the conflict was decided already.",
         request=ReasonSerializer,
-        responses={200: DecisionSerializer, 409: ErrorSerializer},
+        responses={200: ConflictDecisionSerializer, 409: ErrorSerializer},
     )
     @action(detail=True, methods=["post"], url_path="keep-ours")
     def keep_ours(self, request: Request, pk: str | None = None) -> Response:
@@ -134,7 +136,7 @@ class OutlookConflictViewSet(FilteredListMixin, viewsets.ReadOnlyModelViewSet):
         "slot from Outlook is then booked. Refused (409) without a reason or when the "
         "conflict was decided already.",
         request=ReasonSerializer,
-        responses={200: DecisionSerializer, 409: ErrorSerializer},
+        responses={200: ConflictDecisionSerializer, 409: ErrorSerializer},
     )
     @action(detail=True, methods=["post"], url_path="give-way")
     def give_way(self, request: Request, pk: str | None = None) -> Response:

@@ -6,7 +6,16 @@ from drf_spectacular import renderers
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import routers
 
-from api import cancellations, company_log, connections, places, reservations, stayntouch
+from api import (
+    availability,
+    cancellations,
+    company_log,
+    conflicts,
+    connections,
+    places,
+    reservations,
+    stayntouch,
+)
 from api import sync_errors as errors_api
 from api.errors import NOT_FOUND, not_found
 
@@ -42,6 +51,7 @@ router.register(
     cancellations.CancellationRequestViewSet,
     basename="cancellationrequest",
 )
+router.register("outlook-conflicts", conflicts.OutlookConflictViewSet, basename="outlookconflict")
 router.register(
     "stayntouch-requests", stayntouch.StayNTouchRequestViewSet, basename="stayntouchrequest"
 )
@@ -57,6 +67,7 @@ urlpatterns = [
         ),
         name="docs",
     ),
+    path("availability/", availability.AvailabilityView.as_view(), name="availability"),
     *router.urls,
     re_path(r"^.*$", not_found, name=NOT_FOUND),
 ]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import uuid
 import zoneinfo
+from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -624,20 +626,28 @@ def overlapping_pairs(
         .select_related("resource__location")
     )
     ids = {c.pk for c in candidates if c.pk}
-    new = {id(c) for c in candidates}
-    everything = [*(r for r in stored if r.pk not in ids), *candidates]
-    # Stored ones first at equal starts: of two at once, the new one is refused.
-    everything.sort(key=lambda r: (r.resource_id, r.start, id(r) in new))
+    held: dict[int, list[Reservation]] = defaultdict(list)  # by room, in order of time
+    for reservation in stored.order_by("start"):
+        if reservation.pk not in ids:
+            held[reservation.resource_id].append(reservation)
+    # Stored reservations of a room do not overlap one another, so their ends are in order
+    # too: the first ending after a candidate starts is the only one to look at.
+    ends = {room: [r.end for r in rows] for room, rows in held.items()}
     pairs = []
-    holder = None  # of the room's reservations kept so far, the one that ends last
-    for reservation in everything:
-        if holder is not None and holder.resource_id != reservation.resource_id:
-            holder = None
-        if holder is not None and reservation.start < holder.end and id(reservation) in new:
-            pairs.append((reservation, holder))
-            continue
-        if holder is None or reservation.end > holder.end:
-            holder = reservation
+    kept: dict[int, Reservation] = {}  # per room, the candidate kept so far that ends last
+    for candidate in sorted(candidates, key=lambda c: (c.resource_id, c.start)):
+        room = candidate.resource_id
+        after = bisect.bisect_right(ends.get(room, []), candidate.start)
+        in_the_way = held[room][after] if after < len(held[room]) else None
+        if in_the_way is not None and in_the_way.start >= candidate.end:
+            in_the_way = None
+        earlier = kept.get(room)
+        if in_the_way is None and earlier is not None and candidate.start < earlier.end:
+            in_the_way = earlier
+        if in_the_way is not None:
+            pairs.append((candidate, in_the_way))
+        elif earlier is None or candidate.end > earlier.end:
+            kept[room] = candidate
     return pairs
 
 

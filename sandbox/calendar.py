@@ -113,6 +113,11 @@ def occurrence_ical_uid(series_uid: str, original_start: dt.date) -> str:
     return f"{series_uid[:32]}{instance}{series_uid[40:]}"
 
 
+# scheduleItem.status (freeBusyStatus), as event.showAs names them; the first two leave
+# the time free (outlook-get-free-busy-schedule.md: "0 = free or working elsewhere").
+FREE_BUSY_STATUSES = ("free", "workingElsewhere", "tentative", "busy", "oof", "unknown")
+FREE_STATUSES = frozenset({"free", "workingElsewhere"})
+
 # Fields a client may set, as Graph names them.
 WRITABLE = {
     "subject",
@@ -288,6 +293,24 @@ class Instance:
 
     def overlaps(self, start: dt.datetime, end: dt.datetime) -> bool:
         return self.begins < end and self.ends > start
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The event's fields as this instance shows them (an exception's own on top)."""
+        return {**self.event.fields, **(self.override.fields if self.override else {})}
+
+    @property
+    def free_busy(self) -> str:
+        """scheduleitem.md's status, from showAs: free, tentative, busy, oof,
+        workingElsewhere or unknown."""
+        shown = str(self.fields.get("showAs") or "busy")
+        return shown if shown in FREE_BUSY_STATUSES else "unknown"
+
+    @property
+    def makes_busy(self) -> bool:
+        """Whether it holds its time: not cancelled, and not shown as free (or working
+        elsewhere, which free/busy counts as free)."""
+        return not self.fields.get("isCancelled") and self.free_busy not in FREE_STATUSES
 
     def to_graph(self, zone_name: str = "UTC") -> dict[str, Any]:
         """The event as Graph shows it, its times in `zone_name` (Prefer: outlook.timezone;

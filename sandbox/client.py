@@ -68,6 +68,11 @@ class SandboxControl:
                 ]
             )
 
+    def calendar_processing(self, mailbox: str, **settings: Any) -> dict[str, Any]:
+        """Set a room's automate_processing ("AutoAccept", "AutoUpdate", "None") and
+        allow_conflicts, as Set-CalendarProcessing does."""
+        return self.call("PUT", f"mailboxes/{mailbox}/calendar-processing", settings)
+
     def events(self, mailbox: str) -> list[dict[str, Any]]:
         return self.call("GET", f"mailboxes/{mailbox}/events")["value"]
 

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from sandbox.calendar import InvalidEvent, UnsupportedTimeZone, master_to_graph
-from sandbox.state import Mailbox, Room, RoomList, now
+from sandbox.state import PROCESSING_MODES, Mailbox, Room, RoomList, now
 from sandbox.subscriptions import change_notification, send_lifecycle, subscription_json
 from sandbox.web import HttpError, Request, Response, Router
 
@@ -86,6 +86,7 @@ def seed_everything(app: Any, data: dict[str, Any]) -> dict[str, int]:
                 display_name=item.get("display_name", ""),
                 kind=item.get("kind", "user"),
                 calendars=item.get("calendars"),
+                **processing(item),
             )
         for item in data.get("room_lists", []):
             address = item["address"].lower()
@@ -99,6 +100,7 @@ def seed_everything(app: Any, data: dict[str, Any]) -> dict[str, int]:
                 tenant=item.get("tenant", "sandbox"),
                 display_name=item.get("display_name", ""),
                 kind="room",
+                **processing(item),
             )
             state.rooms[address] = Room(
                 address,
@@ -116,6 +118,37 @@ def seed_everything(app: Any, data: dict[str, Any]) -> dict[str, int]:
             "rooms": len(state.rooms),
             "room_lists": len(state.room_lists),
         }
+
+
+def processing(item: dict[str, Any]) -> dict[str, Any]:
+    """A room's calendar processing settings given in seed data or a control call."""
+    found: dict[str, Any] = {}
+    if "automate_processing" in item:
+        if item["automate_processing"] not in PROCESSING_MODES:
+            raise bad(f"'automate_processing' is one of {list(PROCESSING_MODES)}.")
+        found["automate_processing"] = item["automate_processing"]
+    if "allow_conflicts" in item:
+        if not isinstance(item["allow_conflicts"], bool):
+            raise bad("'allow_conflicts' is true or false.")
+        found["allow_conflicts"] = item["allow_conflicts"]
+    return found
+
+
+@router.route("PUT", "/_sandbox/mailboxes/{mailbox}/calendar-processing")
+def calendar_processing(app: Any, request: Request) -> Response:
+    """Set-CalendarProcessing for one room: automate_processing, allow_conflicts."""
+    changes = processing(body_of(request))
+    with app.state.lock:
+        mailbox = mailbox_of(app, request)
+        for name, value in changes.items():
+            setattr(mailbox, name, value)
+        return Response.json(
+            200,
+            {
+                "automate_processing": mailbox.automate_processing,
+                "allow_conflicts": mailbox.allow_conflicts,
+            },
+        )
 
 
 @router.route("POST", "/_sandbox/seed")
@@ -176,7 +209,9 @@ def outlook_create(app: Any, request: Request) -> Response:
 def outlook_create_one(app: Any, mailbox: Mailbox, body: dict[str, Any]) -> dict[str, Any]:
     """A meeting landing in `mailbox`. When its organizer (organizerEmail) is another mailbox
     of the tenant, the meeting is made in the organizer's calendar, with this mailbox invited,
-    and this mailbox's copy is returned: as in Exchange, each invited calendar holds a copy."""
+    and this mailbox's copy is returned: as in Exchange, each invited calendar holds a copy.
+    A room that declines the invitation keeps none: then the organizer's event is returned,
+    showing the room's response."""
     calendar_name = body.pop("calendar", None)
     organizer = str(body.pop("organizerEmail", None) or "").lower() or None
     host = app.state.mailboxes.get(organizer or "")
@@ -188,8 +223,9 @@ def outlook_create_one(app: Any, mailbox: Mailbox, body: dict[str, Any]) -> dict
         if not any(_address(a) == mailbox.address for a in attendees):
             attendees.append({"emailAddress": {"address": mailbox.address}, "type": kind})
         event = _create(app, host, host.default_calendar.id, {**body, "attendees": attendees})
-        copy = mailbox.events[event.copies[mailbox.address]]
-        return master_to_graph(copy)
+        if mailbox.address not in event.copies:  # a room declined it: no copy stays
+            return master_to_graph(event)
+        return master_to_graph(mailbox.events[event.copies[mailbox.address]])
     calendar = (
         mailbox.default_calendar
         if not calendar_name

@@ -9,7 +9,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sandbox import zones
-from sandbox.calendar import InvalidEvent, UnsupportedTimeZone, master_to_graph, removed_entry
+from sandbox.calendar import (
+    InvalidEvent,
+    UnsupportedTimeZone,
+    master_to_graph,
+    parse_graph_time,
+    removed_entry,
+)
 from sandbox.state import DeltaToken, Mailbox, Token, now
 from sandbox.web import HttpError, Request, Response, Router
 
@@ -333,6 +339,71 @@ def cancel_event(app: Any, request: Request) -> Response:
     return Response(202)
 
 
+# --- attendee responses ---------------------------------------------------------------
+
+
+def _response_options(request: Request, body: dict[str, Any], event: Any) -> bool:
+    """sendResponse (default true), checked against proposedNewTime as event-decline.md
+    says: 400 when the event allows no new times or no response is sent."""
+    send = body.get("sendResponse", True)
+    if not isinstance(send, bool):
+        raise fail(request, 400, "BadRequest", "sendResponse must be true or false.")
+    if body.get("proposedNewTime") is not None:
+        if not event.fields.get("allowNewTimeProposals", True):
+            raise fail(
+                request,
+                400,
+                "ErrorInvalidRequest",
+                "The organizer of this meeting doesn't allow new time proposals.",
+            )
+        if not send:
+            raise fail(
+                request,
+                400,
+                "ErrorInvalidRequest",
+                "A proposed new time needs sendResponse set to true.",
+            )
+    return send
+
+
+def _attendees_copy(app: Any, request: Request, response: str):  # type: ignore[no-untyped-def]
+    """The attendee's copy of a meeting the request responds to, and the options."""
+    body = body_of(request)
+    mailbox = mailbox_of(app, request, authorize(app, request, "Calendars.ReadWrite"))
+    event, key = find_event(app, request, mailbox)
+    if event.copy_of is None:  # the organizer's own event, or no meeting at all
+        raise fail(
+            request,
+            400,
+            "ErrorInvalidRequest",
+            f"Your request can't be completed. You can't {response} a meeting you organized.",
+        )
+    return mailbox, event, key, _response_options(request, body, event)
+
+
+@for_each_version("POST", "/users/{user}/events/{event}/decline")
+@for_each_version("POST", "/users/{user}/calendar/events/{event}/decline")
+@for_each_version("POST", "/users/{user}/calendars/{calendar}/events/{event}/decline")
+def decline_event(app: Any, request: Request) -> Response:
+    """The attendee declines: the meeting leaves their calendar; the organizer's event shows
+    the attendee's response as declined (unless sendResponse is false)."""
+    with app.state.lock:
+        mailbox, event, key, send = _attendees_copy(app, request, "decline")
+        app.state.decline(mailbox, event, key, send)
+    return Response(202)
+
+
+@for_each_version("POST", "/users/{user}/events/{event}/accept")
+@for_each_version("POST", "/users/{user}/events/{event}/tentativelyAccept")
+def accept_event(app: Any, request: Request) -> Response:
+    tentative = request.path.endswith("/tentativelyAccept")
+    with app.state.lock:
+        mailbox, event, _, send = _attendees_copy(app, request, "accept")
+        response = "tentativelyAccepted" if tentative else "accepted"
+        app.state.accept(mailbox, event, response, send)
+    return Response(202)
+
+
 @for_each_version("GET", "/users/{user}/events/{event}/instances")
 def event_instances(app: Any, request: Request) -> Response:
     start, end = window(request)
@@ -472,6 +543,156 @@ def calendar_view_delta(app: Any, request: Request) -> Response:
             mailbox.address, calendar_id, start, end, state.seq
         )
         return delta_page(app, request, items, token_id)
+
+
+# --- free/busy: getSchedule ----------------------------------------------------------------
+
+# outlook-get-free-busy-schedule.md, "Limits and error conditions": up to 20 entities at
+# once, and a period of less than 62 days.
+MAX_SCHEDULES = 20
+MAX_SCHEDULE_PERIOD = dt.timedelta(days=62)
+# availabilityView's digits (scheduleinformation.md), and which one wins where items overlap.
+VIEW_DIGITS = {"free": "0", "tentative": "1", "busy": "2", "oof": "3", "workingElsewhere": "4"}
+VIEW_RANK = ["free", "workingElsewhere", "tentative", "busy", "oof"]
+
+
+def _parameter(body: dict[str, Any], name: str) -> Any:
+    """A body parameter, whatever its case: the concept page's own example sends
+    "Schedules", "StartTime" and "EndTime"."""
+    return next((v for k, v in body.items() if k.lower() == name.lower()), None)
+
+
+def schedule_query(
+    request: Request, body: dict[str, Any]
+) -> tuple[list[str], dt.datetime, dt.datetime, int]:
+    """(addresses, start, end, interval) of a getSchedule body, or a 400."""
+    addresses = _parameter(body, "schedules")
+    if not isinstance(addresses, list) or not addresses:
+        raise fail(request, 400, "ErrorInvalidParameter", "schedules must list addresses.")
+    if len(addresses) > MAX_SCHEDULES:
+        raise fail(
+            request,
+            400,
+            "ErrorMailboxDataArrayTooBig",
+            "There are too many target users in the EmailAddress array. The allowed size = "
+            f"{MAX_SCHEDULES}; the actual size = {len(addresses)}.",
+        )
+    try:
+        start = parse_graph_time(_parameter(body, "startTime"), "startTime")
+        end = parse_graph_time(_parameter(body, "endTime"), "endTime")
+    except (InvalidEvent, UnsupportedTimeZone) as exc:
+        raise event_error(request, exc) from None
+    if end <= start or end - start >= MAX_SCHEDULE_PERIOD:
+        raise fail(
+            request,
+            400,
+            "ErrorInvalidTimeInterval",
+            "The time period must end after it starts and be less than 62 days long.",
+        )
+    return [str(a) for a in addresses], start, end, _interval(request, body)
+
+
+def _interval(request: Request, body: dict[str, Any]) -> int:
+    value = _parameter(body, "availabilityViewInterval")
+    if value is None:
+        return 30
+    try:
+        minutes = int(value)  # the concept page sends it as a string, "15"
+    except (TypeError, ValueError):
+        minutes = 0
+    if not 5 <= minutes <= 1440:
+        raise fail(
+            request,
+            400,
+            "ErrorInvalidParameter",
+            "availabilityViewInterval must be from 5 to 1440 minutes.",
+        )
+    return minutes
+
+
+def schedule_item(instance: Any, zone_name: str) -> dict[str, Any]:
+    """scheduleitem.md; a private event shows no subject or location
+    (outlook-get-free-busy-schedule.md, "Event data returned")."""
+    fields = instance.fields
+    data = instance.to_graph(zone_name)
+    item: dict[str, Any] = {
+        "isPrivate": fields.get("sensitivity") in ("private", "confidential"),
+        "status": instance.free_busy,
+        "start": data["start"],
+        "end": data["end"],
+    }
+    if not item["isPrivate"]:
+        item["subject"] = data["subject"]
+        item["location"] = (data["location"] or {}).get("displayName", "")
+    return item
+
+
+def availability_view(
+    instances: list[Any], start: dt.datetime, end: dt.datetime, minutes: int
+) -> str:
+    """One digit per slot of `minutes`: the busiest status among the items in it."""
+    digits, slot = [], dt.timedelta(minutes=minutes)
+    moment = start
+    while moment < end:
+        found = [i.free_busy for i in instances if i.overlaps(moment, moment + slot)]
+        ranked = [s for s in VIEW_RANK if s in found]
+        digits.append(VIEW_DIGITS[ranked[-1]] if ranked else "0")
+        moment += slot
+    return "".join(digits)
+
+
+def schedule_information(
+    app: Any, tenant: str, address: str, query: tuple[Any, ...], zone_name: str
+) -> dict[str, Any]:
+    """scheduleinformation.md: the items of the default calendar overlapping the period
+    (cancelled ones left out), or an error entry for an address it cannot resolve."""
+    _, start, end, minutes = query
+    mailbox = app.state.find_mailbox(tenant, address)
+    if mailbox is None or "@" not in address:
+        # microsoft-graph-docs#11225: 200, and this entry for the address.
+        return {
+            "scheduleId": address,
+            "error": {
+                "message": f"Unable to resolve e-mail address {address} to an Active "
+                "Directory object.",
+                "responseCode": "5009",
+            },
+        }
+    calendar_id = mailbox.default_calendar.id
+    found = sorted(
+        (
+            i
+            for e in mailbox.events.values()
+            if e.calendar_id == calendar_id
+            for i in e.instances()
+            if i.overlaps(start, end) and not i.fields.get("isCancelled")
+        ),
+        key=lambda i: i.begins,
+    )
+    return {
+        "scheduleId": address,
+        "availabilityView": availability_view(found, start, end, minutes),
+        "scheduleItems": [schedule_item(i, zone_name) for i in found],
+    }
+
+
+@for_each_version("POST", "/users/{user}/calendar/getSchedule")
+def get_schedule(app: Any, request: Request) -> Response:
+    body = body_of(request)
+    with app.state.lock:
+        token = authorize(app, request, "Calendars.Read")
+        mailbox_of(app, request, token)
+        query = schedule_query(request, body)
+        zone_name = output_zone(request)
+        value = [schedule_information(app, token.tenant, a, query, zone_name) for a in query[0]]
+    return Response.json(
+        200,
+        {
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata"
+            "#Collection(microsoft.graph.scheduleInformation)",
+            "value": value,
+        },
+    )
 
 
 # --- places -------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from sandbox.calendar import (
     UTC,
     WRITABLE,
     Event,
+    Instance,
     InvalidEvent,
     Override,
     check_all_day,
@@ -37,6 +38,7 @@ DEFAULT_ROVER_CLIENT_ID = "sandbox-rover"
 DEFAULT_ROVER_CLIENT_SECRET = "sandbox-secret"
 DEFAULT_HOTEL_ID = 1
 ALL_PERMISSIONS = frozenset({"Calendars.ReadWrite", "User.Read.All", "Place.Read.All"})
+PROCESSING_MODES = ("AutoAccept", "AutoUpdate", "None")
 TOKEN_LIFETIME = dt.timedelta(hours=1)
 
 
@@ -77,10 +79,31 @@ class Mailbox:
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     calendars: dict[str, Calendar] = field(default_factory=dict)
     events: dict[str, Event] = field(default_factory=dict)
+    # A room's calendar processing (Set-CalendarProcessing): with AutoAccept and conflicts not
+    # allowed, the defaults of a room made in Exchange Online, an invitation that clashes
+    # with the room's calendar is declined. Only rooms process invitations here.
+    automate_processing: str = "AutoAccept"
+    allow_conflicts: bool = False
 
     @property
     def default_calendar(self) -> Calendar:
         return next(c for c in self.calendars.values() if c.is_default)
+
+    @property
+    def declines_conflicts(self) -> bool:
+        auto_accepts = self.kind == "room" and self.automate_processing == "AutoAccept"
+        return auto_accepts and not self.allow_conflicts
+
+    def busy_instances(self) -> list[Instance]:
+        """What holds time in the default calendar, the one free/busy reads."""
+        calendar_id = self.default_calendar.id
+        return [
+            instance
+            for event in self.events.values()
+            if event.calendar_id == calendar_id
+            for instance in event.instances()
+            if instance.makes_busy
+        ]
 
 
 @dataclass
@@ -275,6 +298,8 @@ class State:
         display_name: str = "",
         kind: str = "user",
         calendars: list[str] | None = None,
+        automate_processing: str | None = None,
+        allow_conflicts: bool | None = None,
     ) -> Mailbox:
         address = address.lower()
         mailbox = self.mailboxes.get(address)
@@ -283,6 +308,10 @@ class State:
             default = Calendar(new_id(), "Calendar", is_default=True)
             mailbox.calendars[default.id] = default
             self.mailboxes[address] = mailbox
+        if automate_processing is not None:
+            mailbox.automate_processing = automate_processing
+        if allow_conflicts is not None:
+            mailbox.allow_conflicts = allow_conflicts
         for name in calendars or []:
             if not any(c.name == name for c in mailbox.calendars.values()):
                 calendar = Calendar(new_id(), name)
@@ -465,6 +494,11 @@ class State:
     def _invite(self, origin: Event, addresses: set[str]) -> None:
         for address in sorted(addresses - origin.copies.keys()):
             target = self.mailboxes[address]
+            if target.declines_conflicts and self._clashes(target, origin):
+                # The resource booking assistant: "free = accept; busy = decline"; no copy
+                # stays in the room's calendar.
+                self.respond(origin, address, "declined")
+                continue
             copy = Event(
                 id=new_id(),
                 mailbox=address,
@@ -483,6 +517,61 @@ class State:
             target.events[copy.id] = copy
             origin.copies[address] = copy.id
             self.on_event_change(target, copy, "created", copy.id)
+            if target.kind == "room" and target.automate_processing == "AutoAccept":
+                self.respond(origin, address, "accepted")
+
+    @staticmethod
+    def _clashes(room: Mailbox, origin: Event) -> bool:
+        """Whether any occurrence of the meeting overlaps time the room's calendar holds
+        (ConflictPercentageAllowed and MaximumConflictInstances are 0 by default: one
+        clashing occurrence declines a whole series)."""
+        wanted = [(i.begins, i.ends) for i in origin.instances()]
+        return any(
+            busy.overlaps(start, end)
+            for busy in room.busy_instances()
+            if busy.event.ical_uid != origin.ical_uid
+            for start, end in wanted
+        )
+
+    def respond(self, origin: Event, address: str, response: str) -> None:
+        """An attendee's response reaches the organizer: their event shows it in the
+        attendee's status (responsestatus.md: response, and the time in UTC)."""
+        attendees = []
+        for attendee in origin.fields.get("attendees") or []:
+            email = str(((attendee or {}).get("emailAddress") or {}).get("address") or "")
+            if email.lower() == address:
+                status = {"response": response, "time": now().strftime("%Y-%m-%dT%H:%M:%SZ")}
+                attendee = {**attendee, "status": status}
+            attendees.append(attendee)
+        origin.fields["attendees"] = attendees
+        origin.seq = self.next_seq()
+        origin.change_key = new_change_key()
+        origin.modified = now()
+        self.on_event_change(self.mailboxes[origin.mailbox], origin, "updated", origin.id)
+
+    def decline(self, mailbox: Mailbox, copy: Event, key: str | None, send_response: bool) -> None:
+        """An attendee declines: their copy leaves their calendar (Exchange deletes a declined
+        meeting), and the organizer learns of it unless no response is sent."""
+        origin = self.origin_of(copy)
+        self.delete_event(mailbox, copy, key)
+        if key is not None or origin is copy:
+            return
+        origin.copies.pop(mailbox.address, None)  # an update invites them again
+        if send_response:
+            self.respond(origin, mailbox.address, "declined")
+
+    def accept(self, mailbox: Mailbox, copy: Event, response: str, send_response: bool) -> None:
+        """An attendee accepts (or tentatively): the copy stays, shown busy or tentative."""
+        shown = "tentative" if response == "tentativelyAccepted" else "busy"
+        if copy.fields.get("showAs") != shown:
+            copy.fields["showAs"] = shown
+            copy.seq = self.next_seq()
+            copy.change_key = new_change_key()
+            copy.modified = now()
+            self.on_event_change(mailbox, copy, "updated", copy.id)
+        origin = self.origin_of(copy)
+        if send_response and origin is not copy:
+            self.respond(origin, mailbox.address, response)
 
     def _copy_from(self, origin: Event, copy: Event) -> None:
         copy.fields = {k: v for k, v in origin.fields.items() if k != "isCancelled"}

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from bookings.models import ReservationStatus
+from bookings.models import Reservation, ReservationStatus
 from errors.models import Operation, SyncError
 from errors.recording import record
 from syncconnections.graph import GraphClient, GraphError
@@ -55,7 +55,7 @@ def keep_ours(conflict: OutlookConflict, user: AbstractBaseUser, reason: str = "
         raise
     with transaction.atomic():
         _resolve_errors(conflict)
-        queue([conflict.reservation_id])  # now free to go out
+        _send_again(conflict.reservation)  # now free to go out
     return f"Declined '{conflict.subject}' in {connection.user_id}; the reservation is sent."
 
 
@@ -70,9 +70,26 @@ def give_way(conflict: OutlookConflict, user: AbstractBaseUser, reason: str) -> 
             reservation.status = ReservationStatus.CANCELLED
             reservation.save()
         _resolve_errors(conflict)
+        if reservation.series_id:
+            _send_again(reservation)  # the rest of its series waited for this decision
         if conflict.origin == ConflictOrigin.SYNC_DOWN:
             async_task(book_meeting_job, conflict.pk, task_name="book the meeting that won")
     return f"Cancelled '{reservation.title}' (#{reservation.pk}): {reason.strip()}"
+
+
+def _send_again(reservation: Reservation) -> None:
+    """Queue the reservation for Outlook; an occurrence with its whole series, which goes out
+    as one event."""
+    if reservation.series_id:
+        queue(
+            list(
+                Reservation.objects.filter(series_id=reservation.series_id).values_list(
+                    "pk", flat=True
+                )
+            )
+        )
+    else:
+        queue([reservation.pk])
 
 
 def _claim(

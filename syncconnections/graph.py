@@ -39,7 +39,15 @@ MAILBOX_CONCURRENCY = 4
 DEFAULT_DELTA_PAGE_SIZE = 100
 INSTANCES_PAGE = 500
 CALENDAR_VIEW_PAGE = 200
-CALENDAR_VIEW_FIELDS = "id,subject,start,end,isAllDay,transactionId,isCancelled"
+CALENDAR_VIEW_FIELDS = (
+    "id,subject,start,end,isAllDay,transactionId,isCancelled,showAs,organizer,iCalUId"
+)
+# getSchedule: free/busy of up to 20 mailboxes per call, over less than 62 days
+# (outlook-get-free-busy-schedule.md); availabilityView slots of 5 to 1440 minutes.
+SCHEDULES_PER_CALL = 20
+SCHEDULE_PERIOD_LIMIT = dt.timedelta(days=62)
+DEFAULT_VIEW_INTERVAL = 30
+IN_UTC = {"Prefer": 'outlook.timezone="UTC"'}
 # Token errors that no retry fixes: wrong secret, unknown app or tenant.
 PERMANENT_TOKEN_ERRORS = {
     "invalid_client",
@@ -371,6 +379,36 @@ class GraphClient(HttpClient):
             idempotent=True,
         )
 
+    def decline_event(self, mailbox: str, event_id: str, comment: str = "") -> None:
+        """Decline an invitation in the attendee's calendar (its copy of the meeting): the
+        organizer is told, and the meeting leaves that calendar. Not retried after a
+        dropped connection: a second decline finds no event."""
+        self.call("POST", f"{self.event_path(mailbox, event_id)}/decline", json=_decline(comment))
+
+    def schedule_path(self, mailbox: str) -> str:
+        return f"{self.user_path(mailbox)}/calendar/getSchedule"
+
+    def get_schedule(
+        self,
+        mailbox: str,
+        addresses: list[str],
+        start: dt.datetime,
+        end: dt.datetime,
+        interval: int = DEFAULT_VIEW_INTERVAL,
+    ) -> list[dict[str, Any]]:
+        """Free/busy of `addresses` (at most twenty) from start to end: one
+        scheduleInformation per address, in UTC. An address Graph cannot resolve comes back
+        with an `error` entry, not as a failed call. Any mailbox of the tenant may ask
+        (application permission); a read, so safe to send again."""
+        answer = self.call(
+            "POST",
+            self.schedule_path(mailbox),
+            json=_schedule_body(addresses, start, end, interval),
+            headers=IN_UTC,
+            idempotent=True,
+        )
+        return answer.get("value", [])
+
     def calendar_view_path(self, mailbox: str, calendar_id: str | None = None) -> str:
         base = self.user_path(mailbox) + (f"/calendars/{calendar_id}" if calendar_id else "")
         return f"{base}/calendarView"
@@ -415,6 +453,31 @@ class GraphClient(HttpClient):
 
     def delete_event_request(self, request_id: str, mailbox: str, event_id: str) -> BatchRequest:
         return BatchRequest(request_id, "DELETE", self.event_path(mailbox, event_id))
+
+    def decline_event_request(
+        self, request_id: str, mailbox: str, event_id: str, comment: str = ""
+    ) -> BatchRequest:
+        return BatchRequest(
+            request_id, "POST", f"{self.event_path(mailbox, event_id)}/decline", _decline(comment)
+        )
+
+    def schedule_request(
+        self,
+        request_id: str,
+        mailbox: str,
+        addresses: list[str],
+        start: dt.datetime,
+        end: dt.datetime,
+        interval: int = DEFAULT_VIEW_INTERVAL,
+    ) -> BatchRequest:
+        """get_schedule() for batch(): its body's "value" is the scheduleInformation list."""
+        return BatchRequest(
+            request_id,
+            "POST",
+            self.schedule_path(mailbox),
+            _schedule_body(addresses, start, end, interval),
+            headers=dict(IN_UTC),
+        )
 
     def instances_request(
         self, request_id: str, mailbox: str, event_id: str, start: dt.datetime, end: dt.datetime
@@ -606,6 +669,27 @@ def parse_datetime(value: str) -> dt.datetime:
     text = re.sub(r"(\.\d{6})\d+", r"\1", value.replace("Z", "+00:00"))
     moment = dt.datetime.fromisoformat(text)
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _decline(comment: str) -> dict[str, Any]:
+    return {"comment": comment, "sendResponse": True}
+
+
+def _schedule_body(
+    addresses: list[str], start: dt.datetime, end: dt.datetime, interval: int
+) -> dict[str, Any]:
+    if len(addresses) > SCHEDULES_PER_CALL:
+        raise ValueError(f"getSchedule takes at most {SCHEDULES_PER_CALL} addresses a call.")
+    return {
+        "schedules": list(addresses),
+        "startTime": _utc_time(start),
+        "endTime": _utc_time(end),
+        "availabilityViewInterval": interval,
+    }
+
+
+def _utc_time(moment: dt.datetime) -> dict[str, str]:
+    return {"dateTime": moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"}
 
 
 def _iso(moment: dt.datetime) -> str:

@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.urls import reverse
+
 from bookings.models import Location, Reservation, ReservationStatus, Resource
 from common.http_client import TransportError
-from syncconnections import payloads
+from syncconnections import payloads, room_conflicts
 from syncconnections.graph import GraphClient
-from syncconnections.models import OutlookEvent, SyncConnection, Tenant
+from syncconnections.models import OutlookConflict, OutlookEvent, SyncConnection, Tenant
 
 # Shown even on a quiet day so that days look alike; bookings outside it widen the grid.
 WORKING_HOURS = (7, 22)
@@ -58,6 +60,8 @@ class Block:
     width: float = 0.0
     lane: int = 0  # overlapping blocks stack in lanes
     overlaps: list[str] = field(default_factory=list)  # titles of live blocks at the same time
+    conflict: str = ""  # an Outlook meeting in this reservation's way, waiting for a decision
+    conflict_url: str = ""
 
     @property
     def css(self) -> str:
@@ -68,6 +72,8 @@ class Block:
             classes.append("bb-difference")
         if self.overlaps:
             classes.append("bb-overlap")
+        if self.conflict:
+            classes.append("bb-conflict")
         return " ".join(classes)
 
     @property
@@ -328,9 +334,27 @@ def build_planner(
         for resource in location.resources.order_by("name")
         if resource.is_active or booked[resource.pk]
     ]
+    _mark_conflicts(rows)
     if with_outlook:
         _add_outlook(rows, booked, location, (start, end), zone, day, client_for)
     return _laid_out(Planner(location, day, with_outlook, rows))
+
+
+def _mark_conflicts(rows: list[Row]) -> None:
+    """Reservations held back by an Outlook meeting in their way (one query for the day)."""
+    blocks = {b.reservation_id: b for row in rows for b in row.bookbridge.blocks}
+    for conflict in (
+        OutlookConflict.objects.open()
+        .filter(reservation_id__in=list(blocks))
+        .select_related("reservation__resource__location")
+        .order_by("pk")
+    ):
+        block = blocks[conflict.reservation_id]
+        if not block.conflict:
+            block.conflict = room_conflicts.describe(conflict)
+            block.conflict_url = reverse(
+                "admin:syncconnections_outlookconflict_change", args=[conflict.pk]
+            )
 
 
 def _add_outlook(

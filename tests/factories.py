@@ -34,6 +34,7 @@ from syncconnections.models import (
     IgnoredNotification,
     LogOperation,
     OutboxEntry,
+    OutlookConflict,
     OutlookEvent,
     SyncConnection,
     SyncRequest,
@@ -202,6 +203,20 @@ class CancellationRequestFactory(factory.django.DjangoModelFactory):
         }
     )
     reservation_snapshot = factory.LazyAttribute(lambda r: snapshot(r.reservation))
+
+
+class OutlookConflictFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OutlookConflict
+
+    reservation = factory.SubFactory(ReservationFactory)
+    sync_connection = factory.SubFactory(SyncConnectionFactory)
+    origin = "push"
+    event_id = factory.Sequence(lambda n: f"AAMkInTheWay{n}=")
+    subject = "Budget review"
+    organizer_email = f"lisa@{DOMAIN}"
+    start = factory.LazyAttribute(lambda c: c.reservation.start)
+    end = factory.LazyAttribute(lambda c: c.reservation.end)
 
 
 class StayNTouchSettingsFactory(factory.django.DjangoModelFactory):

@@ -37,6 +37,7 @@ def test_the_index_lists_the_endpoints():
         "cancellation-requests",
         "company-log",
         "locations",
+        "outlook-conflicts",
         "reservations",
         "resources",
         "stayntouch-requests",

@@ -82,6 +82,9 @@ def fuzz_target(db, settings):
         "cancellation-requests": factories.CancellationRequestFactory(
             reservation=reservation, sync_connection=connection
         ).pk,
+        "outlook-conflicts": factories.OutlookConflictFactory(
+            reservation=reservation, sync_connection=connection
+        ).pk,
         "stayntouch-requests": factories.StayNTouchRequestFactory(
             account=reservation.account, state="failed"
         ).pk,

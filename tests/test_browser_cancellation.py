@@ -1,5 +1,7 @@
 """In a real browser: back office approves a cancellation request from the list."""
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
@@ -21,7 +23,10 @@ def test_approve_a_cancellation_request(browser_page, screenshot):
         reservation__title="Sales kick-off", reservation__resource=room
     )
     other = factories.CancellationRequestFactory(
-        reservation__title="Board dinner", reservation__resource=room
+        reservation__title="Board dinner",
+        reservation__resource=room,
+        reservation__start=request.reservation.end,
+        reservation__end=request.reservation.end + dt.timedelta(hours=2),
     )
     page = browser_page
     page.set_viewport_size({"width": 1400, "height": 800})

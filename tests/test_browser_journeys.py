@@ -3,6 +3,8 @@ sandbox seeded from it (as `run_sandbox` does), and a real task cluster that val
 connections and pushes the demo's reservations; the webhooks answered by the live server."""
 
 import datetime as dt
+import os
+import signal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,13 +13,21 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts_pms.models import StayNTouchRequest
-from bookings.models import Account, Reservation, Resource
+from bookings.models import Account, Reservation, Resource, Staff
 from cancellations.models import CancellationRequest
 from errors.models import SyncError
 from sandbox.seed import from_database
-from syncconnections.models import CompanyLogEntry, OutboxEntry, OutlookEvent, SyncConnection
+from syncconnections.models import (
+    CompanyLogEntry,
+    OutboxEntry,
+    OutlookConflict,
+    OutlookEvent,
+    SyncConnection,
+    SyncRequest,
+)
 from syncconnections.payloads import parse_local
 from tests.helpers import log_in, member_of, wait_until
+from tests.sync_helpers import graph_time
 
 pytestmark = [
     pytest.mark.browser,
@@ -27,20 +37,28 @@ pytestmark = [
 
 
 @pytest.fixture
-def demo(sandbox, sandbox_server, settings, live_server, start_cluster):
+def demo_and_cluster(sandbox, sandbox_server, settings, live_server, start_cluster):
     """`make run`'s state: demo loaded, sandbox seeded from it, connections validated and
-    the demo's reservations pushed by a running cluster."""
+    the demo's reservations pushed by a running cluster (returned too)."""
     settings.SANDBOX_ORIGIN = sandbox_server.url
     call_command("setup_roles")
     call_command("load_demo", force=True)
     sandbox.seed(**from_database())
-    start_cluster(PUBLIC_BASE_URL=live_server.url, TASK_WORKERS="2")
+    cluster = start_cluster(**CLUSTER_SETTINGS, PUBLIC_BASE_URL=live_server.url)
     assert wait_until(settled, timeout=120), (
         list(SyncConnection.objects.values_list("user_id", "valid", "active")),
         list(OutboxEntry.objects.values_list("reservation__title", "attempts", "claimed_by")),
         list(SyncError.objects.values_list("error_message", flat=True)),
     )
-    return sandbox
+    return sandbox, cluster
+
+
+CLUSTER_SETTINGS = {"TASK_WORKERS": "2"}
+
+
+@pytest.fixture
+def demo(demo_and_cluster):
+    return demo_and_cluster[0]
 
 
 def settled():
@@ -254,3 +272,83 @@ def test_the_planner_s_office_365_view_agrees_with_the_demo(demo, browser_page):
     outlook_titles = page.locator("tr.bb-outlook-row .bb-block .bb-title").all_inner_texts()
 
     assert first.reservation.title in outlook_titles
+
+
+def test_back_office_meets_a_meeting_booked_in_outlook_while_the_cluster_was_down(
+    demo_and_cluster, browser_page, start_cluster, live_server
+):
+    """The cluster stops (a deploy); meanwhile Bram books the Boardroom in Outlook and the
+    back office books the same slot in the admin, which cannot know yet. After the restart
+    the reservation is not pushed over Bram's meeting: a conflict, which the back office
+    decides in the browser by keeping ours."""
+    sandbox, cluster = demo_and_cluster
+    page = browser_page
+    page.set_viewport_size({"width": 1400, "height": 900})
+    log_in(page, member_of("Back office"))
+    boardroom = Resource.objects.get(name="Boardroom")
+    bram = Staff.objects.get(first_name="Bram").email
+    day = timezone.localdate() + dt.timedelta(days=4)
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    start = dt.datetime.combine(day, dt.time(18), amsterdam)
+
+    os.killpg(cluster.pid, signal.SIGTERM)
+    cluster.wait(30)
+    sandbox.outlook_create(
+        bram,
+        subject="Budget review",
+        start=graph_time(start),
+        end=graph_time(start + dt.timedelta(hours=1)),
+        attendees=[{"emailAddress": {"address": boardroom.mailbox_email}, "type": "resource"}],
+    )
+    assert live_events(sandbox, boardroom.mailbox_email, "Budget review")  # the room accepted
+
+    page.goto("/admin/bookings/reservation/add/")
+    page.fill("#id_title", "Strategy day")
+    page.fill("#id_start_0", day.isoformat())
+    page.fill("#id_start_1", "18:30")
+    page.fill("#id_end_0", day.isoformat())
+    page.fill("#id_end_1", "19:30")
+    page.select_option("#id_status", "confirmed")
+    page.click(".field-resource .select2-selection")
+    page.fill(".select2-search__field", "Boardroom")
+    page.click(".select2-results__option:has-text('Boardroom')")
+    page.click("input[name=_continue]")
+    messages(page, "success")
+    reservation = Reservation.objects.get(title="Strategy day")
+
+    start_cluster(**CLUSTER_SETTINGS, PUBLIC_BASE_URL=live_server.url)
+    assert wait_until(
+        lambda: (
+            OutlookConflict.objects.filter(reservation=reservation).exists()
+            and not OutboxEntry.objects.exists()
+            and not SyncRequest.objects.exists()
+        ),
+        timeout=60,
+    )
+    conflict = OutlookConflict.objects.get()
+    page.reload()
+    in_outlook = page.inner_text(".field-in_outlook")
+    assert not live_events(sandbox, boardroom.mailbox_email, "Strategy day")
+    assert (
+        f"Outlook holds 'Budget review' ({bram}) 18:00–19:00 in Boardroom, in the way of "
+        f"'Strategy day' (#{reservation.pk})."
+    ) in in_outlook
+
+    page.click(".field-in_outlook a:has-text('Decide')")
+    page.click("button:has-text('Keep ours')")
+    page.fill("#id_reason", "The board meets here that evening.")
+    page.click("input[type=submit][value^='Keep ours']")
+    decided = messages(page, "success")
+
+    assert decided == [
+        f"Declined 'Budget review' in {boardroom.mailbox_email}; the reservation is sent."
+    ]
+    assert wait_until(lambda: live_events(sandbox, boardroom.mailbox_email, "Strategy day"))
+    assert not live_events(sandbox, boardroom.mailbox_email, "Budget review")
+    [organizers] = live_events(sandbox, bram, "Budget review")
+    assert [a["status"]["response"] for a in organizers["attendees"]] == ["declined"]
+    conflict.refresh_from_db()
+    assert (conflict.state, conflict.decided_by.username) == ("kept_ours", "back-office")
+    assert not SyncError.objects.filter(reservation=reservation, resolved=False).exists()
+    page.goto(f"/admin/bookings/reservation/{reservation.pk}/change/")
+    assert "Conflict:" not in page.inner_text(".field-in_outlook")

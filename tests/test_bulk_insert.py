@@ -106,8 +106,8 @@ def test_with_ids_gives_each_instance_the_primary_key_of_its_row():
         Reservation(
             resource=resource,
             title=f"Meeting {n}",
-            start=start,
-            end=start + dt.timedelta(hours=1),
+            start=start + dt.timedelta(hours=n),
+            end=start + dt.timedelta(hours=n + 1),
             status=ReservationStatus.CONFIRMED,
         )
         for n in range(3)

@@ -20,8 +20,8 @@ def test_reports_with_verbosity_2():
     call_command("setup_roles", verbosity=2, stdout=out)
     call_command("load_demo", force=True, verbosity=2, stdout=out)
     assert out.getvalue().splitlines() == [
-        "Back office: 41 permissions",
-        "Support: 14 permissions",
+        "Back office: 43 permissions",
+        "Support: 15 permissions",
         "Integration admin: 45 permissions",
         "Demo data ready: 2 locations, 12 rooms, 53 reservations, 13 sync connections.",
     ]

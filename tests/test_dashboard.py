@@ -137,6 +137,7 @@ def test_support_sees_only_what_it_may_open(client):
     assert list(figures(response)) == [
         "Sync errors, last 24 hours",
         "Cancellation requests",
+        "Conflicts with Outlook",
         "StayNTouch callouts",
     ]
 

@@ -9,7 +9,13 @@ import threading
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from bookings.models import OCCUPYING_STATUSES, Reservation, ReservationStatus
+from bookings.models import (
+    OCCUPYING_STATUSES,
+    Reservation,
+    ReservationStatus,
+    create_reservations,
+    overlapping_pairs,
+)
 from bookings.overlaps import RoomDoubleBooked
 from tests import factories
 from tests.helpers import member_of
@@ -223,3 +229,31 @@ def test_a_series_occurrence_on_a_held_slot_is_refused_by_name(boardroom):
     assert refused == (8, "Boardroom is booked 09:00–10:00 by 'Sales sync'")
     assert series.occurrences.count() == 1
     assert dt.date(2026, 12, 7) == series.occurrences.get().start.date()
+
+
+def test_many_at_once_are_refused_by_whatever_is_in_their_way(boardroom):
+    """create_reservations (Sync Down's bulk insert) and overlapping_pairs: a new reservation
+    starting before a stored one, or one overlapping another of the same batch."""
+    sales = booked(boardroom, at(7, 9), at(7, 10), title="Sales sync")
+
+    def new(title, start, end):
+        return Reservation(resource=boardroom, title=title, start=start, end=end)
+
+    early = new("Early", at(7, 8, 30), at(7, 9, 30))  # ends inside Sales sync
+    before = new("Before", at(7, 8), at(7, 8, 30))  # back to back with Early
+    lunch, second_lunch = (
+        new("Lunch", at(7, 12), at(7, 13)),
+        new("Lunch 2", at(7, 12, 30), at(7, 14)),
+    )
+    after = new("After", at(7, 14), at(7, 15))
+
+    pairs = overlapping_pairs([early, before, lunch, second_lunch, after])
+
+    assert [(r.title, holder.title) for r, holder in pairs] == [
+        ("Early", "Sales sync"),
+        ("Lunch 2", "Lunch"),
+    ]
+    with pytest.raises(RoomDoubleBooked) as refused:
+        create_reservations([before, early])
+    assert refused.value.blocking == sales
+    assert Reservation.objects.count() == 1

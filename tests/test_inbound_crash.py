@@ -24,7 +24,7 @@ def test_sigkill_during_a_delta_run(sandbox, room, start_cluster):
     sandbox.outlook_create_many(
         room.user_id,
         [
-            meeting(subject, days=1 + i % 40, hour=8 + i % 10)
+            meeting(subject, days=1 + i // 15, hour=7 + i % 15)  # one room: none overlap
             for i, subject in enumerate(sorted(subjects))
         ],
     )

@@ -172,7 +172,7 @@ def test_an_outlook_change_to_our_reservation_is_applied_and_not_sent_back(sandb
 
 def test_a_410_in_the_middle_resyncs_without_duplicates(sandbox, room, monkeypatch):
     monkeypatch.setattr(delta, "PAGE_SIZE", 100)  # three pages; the second one fails
-    events = [meeting(f"Meeting {i}", days=1 + i % 40, hour=8 + i % 10) for i in range(250)]
+    events = [meeting(f"Meeting {i}", days=1 + i // 10, hour=8 + i % 10) for i in range(250)]
     sandbox.outlook_create_many(room.user_id, events)
     sandbox.fault("calendarView/delta$", status=410, code="SyncStateNotFound", skip=1, times=1)
 

@@ -231,3 +231,41 @@ def test_the_dashboard_and_the_reservation_page_show_an_open_conflict(sandbox, r
     assert "/admin/syncconnections/outlookconflict/?state__exact=open" in index
     assert "Outlook holds &#x27;Budget review&#x27;" in page
     assert f"/admin/syncconnections/outlookconflict/{conflict.pk}/change/" in page
+
+
+def test_a_series_with_an_occurrence_in_the_way_waits_until_it_is_decided(sandbox, room, client):
+    """The whole span is read in one request; the occurrence in the way holds the series back
+    (it is one event in Outlook); giving way on that occurrence lets the rest go out."""
+    from tests.test_outbound_series import weekday_series
+
+    sandbox.mailbox(ORGANIZER, kind="user")
+    sandbox.outlook_create(
+        ORGANIZER,
+        subject="Fire drill",
+        start=graph_time(at(9, 9)),
+        end=graph_time(at(9, 9, 30)),
+        attendees=[{"emailAddress": {"address": room.user_id}, "type": "resource"}],
+    )
+    since = last_request_id(sandbox)
+
+    _, occurrences = weekday_series(room, 5)
+
+    views = [r for r in sandbox.requests(since) if r["path"].endswith("/calendarView")]
+    assert len(views) == 1
+    conflict = OutlookConflict.objects.get()
+    assert (conflict.reservation, conflict.subject) == (occurrences[2], "Fire drill")
+    assert [e["subject"] for e in sandbox.events(room.user_id)] == ["Fire drill"]
+
+    client.force_login(member_of("Back office"))
+    response = client.post(
+        f"/api/outlook-conflicts/{conflict.pk}/give-way/",
+        {"reason": "The drill is mandatory."},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200, response.content
+    occurrences[2].refresh_from_db()
+    assert occurrences[2].status == ReservationStatus.CANCELLED
+    # The series goes out (its cancelled occurrence's instance removed); the drill stays.
+    assert sorted(e["subject"] for e in sandbox.events(room.user_id)) == ["Fire drill", "Stand-up"]
+    assert OutlookEvent.objects.filter(kind="occurrence").count() == 4

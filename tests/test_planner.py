@@ -101,7 +101,8 @@ def change_url(reservation):
 def test_the_grid_places_each_reservation_in_its_resource_row_and_hours_by_status(client):
     location = factories.LocationFactory(name="Zuidas", time_zone="Europe/Amsterdam")
     atrium = factories.ResourceFactory(location=location, name="Atrium")
-    boardroom = factories.ResourceFactory(location=location, name="Boardroom")
+    # A shared space: its bookings may overlap, and stack in lanes.
+    boardroom = factories.ResourceFactory(location=location, name="Boardroom", shared_space=True)
     factories.ResourceFactory(location=location, name="Cellar")
     factories.ResourceFactory(location=location, name="Old wing", is_active=False)
     elsewhere = factories.ResourceFactory(name="Elsewhere")
@@ -453,7 +454,7 @@ def test_the_number_of_queries_does_not_grow_with_resources_and_reservations(cli
 
     # session, user, user's permissions, group permissions, locations, reservations,
     # connections, resources
-    assert counts == [8, 8]
+    assert counts == [9, 9]
 
 
 def test_the_office_365_view_makes_as_many_queries_for_many_rooms_as_for_one(
@@ -480,13 +481,16 @@ def test_the_office_365_view_makes_as_many_queries_for_many_rooms_as_for_one(
     ]
 
     # as above, plus the reservations' Outlook links
-    assert counts == [9, 9]
+    assert counts == [10, 10]
 
 
 def test_double_bookings_are_marked_and_every_booking_is_in_the_side_list(client):
     location = factories.LocationFactory(name="Zuidas", time_zone="Europe/Amsterdam")
     boardroom = factories.ResourceFactory(
-        location=location, name="Boardroom", mailbox_email="room.boardroom@contoso.example"
+        location=location,
+        name="Boardroom",
+        mailbox_email="room.boardroom@contoso.example",
+        shared_space=True,  # where bookings may overlap (elsewhere the database refuses it)
     )
     factories.SyncConnectionFactory(
         resource=boardroom, user_id="room.boardroom@contoso.example", valid=True, active=True

@@ -55,14 +55,16 @@ def test_a_push_told_to_wait_five_minutes_waits_five_minutes(sandbox, room, no_s
     entry = OutboxEntry.objects.get(reservation=reservation)
     assert between(entry.throttled_until, FIVE_MINUTES - 5, FIVE_MINUTES + 5)
     assert (entry.claim, entry.attempts) == (None, 0)
-    assert calls_to(sandbox, since, "$batch") == ["/v1.0/$batch"]  # tried once, not again
+    # The first $batch reads the room's calendar for the slot; the second creates.
+    tried = ["/v1.0/$batch"] if where == "the $batch" else ["/v1.0/$batch"] * 2
+    assert calls_to(sandbox, since, "$batch") == tried  # tried once, not again
     assert no_sleeping == []  # and nobody slept through it
     assert list(SyncError.objects.all()) == []
 
     reservation.title = "Changed while throttled"  # a change does not bring it forward
     reservation.save()
     outbound.push_outbound()
-    assert calls_to(sandbox, since, "$batch") == ["/v1.0/$batch"]
+    assert calls_to(sandbox, since, "$batch") == tried
     assert OutlookEvent.objects.count() == 0
 
     OutboxEntry.objects.update(throttled_until=timezone.now() - dt.timedelta(seconds=1))

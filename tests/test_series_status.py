@@ -1,6 +1,9 @@
 """A series' status follows its occurrences (the recurring reservation rules)."""
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from bookings.models import ReservationSeries, series_status
 from bookings.models import ReservationStatus as S
@@ -42,8 +45,14 @@ def test_refresh_status_stores_the_derived_status():
 def test_the_series_follows_when_an_occurrence_changes_status():
     series = factories.ReservationSeriesFactory(status=S.CONFIRMED)
     occurrences = [
-        factories.ReservationFactory(series=series, resource=series.resource, status=S.CONFIRMED)
-        for _ in range(2)
+        factories.ReservationFactory(
+            series=series,
+            resource=series.resource,
+            status=S.CONFIRMED,
+            start=timezone.now() + dt.timedelta(days=day),
+            end=timezone.now() + dt.timedelta(days=day, hours=1),
+        )
+        for day in (1, 2)
     ]
 
     for occurrence in occurrences:

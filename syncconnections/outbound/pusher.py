@@ -105,6 +105,39 @@ def holds(body: dict[str, Any], payload: dict[str, Any]) -> bool:
     return True
 
 
+# Slots of one room this far apart are read with two calendar views, not one long one.
+ROOM_CHECK_GAP = dt.timedelta(days=7)
+
+
+def _windows(slots: list[tuple[Op, Reservation]]) -> list[list[tuple[Op, Reservation]]]:
+    """The slots grouped by room calendar and, within one, into stretches without a gap of
+    ROOM_CHECK_GAP: each stretch is one calendarView."""
+    slots = sorted(slots, key=lambda s: (s[0].connection.pk, s[1].start))
+    windows: list[list[tuple[Op, Reservation]]] = []
+    for op, reservation in slots:
+        current = windows[-1] if windows else None
+        if (
+            current is None
+            or current[0][0].connection.pk != op.connection.pk
+            or reservation.start - max(r.end for _, r in current) > ROOM_CHECK_GAP
+        ):
+            windows.append([(op, reservation)])
+        else:
+            current.append((op, reservation))
+    return windows
+
+
+def _same_occurrence(event: dict[str, Any], reservation: Reservation, zone: str) -> bool:
+    """An occurrence of a series at exactly this occurrence's slot, with its title: one of ours
+    (an occurrence does not carry its master's transactionId)."""
+    if not event.get("seriesMasterId") or event.get("subject") != reservation.title:
+        return False
+    try:
+        return payloads.times_from_graph(event, zone) == (reservation.start, reservation.end)
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
 class Pusher:
     def __init__(self, entries: list[OutboxEntry], summary: PushSummary) -> None:
         self.entries = entries
@@ -237,6 +270,8 @@ class Pusher:
         count = self.occurrence_counts.get(series.pk, 0)
         if series_rules.waiting(series):
             return
+        if key not in series_ops and self._undecided_series(series, connection):
+            return
         if key in series_ops:
             series_ops[key].entries.append(entry)
             return
@@ -253,6 +288,15 @@ class Pusher:
             self.summary.failed += 1
             return
         self.ops.append(op)
+
+    @staticmethod
+    def _undecided_series(series: ReservationSeries, connection: SyncConnection) -> bool:
+        """An occurrence waits for a decision on a conflict: the series waits with it."""
+        return (
+            OutlookConflict.objects.open()
+            .filter(reservation__series=series, sync_connection=connection)
+            .exists()
+        )
 
     def _plan_update(
         self, entry: OutboxEntry, connection: SyncConnection, link: OutlookEvent
@@ -315,64 +359,80 @@ class Pusher:
     @staticmethod
     def _books_room(op: Op) -> bool:
         """A new or moved event in a room calendar: the room must be free in Outlook first."""
-        if not op.connection.resource_id or op.reservation is None:
+        if not op.connection.resource_id:
             return False
-        return op.action is Action.CREATE or (
-            op.action is Action.UPDATE and ("start" in op.payload or "end" in op.payload)
+        if op.action is Action.CREATE_SERIES:
+            return bool(Pusher._slots(op))
+        return op.reservation is not None and (
+            op.action is Action.CREATE
+            or (op.action is Action.UPDATE and ("start" in op.payload or "end" in op.payload))
         )
+
+    @staticmethod
+    def _slots(op: Op) -> list[Reservation]:
+        """The reservations whose slots must be free: a series' occurrences but those
+        cancelled (their instances are removed once the series is made)."""
+        if op.action is Action.CREATE_SERIES:
+            return [r for r in op.occurrences if r.status != ReservationStatus.CANCELLED]
+        return [op.reservation]
 
     def _clear_of_outlook(self, client: GraphClient, ops: list[Op]) -> list[Op]:
         """Ask the room calendars what they hold in the slots of the events about to be made
-        or moved there (one batch for all), and hold back those an Outlook meeting that
-        Bookbridge does not know is in the way of: a conflict for a person to decide."""
+        or moved there, and hold back those an Outlook meeting that Bookbridge does not know
+        is in the way of: a conflict for a person to decide. One calendarView per room and
+        stretch of days (ROOM_CHECK_GAP), all in the $batch calls before the writes."""
         checked = [op for op in ops if self._books_room(op)]
         if not checked:
             return ops
+        windows = _windows([(op, r) for op in checked for r in self._slots(op)])
         requests = [
             client.calendar_view_request(
                 str(i),
-                op.connection.user_id,
-                op.reservation.start,
-                op.reservation.end,
-                op.connection.calendar_id or None,
+                slots[0][0].connection.user_id,
+                slots[0][1].start,
+                max(r.end for _, r in slots),
+                slots[0][0].connection.calendar_id or None,
             )
-            for i, op in enumerate(checked)
+            for i, slots in enumerate(windows)
         ]
-        results = self._send(client, requests)
-        seen = {
-            e.get("id")
-            for result in results
-            if result.ok and isinstance(result.body, dict)
-            for e in result.body.get("value", [])
-        }
+        views: list[list[dict[str, Any]] | GraphError] = []
+        for result in self._send(client, requests):
+            try:
+                views.append(client.all_pages(first=result.body) if result.ok else result.error)
+            except GraphError as exc:
+                views.append(exc)
+        seen = {e.get("id") for view in views if isinstance(view, list) for e in view}
         known = set(
             OutlookEvent.objects.filter(
                 sync_connection__in={op.connection.pk for op in checked}, event_id__in=seen
             ).values_list("sync_connection_id", "event_id")
         )
-        held_back = set()
-        for op, result in zip(checked, results, strict=True):
-            if not result.ok or not isinstance(result.body, dict):
-                self._failed(op, result.error or GraphError("No calendar view", status=0))
-                held_back.add(id(op))
-                continue
-            blocking = self._in_the_way(op, result.body.get("value", []), known)
-            if blocking is not None:
-                room_conflicts.found(op.reservation, op.connection, blocking, ConflictOrigin.PUSH)
-                self.summary.conflicts += 1
-                held_back.add(id(op))
+        held_back: dict[int, Op] = {}
+        for slots, view in zip(windows, views, strict=True):
+            for op, reservation in slots:
+                if not isinstance(view, list):
+                    if id(op) not in held_back:
+                        self._failed(op, view or GraphError("The room was not read", status=0))
+                    held_back[id(op)] = op
+                    continue
+                blocking = self._in_the_way(op, reservation, view, known)
+                if blocking is not None:
+                    room_conflicts.found(reservation, op.connection, blocking, ConflictOrigin.PUSH)
+                    self.summary.conflicts += 1
+                    held_back[id(op)] = op
         return [op for op in ops if id(op) not in held_back]
 
     @staticmethod
     def _in_the_way(
-        op: Op, events: list[dict[str, Any]], known: set[tuple[int, str]]
+        op: Op, reservation: Reservation, events: list[dict[str, Any]], known: set[tuple[int, str]]
     ) -> dict[str, Any] | None:
-        reservation = op.reservation
         ours = {str(reservation.uuid), str(op.payload.get("transactionId", ""))}
         zone = reservation.resource.location.time_zone
         for event in events:
             if (op.connection.pk, event.get("id")) in known or event.get("transactionId") in ours:
                 continue  # Bookbridge's own events: its reservations hold those slots
+            if op.action is Action.CREATE_SERIES and _same_occurrence(event, reservation, zone):
+                continue  # a retried series create: Graph answers with the series made before
             if room_conflicts.in_the_way(event, reservation.start, reservation.end, zone):
                 return event
         return None
