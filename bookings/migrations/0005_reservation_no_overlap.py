@@ -4,6 +4,7 @@ lock). Reservations that already overlap stop the migration, named, rather than 
 behind anyone's back."""
 
 from django.contrib.postgres.operations import BtreeGistExtension
+from django.core.management.base import CommandError
 from django.db import migrations
 
 # Every status but cancelled holds its room (ReservationStatus.occupies_room).
@@ -29,7 +30,8 @@ def refuse_existing_overlaps(apps, schema_editor):  # type: ignore[no-untyped-de
         pairs = cursor.fetchall()
     if pairs:
         named = ", ".join(f"#{a} and #{b}" for a, b in pairs[:10])
-        raise RuntimeError(
+        # A CommandError: `manage.py migrate` says it in one line and exits non-zero.
+        raise CommandError(
             f"{len(pairs)} pair(s) of reservations hold the same room at overlapping times "
             f"({named}{', …' if len(pairs) > 10 else ''}). Cancel or move one of each pair, or "
             "tick “shared space” on a room where overlap is intended, then migrate again."
