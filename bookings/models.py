@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import bisect
+import contextlib
 import uuid
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -423,9 +424,9 @@ class Reservation(TimestampedModel):
         """
         if self._state.adding or kwargs.get("force_insert"):
             self.exclusive = not self.resource.shared_space
-            with transaction.atomic():
+            with self._overlap_refused(), transaction.atomic():
                 self._check_room()
-                self._write(super().save, *args, **kwargs)
+                super().save(*args, **kwargs)
                 self._announce_created()
             self._remember_stored_values()
             return
@@ -436,7 +437,7 @@ class Reservation(TimestampedModel):
             kwargs["update_fields"] = [*kwargs["update_fields"], "exclusive"]
         saved = {self._meta.get_field(name).attname for name in kwargs["update_fields"]}
         tracked = [name for name in self.TRACKED_FIELDS if name in saved]
-        with transaction.atomic():
+        with self._overlap_refused(), transaction.atomic():
             stored = (
                 type(self)
                 ._base_manager.select_for_update()
@@ -448,7 +449,7 @@ class Reservation(TimestampedModel):
             ) or {}
             if any(stored.get(n, getattr(self, n)) != getattr(self, n) for n in self.ROOM_FIELDS):
                 self._check_room()
-            self._write(super().save, *args, **kwargs)
+            super().save(*args, **kwargs)
             self._announce_changes(
                 {
                     name: (stored[name], getattr(self, name))
@@ -490,12 +491,13 @@ class Reservation(TimestampedModel):
         if blocking is not None:
             raise RoomDoubleBooked(blocking)
 
-    def _write(self, write: Any, *args: Any, **kwargs: Any) -> None:
-        """The write itself, in a savepoint: on PostgreSQL a reservation committed since the
-        check trips the exclusion constraint, and the caller hears the same error."""
+    @contextlib.contextmanager
+    def _overlap_refused(self) -> Iterator[None]:
+        """Around the saving transaction (or savepoint, when nested): on PostgreSQL a
+        reservation committed since the check trips the exclusion constraint; once that is
+        rolled back, the caller hears the same error as from the check."""
         try:
-            with transaction.atomic():
-                write(*args, **kwargs)
+            yield
         except IntegrityError as exc:
             if OVERLAP_CONSTRAINT not in str(exc):
                 raise
