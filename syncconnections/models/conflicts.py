@@ -78,7 +78,13 @@ class OutlookConflict(models.Model):
                 name="outlookconflict_decided_has_time",
             ),
         ]
-        indexes = [models.Index(fields=["state", "created_at"], name="outlookconflict_state")]
+        # Every admin filter and search (the subject's icontains: a trigram index on
+        # PostgreSQL, migration 0010).
+        indexes = [
+            models.Index(fields=["state", "created_at"], name="outlookconflict_state"),
+            models.Index(fields=["origin", "created_at"], name="outlookconflict_origin"),
+            models.Index(fields=["event_id"], name="outlookconflict_event"),
+        ]
 
     def __str__(self) -> str:
         return (
