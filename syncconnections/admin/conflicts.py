@@ -14,13 +14,13 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from bookings.times import shown_in
-from common.admin_helpers import ObjectActionsMixin, pretty_json
+from common.admin_helpers import ObjectActionsMixin, ReadOnlyAdmin, pretty_json
 from syncconnections import conflict_decisions, room_conflicts
 from syncconnections.models import ConflictState, OutlookConflict
 
 
 @admin.register(OutlookConflict)
-class OutlookConflictAdmin(ObjectActionsMixin, admin.ModelAdmin):
+class OutlookConflictAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     list_display = (
         "reservation",
         "room",
@@ -59,15 +59,6 @@ class OutlookConflictAdmin(ObjectActionsMixin, admin.ModelAdmin):
         "outlook_data_display",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_decide_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("syncconnections.decide_outlookconflict")
