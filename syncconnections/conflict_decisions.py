@@ -64,6 +64,11 @@ def give_way(conflict: OutlookConflict, user: AbstractBaseUser, reason: str) -> 
     if not reason.strip():
         raise DecisionRefused("Say why the reservation gives way: the reason is kept with it.")
     reservation = conflict.reservation
+    if reservation.is_inbound:  # two Outlook meetings: Bookbridge cancels neither
+        raise DecisionRefused(
+            f"'{reservation.title}' was booked in Outlook too: cancel one of the two meetings "
+            "in Outlook, or keep ours to decline the later one in the room."
+        )
     with transaction.atomic():
         _claim(conflict, ConflictState.GAVE_WAY, user, reason.strip())
         if reservation.status != ReservationStatus.CANCELLED:

@@ -269,3 +269,34 @@ def test_a_series_with_an_occurrence_in_the_way_waits_until_it_is_decided(sandbo
     # The series goes out (its cancelled occurrence's instance removed); the drill stays.
     assert sorted(e["subject"] for e in sandbox.events(room.user_id)) == ["Fire drill", "Stand-up"]
     assert OutlookEvent.objects.filter(kind="occurrence").count() == 4
+
+
+def test_two_outlook_meetings_on_one_slot_cannot_give_way_in_bookbridge(sandbox, room, client):
+    """A room that accepts conflicts (AllowConflicts) holds two meetings at once: the one read
+    first is booked, the other opens a conflict; Bookbridge cancels no Outlook meeting."""
+    sandbox.calendar_processing(room.user_id, allow_conflicts=True)
+    for subject in ("Fire drill", "Yoga"):
+        sandbox.outlook_create(
+            room.user_id,
+            subject=subject,
+            start=graph_time(at(7, 10)),
+            end=graph_time(at(7, 11)),
+            organizerEmail=room.user_id,
+        )
+    sync_down(room.pk)
+    conflict = OutlookConflict.objects.get()
+    client.force_login(member_of("Back office"))
+
+    response = client.post(
+        f"/api/outlook-conflicts/{conflict.pk}/give-way/",
+        {"reason": "Yoga can move."},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 409
+    assert response.json()["error"]["message"] == (
+        f"'{conflict.reservation.title}' was booked in Outlook too: cancel one of the two "
+        "meetings in Outlook, or keep ours to decline the later one in the room."
+    )
+    assert Reservation.objects.get().status == ReservationStatus.CONFIRMED
+    assert OutlookConflict.objects.get().state == ConflictState.OPEN
