@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin, messages
@@ -25,6 +26,9 @@ from bookings.models import (
     Staff,
 )
 from bookings.overlaps import RoomDoubleBooked, occupied_html
+from bookings.recurrence import in_words
+from bookings.series import SeriesClashes, book_series
+from bookings.series_form import SeriesPatternForm, max_occurrences
 from common.admin_helpers import is_changelist
 
 
@@ -181,6 +185,9 @@ class RefusesDoubleBookingMixin:
         except RoomDoubleBooked as exc:
             self.message_user(request, f"Not saved: {exc.message}", messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+        except SeriesClashes as exc:
+            self.message_user(request, f"Not saved: {' '.join(exc.messages)}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
 
 @admin.register(Reservation)
@@ -245,8 +252,32 @@ class OccurrenceInline(admin.TabularInline):
 
 
 @admin.register(ReservationSeries)
-class ReservationSeriesAdmin(UuidSearchMixin, InboundReadOnlyMixin, admin.ModelAdmin):
+class ReservationSeriesAdmin(
+    RefusesDoubleBookingMixin, UuidSearchMixin, InboundReadOnlyMixin, admin.ModelAdmin
+):
+    """A series is booked from a pattern (SeriesPatternForm): its occurrences are made at
+    once and it goes to Outlook complete."""
+
     list_display = ("title", "resource", "status", "direction", "occurrence_count")
+    add_fieldsets = (
+        (None, {"fields": ("title", "resource", "staff", "account", "occurrence_status")}),
+        (
+            "Repeats",
+            {
+                "fields": (
+                    "pattern",
+                    "interval",
+                    "days_of_week",
+                    ("day_of_month", "index", "month"),
+                    "first_day",
+                    ("starts_at", "ends_at"),
+                    "ends",
+                    ("last_day", "count"),
+                    "skip_clashes",
+                )
+            },
+        ),
+    )
     list_filter = ("status", "direction")
     list_select_related = ("resource", "resource__location")
     search_fields = ("title",)
@@ -259,6 +290,43 @@ class ReservationSeriesAdmin(UuidSearchMixin, InboundReadOnlyMixin, admin.ModelA
         if is_changelist(request):  # not for autocomplete or the change page
             queryset = queryset.annotate(_occurrences=Count("occurrences"))
         return queryset
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = SeriesPatternForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return () if obj is None else (*self.readonly_fields, "pattern_in_words")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        data = form.cleaned_data
+        obj.recurrence = form.recurrence()
+        obj.status = data["occurrence_status"]
+        booked = book_series(
+            obj, data["starts_at"], data["ends_at"], max_occurrences(), data["skip_clashes"]
+        )
+        skipped = f"; left out: {len(booked.skipped)}" if booked.skipped else ""
+        self.message_user(request, f"Booked: {form.describe()}{skipped}.", messages.SUCCESS)
+
+    @admin.display(description="repeats")
+    def pattern_in_words(self, obj: ReservationSeries) -> str:
+        first = obj.occurrences.order_by("start").first()
+        if first is None or not obj.recurrence.get("pattern"):
+            return "—"
+        local = ZoneInfo(first.resource.location.time_zone)
+        return in_words(
+            obj.recurrence,
+            first.start.astimezone(local).time(),
+            first.end.astimezone(local).time(),
+            obj.occurrences.count(),
+        )
 
     @admin.display(description="occurrences", ordering="_occurrences")
     def occurrence_count(self, obj: ReservationSeries) -> int:

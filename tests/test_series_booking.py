@@ -10,6 +10,7 @@ from bookings.recurrence import RecurrenceError
 from bookings.series import SeriesClashes, book_series
 from syncconnections.models import OutlookEvent
 from tests import factories
+from tests.helpers import member_of, messages_of
 from tests.sync_helpers import at
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +98,79 @@ def test_a_booked_series_goes_to_outlook_as_one_recurring_event(sandbox, room):
     assert event["type"] == "seriesMaster"
     assert event["transactionId"] == str(booked.series.uuid)
     assert OutlookEvent.objects.filter(kind="occurrence").count() == 4
+
+
+# --- the admin's form --------------------------------------------------------------------------
+
+WEEKLY_FORM = {
+    "title": "Stand-up",
+    "occurrence_status": "confirmed",
+    "pattern": "weekly",
+    "interval": "2",
+    "days_of_week": ["tuesday", "thursday"],
+    "first_day": "2027-01-12",
+    "starts_at": "09:00",
+    "ends_at": "10:00",
+    "ends": "endDate",
+    "last_day": "2027-03-30",
+    "occurrences-TOTAL_FORMS": "0",
+    "occurrences-INITIAL_FORMS": "0",
+}
+
+
+def test_the_admin_books_a_weekly_series_from_the_form(client, boardroom):
+    client.force_login(member_of("Back office"))
+
+    response = client.post(
+        "/admin/bookings/reservationseries/add/",
+        {**WEEKLY_FORM, "resource": boardroom.pk},
+        follow=True,
+    )
+
+    series = ReservationSeries.objects.get()
+    assert messages_of(response)[0] == (
+        "Booked: Every 2 weeks on Tue, Thu, 09:00–10:00, 12 Jan – 30 Mar 2027, 12 occurrences."
+    )
+    assert series.recurrence == {
+        "pattern": {
+            "type": "weekly",
+            "interval": 2,
+            "daysOfWeek": ["tuesday", "thursday"],
+            "firstDayOfWeek": "monday",
+        },
+        "range": {"type": "endDate", "startDate": "2027-01-12", "endDate": "2027-03-30"},
+    }
+    assert (series.occurrences.count(), series.occurrences_complete) == (12, True)
+    page = client.get(f"/admin/bookings/reservationseries/{series.pk}/change/")
+    assert "Every 2 weeks on Tue, Thu, 09:00–10:00, 12 Jan – 30 Mar 2027, 12 occurrences" in (
+        page.content.decode()
+    )
+
+
+def test_the_admin_form_lists_the_clashes_and_books_nothing(client, boardroom):
+    sales = factories.ReservationFactory(
+        resource=boardroom,
+        title="Sales sync",
+        start=dt.datetime(2027, 1, 14, 9, 30, tzinfo=at(7, 0).tzinfo),
+        end=dt.datetime(2027, 1, 14, 10, 30, tzinfo=at(7, 0).tzinfo),
+    )
+    client.force_login(member_of("Back office"))
+
+    response = client.post(
+        "/admin/bookings/reservationseries/add/", {**WEEKLY_FORM, "resource": boardroom.pk}
+    )
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.non_field_errors()
+    assert list(errors) == [
+        f"Thu 14 Jan 2027: Boardroom is booked 09:30–10:30 by 'Sales sync' (#{sales.pk})",
+        "1 of 12 occurrences clash: tick “Leave out the occurrences that clash” to book the "
+        "others, or change the pattern.",
+    ]
+    assert not ReservationSeries.objects.exists()
+
+    client.post(
+        "/admin/bookings/reservationseries/add/",
+        {**WEEKLY_FORM, "resource": boardroom.pk, "skip_clashes": "on"},
+    )
+    assert ReservationSeries.objects.get().occurrences.count() == 11

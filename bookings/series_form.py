@@ -1,0 +1,156 @@
+"""The admin's "book a series" form: a pattern in fields, never JSON. It builds Graph's
+patternedRecurrence (what the series stores and Outlook receives), lists the occurrences
+that clash, and books the series with bookings.series."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.conf import settings
+
+from bookings.models import (
+    Reservation,
+    ReservationSeries,
+    ReservationStatus,
+    overlapping_pairs,
+)
+from bookings.overlaps import occupied_message
+from bookings.recurrence import INDEX, MONTHS, RecurrenceError, in_words, occurrences
+
+PATTERNS = [
+    ("daily", "Daily"),
+    ("weekly", "Weekly, on the days ticked"),
+    ("absoluteMonthly", "Monthly, on a day of the month"),
+    ("relativeMonthly", "Monthly, on e.g. the second Tuesday"),
+    ("absoluteYearly", "Yearly, on a date"),
+    ("relativeYearly", "Yearly, on e.g. the last Thursday of November"),
+]
+WEEKDAYS = [
+    (d, d.capitalize())
+    for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+]
+ENDS = [("endDate", "On a date"), ("numbered", "After a number of occurrences")]
+
+
+def max_occurrences() -> int:
+    """The most occurrences a series may have: Microsoft 365's default "max occurrences" of
+    a tenant, 180 (the source documents)."""
+    return getattr(settings, "MAX_SERIES_OCCURRENCES", 180)
+
+
+class SeriesPatternForm(forms.ModelForm):
+    pattern = forms.ChoiceField(choices=PATTERNS, initial="weekly")
+    interval = forms.IntegerField(min_value=1, max_value=99, initial=1, help_text="Every N.")
+    days_of_week = forms.MultipleChoiceField(
+        choices=WEEKDAYS, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    day_of_month = forms.IntegerField(min_value=1, max_value=31, required=False)
+    index = forms.ChoiceField(choices=[(i, i) for i in INDEX], required=False)
+    month = forms.TypedChoiceField(
+        choices=[("", "—"), *((n, name) for n, name in enumerate(MONTHS, 1))],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+    first_day = forms.DateField(label="From", help_text="The first day the pattern may fall on.")
+    starts_at = forms.TimeField(label="Start time")
+    ends_at = forms.TimeField(label="End time", help_text="In the room's location's time zone.")
+    ends = forms.ChoiceField(choices=ENDS, initial="endDate", widget=forms.RadioSelect)
+    last_day = forms.DateField(label="Until", required=False)
+    count = forms.IntegerField(label="Occurrences", min_value=1, required=False)
+    occurrence_status = forms.ChoiceField(
+        choices=[
+            (s, label) for s, label in ReservationStatus.choices if s != ReservationStatus.CANCELLED
+        ],
+        initial=ReservationStatus.CONFIRMED,
+        label="Status",
+    )
+    skip_clashes = forms.BooleanField(
+        required=False,
+        label="Leave out the occurrences that clash",
+        help_text="They become exceptions of the series; the others are booked.",
+    )
+
+    class Meta:
+        model = ReservationSeries
+        fields = ("title", "resource", "staff", "account")
+
+    def recurrence(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        pattern: dict[str, Any] = {"type": data["pattern"], "interval": data["interval"]}
+        kind = data["pattern"]
+        if kind == "weekly" or kind.startswith("relative"):
+            pattern["daysOfWeek"] = list(data.get("days_of_week") or [])
+        if kind == "weekly":
+            pattern["firstDayOfWeek"] = "monday"
+        if kind.startswith("absolute"):
+            pattern["dayOfMonth"] = data.get("day_of_month")
+        if kind.startswith("relative"):
+            pattern["index"] = data.get("index") or "first"
+        if kind.endswith("Yearly"):
+            pattern["month"] = data.get("month")
+        range_: dict[str, Any] = {"type": data["ends"], "startDate": data["first_day"].isoformat()}
+        if data["ends"] == "endDate":
+            range_["endDate"] = data["last_day"].isoformat() if data.get("last_day") else ""
+        else:
+            range_["numberOfOccurrences"] = data.get("count")
+        return {"pattern": pattern, "range": range_}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors or not data.get("resource"):
+            return data
+        if data["ends"] == "endDate" and not data.get("last_day"):
+            self.add_error("last_day", "Say until when.")
+            return data
+        if data["ends"] == "numbered" and not data.get("count"):
+            self.add_error("count", "Say how many occurrences.")
+            return data
+        try:
+            slots = occurrences(
+                self.recurrence(),
+                data["starts_at"],
+                data["ends_at"],
+                data["resource"].location.time_zone,
+                max_occurrences(),
+            )
+        except RecurrenceError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        if not slots:
+            raise forms.ValidationError("The pattern falls on no day in this period.")
+        self.slots = slots
+        self._check_clashes(data, slots)
+        return data
+
+    def _check_clashes(self, data: dict[str, Any], slots: list[tuple[dt.datetime, dt.datetime]]):  # type: ignore[no-untyped-def]
+        resource = data["resource"]
+        wanted = [
+            Reservation(
+                resource=resource,
+                start=start,
+                end=end,
+                status=data["occurrence_status"],
+                exclusive=not resource.shared_space,
+            )
+            for start, end in slots
+        ]
+        clashes = overlapping_pairs(wanted)
+        if clashes and not data.get("skip_clashes"):
+            raise forms.ValidationError(
+                [
+                    f"{o.start.astimezone(ZoneInfo(resource.location.time_zone)):%a %d %b %Y}: "
+                    f"{occupied_message(holder)}"
+                    for o, holder in clashes
+                ]
+                + [
+                    f"{len(clashes)} of {len(slots)} occurrences clash: tick “Leave out the "
+                    "occurrences that clash” to book the others, or change the pattern."
+                ]
+            )
+
+    def describe(self) -> str:
+        data = self.cleaned_data
+        return in_words(self.recurrence(), data["starts_at"], data["ends_at"], len(self.slots))
