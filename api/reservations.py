@@ -131,6 +131,7 @@ class CancelResultSerializer(serializers.Serializer):
 class ReservationFilters(ListFilters):
     resource = object_id("Only reservations of this resource (room).")
     location = object_id("Only reservations of resources at this location.")
+    series = object_id("Only the occurrences of this series.")
     start = MomentField(
         help_text="With `end`, a period: only reservations that overlap it (end after "
         "`start`, start before `end`). A date-time, or a date (from its first moment)."
@@ -154,6 +155,7 @@ class ReservationFilters(ListFilters):
         lookups = {
             "resource": "resource_id",
             "location": "resource__location_id",
+            "series": "series_id",
             "start": "end__gt",
             "end": "start__lt",
             "status": "status",

@@ -14,6 +14,7 @@ from api import (
     connections,
     places,
     reservations,
+    series,
     stayntouch,
 )
 from api import sync_errors as errors_api
@@ -41,6 +42,7 @@ class SchemaView(SpectacularAPIView):
 router = Router()
 router.register("reservations", reservations.ReservationViewSet, basename="reservation")
 router.register("resources", places.ResourceViewSet, basename="resource")
+router.register("reservation-series", series.ReservationSeriesViewSet, basename="reservationseries")
 router.register("locations", places.LocationViewSet, basename="location")
 router.register("accounts", stayntouch.AccountViewSet, basename="account")
 router.register("sync-connections", connections.SyncConnectionViewSet, basename="syncconnection")

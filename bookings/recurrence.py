@@ -64,8 +64,12 @@ def occurrences(
     """(start, end) of every occurrence, aware, in `time_zone`. An end at or before the start
     time is on the next day. A pattern with no end stops at `cap` occurrences; one that
     would make more is refused."""
-    pattern, range_ = recurrence.get("pattern") or {}, recurrence.get("range") or {}
+    pattern, range_ = recurrence.get("pattern"), recurrence.get("range")
+    if not isinstance(pattern, dict) or not isinstance(range_, dict):
+        raise RecurrenceError('A recurrence is {"pattern": {…}, "range": {…}}.')
     first = _date(range_, "startDate")
+    if not 2000 <= first.year <= 2999:
+        raise RecurrenceError("The startDate is from the year 2000 on.")
     duration = dt.datetime.combine(first, ends_at) - dt.datetime.combine(first, starts_at)
     if duration <= dt.timedelta(0):
         duration += dt.timedelta(days=1)
@@ -106,7 +110,7 @@ def _rule(
         freq = rrule.MONTHLY if kind == "relativeMonthly" else rrule.YEARLY
         options["byweekday"] = _days(pattern)
         index = pattern.get("index") or "first"
-        if index not in INDEX:
+        if not isinstance(index, str) or index not in INDEX:
             raise RecurrenceError(f"“{index}” is no index: first, second, third, fourth or last.")
         options["bysetpos"] = INDEX[index]
     else:
@@ -149,8 +153,8 @@ def _date(range_: dict[str, Any], name: str) -> dt.date:
 
 def _days(pattern: dict[str, Any]) -> list[rrule.weekday]:
     names = pattern.get("daysOfWeek") or []
-    if not names:
-        raise RecurrenceError("Say on which days of the week.")
+    if not names or not isinstance(names, list):
+        raise RecurrenceError("Say on which days of the week (a list such as [\"tuesday\"]).")
     return [DAYS[_day_name(name)] for name in names]
 
 

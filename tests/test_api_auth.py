@@ -38,6 +38,7 @@ def test_the_index_lists_the_endpoints():
         "company-log",
         "locations",
         "outlook-conflicts",
+        "reservation-series",
         "reservations",
         "resources",
         "stayntouch-requests",

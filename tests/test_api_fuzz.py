@@ -70,6 +70,7 @@ def fuzz_target(db, settings):
     ids = {
         "staff": factories.StaffFactory().pk,
         "series": factories.ReservationSeriesFactory(resource=connection.resource).pk,
+        "reservation-series": None,  # the same series, below
         "reservations": reservation.pk,
         "resources": connection.resource_id,
         "locations": connection.resource.location_id,
@@ -89,6 +90,7 @@ def fuzz_target(db, settings):
             account=reservation.account, state="failed"
         ).pk,
     }
+    ids["reservation-series"] = ids["series"]
     return {
         "headers": {"Authorization": f"Token {Token.objects.create(user=admin).key}"},
         "ids": ids,

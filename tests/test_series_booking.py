@@ -174,3 +174,81 @@ def test_the_admin_form_lists_the_clashes_and_books_nothing(client, boardroom):
         {**WEEKLY_FORM, "resource": boardroom.pk, "skip_clashes": "on"},
     )
     assert ReservationSeries.objects.get().occurrences.count() == 11
+
+
+# --- the API ------------------------------------------------------------------------------------
+
+
+def test_the_api_books_a_series_and_lists_its_occurrences(client, boardroom):
+    client.force_login(member_of("Back office"))
+
+    response = client.post(
+        "/api/reservation-series/",
+        {
+            "title": "Stand-up",
+            "resource": boardroom.pk,
+            "start_time": "09:00",
+            "end_time": "10:00",
+            "recurrence": TUESDAYS_AND_THURSDAYS,
+        },
+        content_type="application/json",
+    )
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["pattern_in_words"] == (
+        "Every week on Tue, Thu, 09:00–10:00, 8 Dec – 17 Dec 2026, 4 occurrences"
+    )
+    assert (body["series"]["occurrence_count"], body["skipped"]) == (4, [])
+    listed = client.get(f"/api/reservations/?series={body['series']['id']}").json()
+    assert [r["start"] for r in listed["results"]] == [
+        f"2026-12-{day:02d}T09:00:00+01:00" for day in (8, 10, 15, 17)
+    ]
+
+
+def test_the_api_refuses_a_bad_pattern_and_names_the_clashes(client, boardroom):
+    sales = factories.ReservationFactory(
+        resource=boardroom, title="Sales sync", start=at(15, 9), end=at(15, 10)
+    )
+    client.force_login(member_of("Back office"))
+    book = {
+        "title": "Stand-up",
+        "resource": boardroom.pk,
+        "start_time": "09:00",
+        "end_time": "10:00",
+    }
+
+    bad = client.post(
+        "/api/reservation-series/",
+        {**book, "recurrence": {"pattern": {"type": "weekly"}, "range": {"type": "noEnd"}}},
+        content_type="application/json",
+    )
+    clash = client.post(
+        "/api/reservation-series/",
+        {**book, "recurrence": TUESDAYS_AND_THURSDAYS},
+        content_type="application/json",
+    )
+
+    assert bad.status_code == 400
+    assert (
+        bad.json()["error"]["message"] == "recurrence: The startDate is a date such as 2027-01-12."
+    )
+    assert clash.status_code == 409
+    assert clash.json()["error"]["details"] == {
+        "clashes": [
+            {
+                "start": "2026-12-15T09:00:00+01:00",
+                "end": "2026-12-15T10:00:00+01:00",
+                "message": f"Boardroom is booked 09:00–10:00 by 'Sales sync' (#{sales.pk})",
+                "conflicting_reservation": sales.pk,
+            }
+        ]
+    }
+    client.force_login(member_of("Support"))
+    refused = client.post(
+        "/api/reservation-series/",
+        {**book, "recurrence": TUESDAYS_AND_THURSDAYS, "skip_conflicts": True},
+        content_type="application/json",
+    )
+    assert refused.status_code == 403
+    assert not ReservationSeries.objects.exists()

@@ -1,0 +1,174 @@
+"""Reservation series: read them, and book one from its pattern (Graph's patternedRecurrence,
+the form it is stored in and sent to Outlook in). Its occurrences are generated and booked at
+once (bookings/series.py, as the admin's form does); they are listed by
+`GET /api/reservations/?series=<id>`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.errors import Conflict, ErrorSerializer
+from bookings.models import ReservationSeries, ReservationStatus
+from bookings.overlaps import occupied_message
+from bookings.recurrence import RecurrenceError, in_words, occurrences
+from bookings.series import SeriesClashes, book_series
+from bookings.series_form import max_occurrences
+
+BOOKABLE = [
+    (s, label) for s, label in ReservationStatus.choices if s != ReservationStatus.CANCELLED
+]
+
+
+class SeriesSerializer(serializers.ModelSerializer):
+    occurrence_count = serializers.IntegerField(read_only=True, source="_occurrences")
+
+    class Meta:
+        model = ReservationSeries
+        fields = (
+            "id",
+            "uuid",
+            "title",
+            "resource",
+            "staff",
+            "account",
+            "status",
+            "direction",
+            "recurrence",
+            "occurrences_complete",
+            "occurrence_count",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+
+class BookSeriesSerializer(serializers.ModelSerializer):
+    status = serializers.ChoiceField(
+        choices=BOOKABLE, default=ReservationStatus.CONFIRMED, help_text="Of every occurrence."
+    )
+    start_time = serializers.TimeField(help_text="Each occurrence's start, in the room's zone.")
+    end_time = serializers.TimeField(help_text="Its end (at or before the start: the next day).")
+    recurrence = serializers.JSONField(
+        help_text='Microsoft Graph\'s patternedRecurrence: {"pattern": {"type": "weekly", '
+        '"interval": 1, "daysOfWeek": ["tuesday"]}, "range": {"type": "endDate", '
+        '"startDate": "2027-01-12", "endDate": "2027-03-30"}}. Pattern types: daily, weekly, '
+        "absoluteMonthly, relativeMonthly, absoluteYearly, relativeYearly; ranges: endDate, "
+        "numbered, noEnd (booked up to the maximum)."
+    )
+    skip_conflicts = serializers.BooleanField(
+        default=False,
+        help_text="Leave out the occurrences that clash with other reservations of the room "
+        "(else the booking is refused with a 409 listing them).",
+    )
+
+    class Meta:
+        model = ReservationSeries
+        fields = (
+            "title",
+            "resource",
+            "staff",
+            "account",
+            "status",
+            "start_time",
+            "end_time",
+            "recurrence",
+            "skip_conflicts",
+        )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        recurrence = attrs["recurrence"]
+        if not isinstance(recurrence, dict):
+            raise serializers.ValidationError({"recurrence": 'It is {"pattern": …, "range": …}.'})
+        try:
+            occurrences(
+                recurrence,
+                attrs["start_time"],
+                attrs["end_time"],
+                attrs["resource"].location.time_zone,
+                max_occurrences(),
+            )
+        except RecurrenceError as exc:
+            raise serializers.ValidationError({"recurrence": str(exc)}) from exc
+        return attrs
+
+
+class BookedSerializer(serializers.Serializer):
+    series = SeriesSerializer()
+    pattern_in_words = serializers.CharField()
+    skipped = serializers.ListField(
+        child=serializers.DateTimeField(), help_text="Starts of the occurrences left out."
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List reservation series"),
+    retrieve=extend_schema(summary="Read a reservation series"),
+)
+class ReservationSeriesViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Recurring reservations; their occurrences are reservations (`?series=<id>`)."""
+
+    serializer_class = SeriesSerializer
+
+    def get_queryset(self) -> QuerySet[ReservationSeries]:
+        return ReservationSeries.objects.annotate(_occurrences=Count("occurrences")).order_by("pk")
+
+    @extend_schema(
+        summary="Book a series from its pattern",
+        description="Generates the occurrences (at most the maximum of 180), books them at "
+        "once and sends the series to Outlook as one recurring event. Occurrences that clash "
+        "with other reservations of the room refuse the booking (409, "
+        "`details.clashes`) unless `skip_conflicts`.",
+        request=BookSeriesSerializer,
+        responses={201: BookedSerializer, 400: ErrorSerializer, 409: ErrorSerializer},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        body = BookSeriesSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        series = ReservationSeries(
+            title=data["title"],
+            resource=data["resource"],
+            staff=data.get("staff"),
+            account=data.get("account"),
+            status=data["status"],
+            recurrence=data["recurrence"],
+        )
+        try:
+            booked = book_series(
+                series,
+                data["start_time"],
+                data["end_time"],
+                max_occurrences(),
+                data["skip_conflicts"],
+            )
+        except SeriesClashes as exc:
+            raise Conflict(
+                f"{len(exc.clashes)} occurrence(s) clash: {exc.messages[0]}",
+                {"clashes": [_clash(o, holder) for o, holder in exc.clashes]},
+            ) from exc
+        series = self.get_queryset().get(pk=booked.series.pk)
+        result = {
+            "series": series,
+            "pattern_in_words": in_words(
+                series.recurrence, data["start_time"], data["end_time"], len(booked.occurrences)
+            ),
+            "skipped": [o.start for o, _ in booked.skipped],
+        }
+        return Response(BookedSerializer(result).data, status=status.HTTP_201_CREATED)
+
+
+def _clash(occurrence: Any, holder: Any) -> dict[str, Any]:
+    return {
+        "start": occurrence.start.isoformat(),
+        "end": occurrence.end.isoformat(),
+        "message": occupied_message(holder),
+        "conflicting_reservation": holder.pk,
+    }
