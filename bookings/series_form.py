@@ -36,9 +36,8 @@ ENDS = [("endDate", "On a date"), ("numbered", "After a number of occurrences")]
 
 
 def max_occurrences() -> int:
-    """The most occurrences a series may have: Microsoft 365's default "max occurrences" of
-    a tenant, 180 (the source documents)."""
-    return getattr(settings, "MAX_SERIES_OCCURRENCES", 180)
+    """The most occurrences a series may have (MAX_SERIES_OCCURRENCES)."""
+    return settings.MAX_SERIES_OCCURRENCES
 
 
 class SeriesPatternForm(forms.ModelForm):

@@ -174,6 +174,10 @@ ROVER_CHARGES_PATH = env.str("ROVER_CHARGES_PATH", default="")
 SYNC_WINDOW_DAYS_BACK = env.int("SYNC_WINDOW_DAYS_BACK", default=30)
 SYNC_WINDOW_DAYS_AHEAD = env.int("SYNC_WINDOW_DAYS_AHEAD", default=365)
 
+# The most occurrences a series booked from a pattern may have (a tenant's default "max
+# occurrences" in the source documents; a tenant may sync fewer).
+MAX_SERIES_OCCURRENCES = env.int("MAX_SERIES_OCCURRENCES", default=180)
+
 # The local stand-in for Microsoft Graph and Rover (`manage.py run_sandbox`).
 SANDBOX_ORIGIN = env.str("SANDBOX_ORIGIN", default="https://127.0.0.1:8443").rstrip("/")
 
