@@ -300,3 +300,19 @@ def test_two_outlook_meetings_on_one_slot_cannot_give_way_in_bookbridge(sandbox,
     )
     assert Reservation.objects.get().status == ReservationStatus.CONFIRMED
     assert OutlookConflict.objects.get().state == ConflictState.OPEN
+
+
+def test_instances_of_our_series_read_before_the_push_stored_its_links_are_ours(sandbox, room):
+    """Sync Down may read a new series' instances before the push that made it has stored
+    its links (it stores them after all its calls): they are ours, not meetings in the way
+    of our own occurrences."""
+    from tests.test_outbound_series import weekday_series
+
+    weekday_series(room, 3)
+    OutlookEvent.objects.all().delete()  # as the push has not stored them yet
+
+    sync_down(room.pk)
+
+    assert Reservation.objects.filter(direction=Direction.INBOUND).count() == 0
+    assert not OutlookConflict.objects.exists()
+    assert not SyncError.objects.exists()

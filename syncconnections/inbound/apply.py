@@ -200,6 +200,43 @@ class PageApplier:
         self.ours = self._made_by_us(
             {e.transaction_id for e in self.events if e.transaction_id and e.id not in self.links}
         )
+        self.our_masters = self._our_unlinked_masters()
+
+    def _our_unlinked_masters(self) -> set[str]:
+        """Masters of new instances that are our own series, made so recently that the push
+        has not stored their link yet (it stores links after all its calls): an instance does
+        not carry its master's transactionId, so the masters are read (one batch)."""
+        unknown = sorted(
+            {
+                e.series_master_id
+                for e in self.events
+                if e.series_master_id
+                and e.id not in self.links
+                and not e.removed
+                and e.series_master_id not in self.masters
+            }
+        )
+        if not unknown:
+            return set()
+        requests = [
+            self.client.get_event_request(str(i), self.connection.user_id, master_id)
+            for i, master_id in enumerate(unknown)
+        ]
+        made: dict[str, str] = {}
+        for master_id, result in zip(unknown, self.client.batch(requests), strict=True):
+            if result.ok and isinstance(result.body, dict) and result.body.get("transactionId"):
+                made[master_id] = str(result.body["transactionId"])
+        ids = set()
+        for value in made.values():
+            with contextlib.suppress(ValueError):
+                ids.add(uuid.UUID(value))
+        ours = {
+            str(u)
+            for u in ReservationSeries.objects.filter(
+                uuid__in=ids, direction=Direction.OUTBOUND
+            ).values_list("uuid", flat=True)
+        }
+        return {master_id for master_id, tid in made.items() if tid in ours}
 
     def _made_by_us(self, transaction_ids: set[str]) -> dict[str, Reservation]:
         """The reservations whose events these transactionIds made: a first event carries the
@@ -285,6 +322,8 @@ class PageApplier:
         master = self.masters.get(event.series_master_id)
         if master is not None and master.series and master.series.direction == Direction.OUTBOUND:
             return  # an instance of our own series, linked when it was made
+        if event.series_master_id in self.our_masters:
+            return  # the same, read before the push stored its links
         resource = self._resource_for(event)
         if resource is None:  # no room we know: logged, not booked
             if (event.id, event.change_key or LogOperation.CREATED) not in self.logged:
