@@ -154,7 +154,7 @@ def _date(range_: dict[str, Any], name: str) -> dt.date:
 def _days(pattern: dict[str, Any]) -> list[rrule.weekday]:
     names = pattern.get("daysOfWeek") or []
     if not names or not isinstance(names, list):
-        raise RecurrenceError("Say on which days of the week (a list such as [\"tuesday\"]).")
+        raise RecurrenceError('Say on which days of the week (a list such as ["tuesday"]).')
     return [DAYS[_day_name(name)] for name in names]
 
 
