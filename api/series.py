@@ -16,13 +16,8 @@ from rest_framework.response import Response
 from api.errors import Conflict, ErrorSerializer
 from bookings.models import ReservationSeries, ReservationStatus
 from bookings.overlaps import occupied_message
-from bookings.recurrence import RecurrenceError, in_words, occurrences
-from bookings.series import SeriesClashes, book_series
-from bookings.series_form import max_occurrences
-
-BOOKABLE = [
-    (s, label) for s, label in ReservationStatus.choices if s != ReservationStatus.CANCELLED
-]
+from bookings.recurrence import RecurrenceError, in_words
+from bookings.series import BOOKABLE_STATUSES, SeriesClashes, book_series, max_occurrences
 
 
 class SeriesSerializer(serializers.ModelSerializer):
@@ -50,7 +45,9 @@ class SeriesSerializer(serializers.ModelSerializer):
 
 class BookSeriesSerializer(serializers.ModelSerializer):
     status = serializers.ChoiceField(
-        choices=BOOKABLE, default=ReservationStatus.CONFIRMED, help_text="Of every occurrence."
+        choices=BOOKABLE_STATUSES,
+        default=ReservationStatus.CONFIRMED,
+        help_text="Of every occurrence.",
     )
     start_time = serializers.TimeField(help_text="Each occurrence's start, in the room's zone.")
     end_time = serializers.TimeField(help_text="Its end (at or before the start: the next day).")
@@ -81,21 +78,10 @@ class BookSeriesSerializer(serializers.ModelSerializer):
             "skip_conflicts",
         )
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        recurrence = attrs["recurrence"]
-        if not isinstance(recurrence, dict):
-            raise serializers.ValidationError({"recurrence": 'It is {"pattern": …, "range": …}.'})
-        try:
-            occurrences(
-                recurrence,
-                attrs["start_time"],
-                attrs["end_time"],
-                attrs["resource"].location.time_zone,
-                max_occurrences(),
-            )
-        except RecurrenceError as exc:
-            raise serializers.ValidationError({"recurrence": str(exc)}) from exc
-        return attrs
+    def validate_recurrence(self, value: Any) -> Any:
+        if not isinstance(value, dict):
+            raise serializers.ValidationError('It is {"pattern": …, "range": …}.')
+        return value
 
 
 class BookedSerializer(serializers.Serializer):
@@ -149,6 +135,8 @@ class ReservationSeriesViewSet(
                 max_occurrences(),
                 data["skip_conflicts"],
             )
+        except RecurrenceError as exc:  # found before anything is written
+            raise serializers.ValidationError({"recurrence": [str(exc)]}) from exc
         except SeriesClashes as exc:
             raise Conflict(
                 f"{len(exc.clashes)} occurrence(s) clash: {exc.messages[0]}",

@@ -27,8 +27,8 @@ from bookings.models import (
 )
 from bookings.overlaps import RoomDoubleBooked, occupied_html
 from bookings.recurrence import in_words
-from bookings.series import SeriesClashes, book_series
-from bookings.series_form import SeriesPatternForm, max_occurrences
+from bookings.series import SeriesClashes, book_series, max_occurrences
+from bookings.series_form import SeriesPatternForm
 from common.admin_helpers import is_changelist
 
 

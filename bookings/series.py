@@ -10,17 +10,29 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from bookings.models import (
     Reservation,
     ReservationSeries,
+    ReservationStatus,
     create_reservations,
     overlapping_pairs,
 )
 from bookings.overlaps import occupied_message
 from bookings.recurrence import occurrences
+
+# What a series can be booked as (its occurrences' status).
+BOOKABLE_STATUSES = [
+    (s, label) for s, label in ReservationStatus.choices if s != ReservationStatus.CANCELLED
+]
+
+
+def max_occurrences() -> int:
+    """The most occurrences a series booked from a pattern may have."""
+    return settings.MAX_SERIES_OCCURRENCES
 
 
 class SeriesClashes(ValidationError):
@@ -53,8 +65,9 @@ def book_series(
     (SeriesClashes, nothing saved) or, with `skip_clashes`, left out: the series' instances
     on those days are removed from Outlook once it is made. A pattern without an end is
     stored as the occurrences it made (at most `cap`)."""
-    resource = series.resource
-    slots = occurrences(series.recurrence, starts_at, ends_at, resource.location.time_zone, cap)
+    slots = occurrences(
+        series.recurrence, starts_at, ends_at, series.resource.location.time_zone, cap
+    )
     with transaction.atomic():
         if series.recurrence["range"].get("type") == "noEnd":
             series.recurrence["range"] = {
@@ -64,21 +77,7 @@ def book_series(
             }
         series.occurrences_complete = False
         series.save()  # first: its occurrences point at it
-        wanted = [
-            Reservation(
-                series=series,
-                resource=resource,
-                staff=series.staff,
-                account=series.account,
-                title=series.title,
-                start=start,
-                end=end,
-                status=series.status,
-                direction=series.direction,
-                exclusive=not resource.shared_space,
-            )
-            for start, end in slots
-        ]
+        wanted = occurrences_of(series, slots)
         clashes = overlapping_pairs(wanted)
         if clashes and not skip_clashes:
             raise SeriesClashes(clashes)  # the series' own row goes with the transaction
@@ -87,3 +86,25 @@ def book_series(
         series.occurrences_complete = True  # announced now that the occurrences exist
         series.save()
     return BookedSeries(series, kept, clashes)
+
+
+def occurrences_of(
+    series: ReservationSeries, slots: list[tuple[dt.datetime, dt.datetime]]
+) -> list[Reservation]:
+    """The series' occurrences at these times, unsaved."""
+    resource = series.resource
+    return [
+        Reservation(
+            series=series,
+            resource=resource,
+            staff=series.staff,
+            account=series.account,
+            title=series.title,
+            start=start,
+            end=end,
+            status=series.status,
+            direction=series.direction,
+            exclusive=not resource.shared_space,
+        )
+        for start, end in slots
+    ]

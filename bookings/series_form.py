@@ -6,19 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django import forms
-from django.conf import settings
 
-from bookings.models import (
-    Reservation,
-    ReservationSeries,
-    ReservationStatus,
-    overlapping_pairs,
-)
-from bookings.overlaps import occupied_message
+from bookings.models import ReservationSeries, ReservationStatus, overlapping_pairs
 from bookings.recurrence import INDEX, MONTHS, RecurrenceError, in_words, occurrences
+from bookings.series import BOOKABLE_STATUSES, SeriesClashes, max_occurrences, occurrences_of
 
 PATTERNS = [
     ("daily", "Daily"),
@@ -33,11 +26,6 @@ WEEKDAYS = [
     for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 ]
 ENDS = [("endDate", "On a date"), ("numbered", "After a number of occurrences")]
-
-
-def max_occurrences() -> int:
-    """The most occurrences a series may have (MAX_SERIES_OCCURRENCES)."""
-    return settings.MAX_SERIES_OCCURRENCES
 
 
 class SeriesPatternForm(forms.ModelForm):
@@ -61,9 +49,7 @@ class SeriesPatternForm(forms.ModelForm):
     last_day = forms.DateField(label="Until", required=False)
     count = forms.IntegerField(label="Occurrences", min_value=1, required=False)
     occurrence_status = forms.ChoiceField(
-        choices=[
-            (s, label) for s, label in ReservationStatus.choices if s != ReservationStatus.CANCELLED
-        ],
+        choices=BOOKABLE_STATUSES,
         initial=ReservationStatus.CONFIRMED,
         label="Status",
     )
@@ -124,29 +110,17 @@ class SeriesPatternForm(forms.ModelForm):
         self._check_clashes(data, slots)
         return data
 
-    def _check_clashes(self, data: dict[str, Any], slots: list[tuple[dt.datetime, dt.datetime]]):  # type: ignore[no-untyped-def]
-        resource = data["resource"]
-        wanted = [
-            Reservation(
-                resource=resource,
-                start=start,
-                end=end,
-                status=data["occurrence_status"],
-                exclusive=not resource.shared_space,
-            )
-            for start, end in slots
-        ]
-        clashes = overlapping_pairs(wanted)
+    def _check_clashes(
+        self, data: dict[str, Any], slots: list[tuple[dt.datetime, dt.datetime]]
+    ) -> None:
+        planned = ReservationSeries(resource=data["resource"], status=data["occurrence_status"])
+        clashes = overlapping_pairs(occurrences_of(planned, slots))
         if clashes and not data.get("skip_clashes"):
             raise forms.ValidationError(
                 [
-                    f"{o.start.astimezone(ZoneInfo(resource.location.time_zone)):%a %d %b %Y}: "
-                    f"{occupied_message(holder)}"
-                    for o, holder in clashes
-                ]
-                + [
+                    *SeriesClashes(clashes).messages,
                     f"{len(clashes)} of {len(slots)} occurrences clash: tick “Leave out the "
-                    "occurrences that clash” to book the others, or change the pattern."
+                    "occurrences that clash” to book the others, or change the pattern.",
                 ]
             )
 

@@ -343,6 +343,8 @@ def build_planner(
 def _mark_conflicts(rows: list[Row]) -> None:
     """Reservations held back by an Outlook meeting in their way (one query for the day)."""
     blocks = {b.reservation_id: b for row in rows for b in row.bookbridge.blocks}
+    if not blocks:
+        return
     for conflict in (
         OutlookConflict.objects.open()
         .filter(reservation_id__in=list(blocks))

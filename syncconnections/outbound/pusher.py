@@ -114,16 +114,17 @@ def _windows(slots: list[tuple[Op, Reservation]]) -> list[list[tuple[Op, Reserva
     ROOM_CHECK_GAP: each stretch is one calendarView."""
     slots = sorted(slots, key=lambda s: (s[0].connection.pk, s[1].start))
     windows: list[list[tuple[Op, Reservation]]] = []
+    window_end = None  # of the last window
     for op, reservation in slots:
-        current = windows[-1] if windows else None
         if (
-            current is None
-            or current[0][0].connection.pk != op.connection.pk
-            or reservation.start - max(r.end for _, r in current) > ROOM_CHECK_GAP
+            not windows
+            or windows[-1][0][0].connection.pk != op.connection.pk
+            or reservation.start - window_end > ROOM_CHECK_GAP
         ):
-            windows.append([(op, reservation)])
-        else:
-            current.append((op, reservation))
+            windows.append([])
+            window_end = reservation.end
+        windows[-1].append((op, reservation))
+        window_end = max(window_end, reservation.end)
     return windows
 
 
