@@ -20,7 +20,12 @@ from bookings.models import Reservation
 from bookings.overlaps import times_text
 from errors.models import Operation
 from errors.recording import record
-from syncconnections.models import ConflictOrigin, OutlookConflict, SyncConnection
+from syncconnections.models import (
+    ConflictOrigin,
+    OutlookConflict,
+    SyncConnection,
+    lock_calendars,
+)
 from syncconnections.payloads import times_from_graph
 
 STAGE = "room busy in Outlook"
@@ -63,18 +68,26 @@ def found(
         end=end,
         outlook_data=event,
     )
-    try:
-        with transaction.atomic():
-            conflict.save()
-    except IntegrityError:  # the partial unique index: open already
-        return None
-    record(
-        operation=Operation.SYNC_DOWN if origin == ConflictOrigin.SYNC_DOWN else Operation.CREATE,
-        stage=STAGE,
-        connection=connection,
-        reservation=reservation,
-        message=f"{describe(conflict)} {_consequence(origin)}",
-    )
+    with transaction.atomic():
+        # The calendar's row first, as Sync Down and the push's store take it: a push and a
+        # Sync Down finding the same meeting at once then write one conflict, one after the
+        # other, instead of each holding the index entry or the row the other waits for
+        # (a deadlock seen on PostgreSQL).
+        lock_calendars([connection.pk])
+        try:
+            with transaction.atomic():
+                conflict.save()
+        except IntegrityError:  # the partial unique index: open already
+            return None
+        record(
+            operation=Operation.SYNC_DOWN
+            if origin == ConflictOrigin.SYNC_DOWN
+            else Operation.CREATE,
+            stage=STAGE,
+            connection=connection,
+            reservation=reservation,
+            message=f"{describe(conflict)} {_consequence(origin)}",
+        )
     return conflict
 
 
