@@ -617,7 +617,10 @@ def overlapping_pairs(
     candidates: Iterable[Reservation],
 ) -> list[tuple[Reservation, Reservation]]:
     """(reservation, the one in its way) for each of `candidates` (stored or new) that would
-    overlap a stored reservation of its room or an earlier one of `candidates`. One query."""
+    overlap a stored reservation of its room or an earlier one of `candidates`. A stored
+    candidate is taken as planned (moved, or cancelled: then in no one's way). One query."""
+    candidates = list(candidates)
+    ids = {c.pk for c in candidates if c.pk}
     candidates = [c for c in candidates if c.exclusive and c.status in OCCUPYING_STATUSES]
     if not candidates:
         return []
@@ -627,7 +630,6 @@ def overlapping_pairs(
         .filter(resource_id__in={c.resource_id for c in candidates})
         .select_related("resource__location")
     )
-    ids = {c.pk for c in candidates if c.pk}
     held: dict[int, list[Reservation]] = defaultdict(list)  # by room, in order of time
     for reservation in stored.order_by("start"):
         if reservation.pk not in ids:

@@ -23,3 +23,8 @@ reservation_deleted = Signal()
 # series: a ReservationSeries whose occurrences have all been created (sent once, when its
 # "all occurrences created" flag is set).
 series_completed = Signal()
+
+# series: a ReservationSeries whose pattern, times or title were changed for all its
+# occurrences (bookings.series_edits), or which ends sooner since a split: calendars that
+# show it as one recurring event bring that event up to date.
+series_reshaped = Signal()

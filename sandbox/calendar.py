@@ -8,6 +8,7 @@ zone, and is shown, as Graph shows it, as midnights of the zone the caller asked
 from __future__ import annotations
 
 import base64
+import calendar
 import datetime as dt
 import secrets
 import time
@@ -20,6 +21,7 @@ from sandbox import zones
 
 UTC = dt.UTC
 MAX_EXPANDED = 1000  # occurrences of one series ever expanded (noEnd series stop here)
+INDEXES = {"first": 0, "second": 1, "third": 2, "fourth": 3}
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 # The class id Exchange's global object ids (iCalUId) start with.
 GOID_CLASS = "040000008200E00074C5B7101A82E008"
@@ -31,6 +33,10 @@ class InvalidEvent(ValueError):
 
 
 UnsupportedTimeZone = zones.UnsupportedTimeZone
+
+
+def month_length(day: dt.date) -> int:
+    return calendar.monthrange(day.year, day.month)[1]
 
 
 def zone(name: str) -> ZoneInfo:
@@ -209,12 +215,37 @@ class Event:
                 week_zero = first - dt.timedelta(days=first.weekday())
                 weeks = (day - week_zero).days // 7
                 return day.weekday() in days and weeks % interval == 0
+            months = (day.year - first.year) * 12 + day.month - first.month
             if kind == "absoluteMonthly":
-                months = (day.year - first.year) * 12 + day.month - first.month
-                return day.day == int(pattern.get("dayOfMonth") or first.day) and (
-                    months % interval == 0
-                )
+                return on_day_of_month(day) and months % interval == 0
+            if kind == "relativeMonthly":
+                return months % interval == 0 and nth_weekday(day)
+            in_month = day.month == int(pattern.get("month") or first.month)
+            years = day.year - first.year
+            if kind == "absoluteYearly":
+                return in_month and on_day_of_month(day) and years % interval == 0
+            if kind == "relativeYearly":
+                return in_month and years % interval == 0 and nth_weekday(day)
             raise InvalidEvent(f"Recurrence pattern type '{kind}' is not supported.")
+
+        def nth_weekday(day: dt.date) -> bool:
+            # recurrencepattern.md: `index` (first…fourth, last) picks "the instance of the
+            # allowed days specified in daysOfWeek", counted within the month.
+            if day.weekday() not in days:
+                return False
+            allowed = [
+                d
+                for d in (day.replace(day=n) for n in range(1, month_length(day) + 1))
+                if d.weekday() in days
+            ]
+            index = str(pattern.get("index") or "first").lower()
+            at = -1 if index == "last" else INDEXES.get(index, 0)
+            return at < len(allowed) and allowed[at] == day
+
+        def on_day_of_month(day: dt.date) -> bool:
+            # A day the month lacks (the 31st) falls on its last day, as Outlook does.
+            wanted = int(pattern.get("dayOfMonth") or first.day)
+            return day.day == min(wanted, month_length(day))
 
         starts: list[dt.datetime] = []
         day = first
@@ -226,7 +257,7 @@ class Event:
                     ).astimezone(UTC)
                 )
             day += dt.timedelta(days=1)
-            if (day - first).days > 366 * 5:
+            if (day - first).days > 366 * 30:
                 break
         return starts
 

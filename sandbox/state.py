@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -38,6 +39,8 @@ DEFAULT_ROVER_CLIENT_ID = "sandbox-rover"
 DEFAULT_ROVER_CLIENT_SECRET = "sandbox-secret"
 DEFAULT_HOTEL_ID = 1
 ALL_PERMISSIONS = frozenset({"Calendars.ReadWrite", "User.Read.All", "Place.Read.All"})
+# Fields whose change reshapes a series: its exceptions are lost.
+RESHAPES_SERIES = frozenset({"recurrence", "start", "end", "isAllDay"})
 PROCESSING_MODES = ("AutoAccept", "AutoUpdate", "None")
 TOKEN_LIFETIME = dt.timedelta(hours=1)
 
@@ -409,9 +412,18 @@ class State:
         fields = {k: v for k, v in changes.items() if k in WRITABLE and k != "transactionId"}
         if key is None:
             merged = {**event.fields, **fields}
+            if merged.get("recurrence"):  # an unsupported pattern is refused, nothing changed
+                dataclasses.replace(event, fields=merged).occurrence_starts()
             if "start" in fields or "end" in fields or "isAllDay" in fields:
                 event.start, event.end = self._times(merged, merged["start"], merged["end"])
                 event.time_zone = merged["start"].get("timeZone") or "UTC"
+            if event.is_series and RESHAPES_SERIES & {
+                k for k in fields if fields[k] != event.fields.get(k)
+            }:
+                # Outlook: changing a series' recurrence or its times "cancels any exceptions
+                # associated with this recurring appointment": moved, renamed and deleted
+                # occurrences become plain occurrences of the new pattern again.
+                event.overrides, event.cancelled = {}, {}
             event.fields = merged
             event.seq = self.next_seq()
             event.change_key = new_change_key()
@@ -587,8 +599,9 @@ class State:
             )
             for key, override in origin.overrides.items()
         }
-        for key in origin.cancelled:
-            copy.cancelled.setdefault(key, self.next_seq())
+        copy.cancelled = {
+            key: copy.cancelled.get(key) or self.next_seq() for key in origin.cancelled
+        }
         copy.seq = self.next_seq()
         copy.change_key = new_change_key()
         copy.modified = now()

@@ -19,6 +19,8 @@ from syncconnections.models.connections import PUSHING_MODES
 @receiver(signals.reservation_created, sender=Reservation, dispatch_uid="outbound.created")
 @receiver(signals.reservation_changed, sender=Reservation, dispatch_uid="outbound.changed")
 def push_reservation(sender: type[Reservation], reservation: Reservation, **kwargs: Any) -> None:
+    if "series_id" in kwargs.get("changes", {}):
+        outbound.left_series(reservation)
     if outbound.wants_push(reservation):
         outbound.queue([reservation.pk])
 
@@ -33,6 +35,13 @@ def push_series(sender: type[ReservationSeries], series: ReservationSeries, **kw
     occurrences = list(series.occurrences.all())
     if occurrences and outbound.wants_push(occurrences[0]):
         outbound.queue([o.pk for o in occurrences])
+
+
+@receiver(signals.series_reshaped, sender=ReservationSeries, dispatch_uid="outbound.reshaped")
+def push_reshaped_series(
+    sender: type[ReservationSeries], series: ReservationSeries, **kwargs: Any
+) -> None:
+    push_series(sender, series)
 
 
 @receiver(pre_save, sender=Tenant, dispatch_uid="outbound.tenant_mode_before")

@@ -191,6 +191,98 @@ def test_recurring_series_occurrences_and_exceptions(sandbox, graph):
     ]
 
 
+def test_changing_a_series_pattern_or_times_drops_its_exceptions(sandbox, graph):
+    """Outlook: changing a series' recurrence or times "cancels any exceptions associated
+    with this recurring appointment"; a change of subject alone keeps them."""
+    master = graph.create_event(
+        ROOM,
+        {
+            **meeting("Stand-up", day=23),
+            "recurrence": {
+                "pattern": {"type": "daily", "interval": 1},
+                "range": {"type": "numbered", "startDate": "2026-11-23", "numberOfOccurrences": 4},
+            },
+        },
+    )
+    window = (dt.datetime(2026, 11, 20, tzinfo=dt.UTC), dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+    occurrences = graph.calendar_view(ROOM, *window)
+    graph.delete_event(ROOM, occurrences[1]["id"])
+    graph.update_event(ROOM, master["id"], {"subject": "Daily stand-up"})
+    assert len(graph.calendar_view(ROOM, *window)) == 3
+
+    graph.update_event(
+        ROOM,
+        master["id"],
+        {
+            "recurrence": {
+                "pattern": {"type": "daily", "interval": 1},
+                "range": {"type": "endDate", "startDate": "2026-11-23", "endDate": "2026-11-25"},
+            }
+        },
+    )
+
+    view = graph.calendar_view(ROOM, *window)
+    assert [(o["type"], o["start"]["dateTime"][:10]) for o in view] == [
+        ("occurrence", "2026-11-23"),
+        ("occurrence", "2026-11-24"),
+        ("occurrence", "2026-11-25"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "pattern, dates",
+    [
+        # recurrencepattern.md: the last (or first…fourth) of the allowed days in the month.
+        (
+            {"type": "relativeMonthly", "interval": 1, "daysOfWeek": ["monday"], "index": "last"},
+            ["2026-11-30", "2026-12-28", "2027-01-25"],
+        ),
+        (
+            {"type": "relativeMonthly", "interval": 1, "daysOfWeek": ["monday"], "index": "fourth"},
+            ["2026-11-23", "2026-12-28", "2027-01-25"],
+        ),
+        # The 31st falls on a shorter month's last day.
+        (
+            {"type": "absoluteMonthly", "interval": 1, "dayOfMonth": 31},
+            ["2026-11-30", "2026-12-31", "2027-01-31"],
+        ),
+        (
+            {
+                "type": "relativeYearly",
+                "interval": 1,
+                "month": 11,
+                "index": "fourth",
+                "daysOfWeek": ["thursday"],
+            },
+            ["2026-11-26", "2027-11-25", "2028-11-23"],
+        ),
+        (
+            {"type": "absoluteYearly", "interval": 1, "month": 11, "dayOfMonth": 23},
+            ["2026-11-23", "2027-11-23", "2028-11-23"],
+        ),
+    ],
+)
+def test_monthly_and_yearly_patterns(sandbox, graph, pattern, dates):
+    master = graph.create_event(
+        ROOM,
+        {
+            **meeting("Review", day=23),
+            "recurrence": {
+                "pattern": pattern,
+                "range": {"type": "numbered", "startDate": "2026-11-23", "numberOfOccurrences": 3},
+            },
+        },
+    )
+
+    view = graph.calendar_view(
+        ROOM, dt.datetime(2026, 11, 1, tzinfo=dt.UTC), dt.datetime(2029, 1, 1, tzinfo=dt.UTC)
+    )
+
+    assert [o["start"]["dateTime"][:10] for o in view if o["seriesMasterId"] == master["id"]] == (
+        dates
+    )
+
+
 def test_repeated_transaction_id_returns_the_first_event(sandbox, graph):
     body = {**meeting(), "transactionId": "7f0d3c1e-0000-4000-8000-000000000042"}
 

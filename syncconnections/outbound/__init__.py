@@ -10,6 +10,7 @@ See docs/microsoft365.md.
 
 from syncconnections.outbound.queueing import (
     forget_reservation,
+    left_series,
     queue,
     queue_connection,
     wants_push,
@@ -20,6 +21,7 @@ from syncconnections.outbound.worker import push_outbound, wake
 __all__ = [
     "PushSummary",
     "forget_reservation",
+    "left_series",
     "push_outbound",
     "queue",
     "queue_connection",

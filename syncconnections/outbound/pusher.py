@@ -46,6 +46,7 @@ class Action(Enum):
     CREATE = (Operation.CREATE, "create event")
     CREATE_SERIES = (Operation.CREATE, "create series")
     UPDATE = (Operation.UPDATE, "update event")
+    UPDATE_SERIES = (Operation.UPDATE, "update series")
     DELETE = (Operation.DELETE, "delete event")
 
     def __init__(self, operation: Operation, stage: str) -> None:
@@ -66,7 +67,8 @@ class Op:
     series: ReservationSeries | None = None
     link: OutlookEvent | None = None
     payload: dict[str, Any] = field(default_factory=dict)
-    occurrences: list[Reservation] = field(default_factory=list)  # of a series to create
+    occurrences: list[Reservation] = field(default_factory=list)  # of a series to send
+    done: bool = False  # Graph did it
 
     def request(self, client: GraphClient, request_id: str) -> BatchRequest:
         if self.action.creates:
@@ -77,7 +79,7 @@ class Op:
                 self.connection.calendar_id or None,
             )
         assert self.link is not None
-        if self.action is Action.UPDATE:
+        if self.action in (Action.UPDATE, Action.UPDATE_SERIES):
             return client.update_event_request(
                 request_id, self.link.mailbox, self.link.event_id, self.payload
             )
@@ -155,6 +157,8 @@ class Pusher:
         self.removed_links: list[int] = []
         self.follow_up: list[int] = []
         self.surplus: list[tuple[SyncConnection, str, str]] = []  # instances to delete
+        self.relinked: list[tuple[int, list[int]]] = []  # (connection, occurrences) linked anew
+        self.masters_in_step: set[tuple[int, int]] = set()
         self._load([e.reservation for e in entries])
 
     def _load(self, reservations: list[Reservation]) -> None:
@@ -234,6 +238,8 @@ class Pusher:
                 continue
             link = linked.get(connection.pk)
             key = (connection.pk, reservation.series_id)
+            if key in self.masters and self._plan_series_update(entry, connection, key, series_ops):
+                continue
             if link is not None:
                 self._plan_update(entry, connection, link)
             elif reservation.series_id and key not in self.masters:
@@ -289,6 +295,37 @@ class Pusher:
             self.summary.failed += 1
             return
         self.ops.append(op)
+
+    def _plan_series_update(
+        self,
+        entry: OutboxEntry,
+        connection: SyncConnection,
+        key: tuple[int, int],
+        series_ops: dict[tuple[int, int], Op],
+    ) -> bool:
+        """The series as a whole changed (its pattern, times or title, or it ends sooner since
+        a split): its recurring event is updated, then its instances linked anew; the entry
+        goes with that. False when the recurring event is in step."""
+        if key in series_ops:
+            series_ops[key].entries.append(entry)
+            return True
+        if key in self.masters_in_step:
+            return False
+        master = self.masters[key]
+        op = Op(Action.UPDATE_SERIES, connection, [entry], series=entry.reservation.series)
+        op.link = master
+        op.occurrences = self._occurrences_for(op)
+        if op.occurrences:
+            desired = series_rules.recurring_event(
+                op.series, op.occurrences, connection, self.connected
+            )
+            op.payload = series_rules.reshaped(desired, master)
+        if not op.payload:
+            self.masters_in_step.add(key)
+            return False
+        series_ops[key] = op
+        self.ops.append(op)
+        return True
 
     @staticmethod
     def _undecided_series(series: ReservationSeries, connection: SyncConnection) -> bool:
@@ -354,7 +391,10 @@ class Pusher:
             results = self._send(client, [op.request(client, str(i)) for i, op in enumerate(ops)])
             for op, result in zip(ops, results, strict=True):
                 self._apply(op, result)
-            self._link_occurrences(client, [op for op in ops if op.action is Action.CREATE_SERIES])
+            self._link_occurrences(
+                client,
+                [op for op in ops if op.action in (Action.CREATE_SERIES, Action.UPDATE_SERIES)],
+            )
             self._delete_surplus(client)
 
     @staticmethod
@@ -364,6 +404,9 @@ class Pusher:
             return False
         if op.action is Action.CREATE_SERIES:
             return bool(Pusher._slots(op))
+        if op.action is Action.UPDATE_SERIES:
+            moves = {"start", "end", "recurrence"} & set(op.payload)
+            return bool(moves and Pusher._slots(op))
         return op.reservation is not None and (
             op.action is Action.CREATE
             or (op.action is Action.UPDATE and ("start" in op.payload or "end" in op.payload))
@@ -373,7 +416,7 @@ class Pusher:
     def _slots(op: Op) -> list[Reservation]:
         """The reservations whose slots must be free: a series' occurrences but those
         cancelled (their instances are removed once the series is made)."""
-        if op.action is Action.CREATE_SERIES:
+        if op.action in (Action.CREATE_SERIES, Action.UPDATE_SERIES):
             return [r for r in op.occurrences if r.status != ReservationStatus.CANCELLED]
         return [op.reservation]
 
@@ -402,7 +445,14 @@ class Pusher:
                 views.append(client.all_pages(first=result.body) if result.ok else result.error)
             except GraphError as exc:
                 views.append(exc)
-        seen = {e.get("id") for view in views if isinstance(view, list) for e in view}
+        seen = {
+            e.get(name)
+            for view in views
+            if isinstance(view, list)
+            for e in view
+            for name in ("id", "seriesMasterId")
+            if e.get(name)
+        }
         known = set(
             OutlookEvent.objects.filter(
                 sync_connection__in={op.connection.pk for op in checked}, event_id__in=seen
@@ -432,6 +482,8 @@ class Pusher:
         for event in events:
             if (op.connection.pk, event.get("id")) in known or event.get("transactionId") in ours:
                 continue  # Bookbridge's own events: its reservations hold those slots
+            if (op.connection.pk, event.get("seriesMasterId")) in known:
+                continue  # an instance of one of its own series, as it stands until redrawn
             if op.action is Action.CREATE_SERIES and _same_occurrence(event, reservation, zone):
                 continue  # a retried series create: Graph answers with the series made before
             if room_conflicts.in_the_way(event, reservation.start, reservation.end, zone):
@@ -456,15 +508,19 @@ class Pusher:
         except GraphError as exc:
             return [BatchResult(str(i), exc.status or 0, None, exc) for i in range(len(requests))]
 
-    def _prepare_series(self, op: Op) -> None:
+    @staticmethod
+    def _occurrences_for(op: Op) -> list[Reservation]:
         everything = list(
             op.series.occurrences.select_related("resource__location", "staff", "series").order_by(
                 "start"
             )
         )
-        op.occurrences = series_rules.for_connection(everything, op.connection)
-        op.payload = payloads.series_event(
-            op.series, op.occurrences[0], op.connection, self.connected
+        return series_rules.for_connection(everything, op.connection)
+
+    def _prepare_series(self, op: Op) -> None:
+        op.occurrences = self._occurrences_for(op)
+        op.payload = series_rules.recurring_event(
+            op.series, op.occurrences, op.connection, self.connected
         )
         op.payload["transactionId"] = str(op.series.uuid)
 
@@ -473,6 +529,7 @@ class Pusher:
         if error is not None and not (op.action is Action.DELETE and result.status == 404):
             self._failed(op, error)
             return
+        op.done = True
         body = result.body if isinstance(result.body, dict) else {}
         sent = {k: v for k, v in op.payload.items() if k != "transactionId"}
         if op.action.creates:
@@ -496,7 +553,7 @@ class Pusher:
             op.link = link
             self.new_links.append(link)
             self.summary.created += 1
-        elif op.action is Action.UPDATE:
+        elif op.action in (Action.UPDATE, Action.UPDATE_SERIES):
             op.link.pushed = {**op.link.pushed, **op.payload}
             op.link.change_key = body.get("changeKey", op.link.change_key)
             op.link.update_count += 1
@@ -540,7 +597,9 @@ class Pusher:
         self.summary.failed += 1
 
     def _link_occurrences(self, client: GraphClient, created: list[Op]) -> None:
-        created = [op for op in created if op.link is not None and op.link.kind == "series"]
+        """Pair the occurrences with the instances of a recurring event just made or redrawn
+        (a redrawn series has lost its exceptions: they are sent again as follow-ups)."""
+        created = [op for op in created if op.done and op.link is not None]
         if not created:
             return
         requests = [
@@ -565,6 +624,8 @@ class Pusher:
             mapping = series_rules.map_instances(
                 op.link, op.occurrences, instances, op.connection, self.connected
             )
+            if op.action is Action.UPDATE_SERIES:
+                self.relinked.append((op.connection.pk, [o.pk for o in op.occurrences]))
             self.new_links += mapping.links
             self.follow_up += mapping.follow_up
             self.surplus += [(op.connection, op.link.mailbox, i) for i in mapping.surplus]
@@ -613,6 +674,12 @@ class Pusher:
         for link in self.new_links:
             if link.reservation_id and link.reservation_id not in existing:
                 link.reservation = None  # deleted meanwhile: an orphan, deleted next run
+        for connection_id, occurrence_ids in self.relinked:
+            OutlookEvent.objects.filter(
+                sync_connection_id=connection_id,
+                reservation_id__in=occurrence_ids,
+                kind=EventKind.OCCURRENCE,
+            ).delete()
         if self.new_links:
             # A link already there was adopted by Sync Down, which may read our new event
             # before Graph has answered us: that is the same event, and success. Its

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from bookings.models import Reservation, ReservationStatus
-from syncconnections.models import OutboxEntry, OutlookEvent, SyncConnection
+from syncconnections.models import EventKind, OutboxEntry, OutlookEvent, SyncConnection
 from syncconnections.outbound.worker import wake
 
 
@@ -37,6 +37,17 @@ def queue(reservation_ids: Collection[int]) -> None:
 def forget_reservation(reservation: Reservation) -> None:
     """The reservation is being deleted: its events become orphans, which the worker deletes."""
     if OutlookEvent.objects.filter(reservation=reservation).update(reservation=None):
+        wake()
+
+
+def left_series(reservation: Reservation) -> None:
+    """An occurrence moved to another series (a split): the Outlook instance it was linked to
+    belongs to the old series' recurring event. That instance is removed (an orphan, whether
+    or not the old event already ended before it); the occurrence goes out with its new
+    series."""
+    if OutlookEvent.objects.filter(reservation=reservation, kind=EventKind.OCCURRENCE).update(
+        reservation=None
+    ):
         wake()
 
 

@@ -3,8 +3,11 @@ instances Outlook made of the recurring event."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bookings.models import Reservation, ReservationSeries, ReservationStatus
 from syncconnections import payloads
@@ -39,6 +42,40 @@ def for_connection(occurrences: list[Reservation], connection: SyncConnection) -
     if connection.resource_id:
         return [o for o in occurrences if o.resource_id == connection.resource_id]
     return [o for o in occurrences if o.staff_id == connection.staff_id]
+
+
+# The fields of a recurring event that describe the series as a whole: when they change,
+# Outlook redraws the series (and drops its exceptions, which are then sent again).
+RESHAPING = ("subject", "start", "end", "isAllDay", "recurrence")
+
+
+def recurring_event(
+    series: ReservationSeries,
+    occurrences: list[Reservation],
+    connection: SyncConnection,
+    connected: set[str],
+) -> dict[str, Any]:
+    """The recurring event for these occurrences (in date order): from the first one's day,
+    at the times most occurrences keep, so that one moved on its own stays an exception
+    rather than redrawing the series."""
+    first = occurrences[0]
+    event = payloads.series_event(series, first, connection, connected)
+    zone = ZoneInfo(series.resource.location.time_zone)
+    usual = Counter(
+        (o.start.astimezone(zone).time(), o.end - o.start)
+        for o in occurrences
+        if o.status != ReservationStatus.CANCELLED
+    ).most_common(1)
+    if usual:
+        [((at, length), _)] = usual
+        start = dt.datetime.combine(first.start.astimezone(zone).date(), at, zone)
+        event.update(payloads.event_times(start, start + length, zone.key))
+    return event
+
+
+def reshaped(desired: dict[str, Any], master: OutlookEvent) -> dict[str, Any]:
+    """What of the series as a whole differs from the recurring event in Outlook."""
+    return {k: desired[k] for k in RESHAPING if k in desired and desired[k] != master.pushed.get(k)}
 
 
 @dataclass
