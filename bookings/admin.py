@@ -28,6 +28,7 @@ from bookings.models import (
 from bookings.overlaps import RoomDoubleBooked, occupied_html
 from bookings.recurrence import in_words
 from bookings.series import SeriesClashes, book_series, max_occurrences
+from bookings.series_admin import SeriesEditsMixin
 from bookings.series_form import SeriesPatternForm
 from common.admin_helpers import is_changelist
 
@@ -192,7 +193,11 @@ class RefusesDoubleBookingMixin:
 
 @admin.register(Reservation)
 class ReservationAdmin(
-    RefusesDoubleBookingMixin, UuidSearchMixin, InboundReadOnlyMixin, admin.ModelAdmin
+    SeriesEditsMixin,
+    RefusesDoubleBookingMixin,
+    UuidSearchMixin,
+    InboundReadOnlyMixin,
+    admin.ModelAdmin,
 ):
     list_display = ("title", "start", "end", "resource", "status", "direction", "account")
     list_filter = (
@@ -204,7 +209,14 @@ class ReservationAdmin(
     list_select_related = ("resource", "resource__location", "account")
     search_fields = ("title", "organizer_email")
     autocomplete_fields = ("resource", "staff", "account", "series")
-    readonly_fields = ("uuid", "direction", "organizer_email", "created_at", "updated_at")
+    readonly_fields = (
+        "uuid",
+        "direction",
+        "organizer_email",
+        "created_at",
+        "updated_at",
+        "series_buttons",
+    )
     form = ReservationForm
     inlines = (ServiceReservationInline,)
     ordering = ("-start",)
@@ -230,7 +242,7 @@ class ReservationAdmin(
 
     fieldsets = (
         (None, {"fields": ("title", "description", ("start", "end"), "status")}),
-        ("Booked for", {"fields": ("resource", "staff", "account", "series")}),
+        ("Booked for", {"fields": ("resource", "staff", "account", "series", "series_buttons")}),
         (
             "System",
             {"fields": ("uuid", "direction", "organizer_email", "created_at", "updated_at")},

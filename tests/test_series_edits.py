@@ -18,6 +18,7 @@ from bookings.series_edits import (
 from syncconnections.graph import Credentials, GraphClient
 from syncconnections.models import OutlookEvent
 from tests import factories
+from tests.helpers import member_of, messages_of
 from tests.sync_helpers import at
 
 pytestmark = pytest.mark.django_db
@@ -216,7 +217,7 @@ def test_changing_this_and_following_splits_the_series_in_outlook_too(sandbox, r
 
 
 def test_changing_one_occurrence_leaves_the_recurring_event_alone(sandbox, room):
-    series, occurrences = stand_up(room)
+    _, occurrences = stand_up(room)
     [master] = OutlookEvent.objects.filter(kind="series")
     occurrences[0].start, occurrences[0].end = at(7, 16), at(7, 17)
 
@@ -258,3 +259,112 @@ def test_an_inbound_series_is_changed_only_in_outlook(db):
         change_following(occurrence, Changes(title="Mine"))
     with pytest.raises(NotAnOccurrence, match="not an occurrence"):
         cancel_following(factories.ReservationFactory())
+
+
+# --- in the admin ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def boardroom():
+    return factories.ResourceFactory(name="Boardroom", location__time_zone="Europe/Amsterdam")
+
+
+def booked_in(resource):
+    series = ReservationSeries(
+        title="Stand-up",
+        resource=resource,
+        status=ReservationStatus.CONFIRMED,
+        recurrence={k: dict(v) for k, v in WEEKDAYS.items()},
+    )
+    return book_series(series, NINE, QUARTER_PAST, cap=180).occurrences
+
+
+def test_an_occurrence_page_offers_the_series_buttons(client, boardroom):
+    occurrences = booked_in(boardroom)
+    client.force_login(member_of("Back office"))
+
+    page = client.get(f"/admin/bookings/reservation/{occurrences[2].pk}/change/").content.decode()
+
+    for scope, words in [
+        ("cancel-this", "Cancel this occurrence"),
+        ("following", "Change this and following"),
+        ("cancel-following", "Cancel this and following"),
+        ("all", "Change all occurrences"),
+    ]:
+        url = f"/admin/bookings/reservation/{occurrences[2].pk}/series/{scope}/"
+        assert f'<a class="button" href="{url}">{words}</a>' in page
+    single = factories.ReservationFactory(resource=boardroom)
+    page = client.get(f"/admin/bookings/reservation/{single.pk}/change/").content.decode()
+    assert "/series/" not in page
+
+
+def test_the_admin_changes_this_and_following_from_a_form(client, boardroom):
+    occurrences = booked_in(boardroom)
+    client.force_login(member_of("Back office"))
+    url = f"/admin/bookings/reservation/{occurrences[3].pk}/series/following/"
+    form = client.get(url).context["form"]
+    assert (form.initial["title"], form.initial["starts_at"], str(form.initial["first_day"])) == (
+        "Stand-up",
+        NINE,
+        "2026-12-10",
+    )
+
+    response = client.post(
+        url, {"title": "Retro", "starts_at": "16:00", "ends_at": "17:00", "ends": "numbered"}
+    )
+
+    assert response.status_code == 302, response.context["form"].errors
+    new = ReservationSeries.objects.get(title="Retro")
+    assert response["Location"] == f"/admin/bookings/reservationseries/{new.pk}/change/"
+    assert messages_of(response) == [
+        f"Changed {occurrences[3]} and the following occurrences (a series of their own)."
+    ]
+    assert [(r.start, r.title) for r in new.occurrences.order_by("start")] == [
+        (at(10, 16), "Retro"),
+        (at(11, 16), "Retro"),
+    ]
+
+
+def test_the_admin_refuses_a_change_that_clashes_and_names_the_day(client, boardroom):
+    occurrences = booked_in(boardroom)
+    factories.ReservationFactory(
+        resource=boardroom, title="Board meeting", start=at(9, 16), end=at(9, 17)
+    )
+    client.force_login(member_of("Back office"))
+
+    response = client.post(
+        f"/admin/bookings/reservation/{occurrences[0].pk}/series/all/",
+        {"title": "Stand-up", "starts_at": "16:00", "ends_at": "16:30", "ends": "numbered"},
+    )
+
+    assert response.status_code == 200
+    [first, hint] = response.context["form"].non_field_errors()
+    assert first.startswith("Wed 09 Dec 2026: ")
+    assert "Board meeting" in first
+    assert hint.startswith("Tick “Leave out the occurrences that would clash”")
+    assert Reservation.objects.filter(start=at(7, 16)).count() == 0
+
+
+def test_the_admin_cancels_this_and_following(client, boardroom):
+    occurrences = booked_in(boardroom)
+    client.force_login(member_of("Back office"))
+    url = f"/admin/bookings/reservation/{occurrences[3].pk}/series/cancel-following/"
+    assert "Yes, cancel" in client.get(url).content.decode()
+
+    response = client.post(url)
+
+    assert messages_of(response) == [f"Cancelled 2 occurrence(s) from {occurrences[3]}."]
+    assert (
+        list(Reservation.objects.order_by("start").values_list("status", flat=True))
+        == ["confirmed"] * 3 + ["cancelled"] * 2
+    )
+
+
+def test_support_cannot_change_a_series(client, boardroom):
+    occurrences = booked_in(boardroom)
+    client.force_login(member_of("Support"))
+
+    response = client.post(f"/admin/bookings/reservation/{occurrences[3].pk}/series/cancel-this/")
+
+    assert response.status_code == 403
+    assert Reservation.objects.filter(status="cancelled").count() == 0
