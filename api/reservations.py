@@ -23,6 +23,8 @@ from rest_framework.response import Response
 from api.errors import Conflict, ErrorSerializer, double_booked, validation_detail
 from api.fields import BoundedDateTimeField, MomentField, email_or_blank, object_id
 from api.filters import FilteredListMixin, ListFilters
+from api.series import EditedSerializer, SeriesChangeSerializer, edit_response
+from bookings import series_edits
 from bookings.models import (
     Direction,
     Reservation,
@@ -187,9 +189,15 @@ class ReservationViewSet(
 
     serializer_class = ReservationSerializer
     filters = ReservationFilters
-    action_permissions = {"cancel": ["bookings.change_reservation"]}
+    action_permissions = {
+        "cancel": ["bookings.change_reservation"],
+        "cancel_following": ["bookings.change_reservation"],
+        "change_following": ["bookings.change_reservation"],
+    }
     # Changing these needs an outbound reservation (made here, not in Outlook).
-    WRITES = frozenset({"update", "partial_update", "cancel"})
+    WRITES = frozenset(
+        {"update", "partial_update", "cancel", "cancel_following", "change_following"}
+    )
 
     def get_queryset(self) -> QuerySet[Reservation]:
         booked = ServiceReservation.objects.select_related("service").order_by("pk")
@@ -227,3 +235,32 @@ class ReservationViewSet(
             message = f"Cancelled {reservation}."
         result = {"message": message, "reservation": self.get_object()}
         return Response(CancelResultSerializer(result, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Cancel this occurrence and the following ones",
+        operation_id="reservations_cancel_following",
+        description="As Outlook does it: the series ends the day before this occurrence; "
+        "this one and the later ones are cancelled (a series of their own). Occurrences "
+        "already over stay as they are.",
+        request=None,
+        responses={200: EditedSerializer, 400: ErrorSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="cancel-following")
+    def cancel_following(self, request: Request, pk: str | None = None) -> Response:
+        return edit_response(series_edits.cancel_following, self.get_object())
+
+    @extend_schema(
+        summary="Change this occurrence and the following ones",
+        operation_id="reservations_change_following",
+        description="As Outlook does it: the series is split at this occurrence's day; the "
+        "occurrences from then on become a series of their own, changed as asked. (To change "
+        "only this occurrence, update it; to change all, use the series' change.)",
+        request=SeriesChangeSerializer,
+        responses={200: EditedSerializer, 400: ErrorSerializer, 409: ErrorSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="change-following")
+    def change_following(self, request: Request, pk: str | None = None) -> Response:
+        reservation = self.get_object()
+        body = SeriesChangeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return edit_response(series_edits.change_following, reservation, body.changes())

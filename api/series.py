@@ -10,6 +10,8 @@ from typing import Any
 from django.db.models import Count, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -18,6 +20,7 @@ from bookings.models import ReservationSeries, ReservationStatus
 from bookings.overlaps import occupied_message
 from bookings.recurrence import RecurrenceError, in_words
 from bookings.series import BOOKABLE_STATUSES, SeriesClashes, book_series, max_occurrences
+from bookings.series_edits import Changes, Edited, NotAnOccurrence, change_all
 
 
 class SeriesSerializer(serializers.ModelSerializer):
@@ -92,6 +95,82 @@ class BookedSerializer(serializers.Serializer):
     )
 
 
+class SeriesChangeSerializer(serializers.Serializer):
+    """A change of several occurrences at once; what is left out stays as it is."""
+
+    title = serializers.CharField(max_length=255, required=False)
+    start_time = serializers.TimeField(
+        required=False, help_text="Each occurrence's new start, in the room's zone."
+    )
+    end_time = serializers.TimeField(required=False, help_text="Its new end.")
+    recurrence = serializers.JSONField(
+        required=False,
+        help_text="A new pattern (Graph's patternedRecurrence); the occurrences are generated "
+        "anew. Occurrences changed or cancelled on their own stay as they are where their "
+        "day still falls; those whose day no longer falls are cancelled.",
+    )
+    skip_conflicts = serializers.BooleanField(
+        default=False,
+        help_text="Leave out (cancel) the occurrences that would clash with other "
+        "reservations of the room (else the change is refused with a 409 listing them).",
+    )
+
+    def validate_recurrence(self, value: Any) -> Any:
+        if not isinstance(value, dict):
+            raise serializers.ValidationError('It is {"pattern": …, "range": …}.')
+        return value
+
+    def changes(self) -> Changes:
+        data = self.validated_data
+        return Changes(
+            title=data.get("title"),
+            starts_at=data.get("start_time"),
+            ends_at=data.get("end_time"),
+            recurrence=data.get("recurrence"),
+            skip_clashes=data["skip_conflicts"],
+        )
+
+
+class EditedSerializer(serializers.Serializer):
+    series = SeriesSerializer(help_text="The series that holds the changed occurrences.")
+    changed = serializers.ListField(child=serializers.IntegerField())
+    created = serializers.ListField(child=serializers.IntegerField())
+    cancelled = serializers.ListField(child=serializers.IntegerField())
+    skipped = serializers.ListField(
+        child=serializers.DateTimeField(), help_text="Starts of the occurrences left out."
+    )
+
+
+def edit_response(run: Any, *args: Any) -> Response:
+    """Do a series edit; its result, or the API's error for why it could not be done."""
+    try:
+        edited: Edited = run(*args)
+    except NotAnOccurrence as exc:
+        raise (
+            PermissionDenied(str(exc))
+            if "Outlook" in str(exc)
+            else serializers.ValidationError({"non_field_errors": [str(exc)]})
+        ) from exc
+    except RecurrenceError as exc:
+        raise serializers.ValidationError({"recurrence": [str(exc)]}) from exc
+    except SeriesClashes as exc:
+        raise Conflict(
+            f"{len(exc.clashes)} occurrence(s) would clash: {exc.messages[0]}",
+            {"clashes": [_clash(o, holder) for o, holder in exc.clashes]},
+        ) from exc
+    series = ReservationSeries.objects.annotate(_occurrences=Count("occurrences")).get(
+        pk=edited.series.pk
+    )
+    result = {
+        "series": series,
+        "changed": [r.pk for r in edited.changed],
+        "created": [r.pk for r in edited.created],
+        "cancelled": [r.pk for r in edited.cancelled],
+        "skipped": [o.start for o, _ in edited.skipped],
+    }
+    return Response(EditedSerializer(result).data)
+
+
 @extend_schema_view(
     list=extend_schema(summary="List reservation series"),
     retrieve=extend_schema(summary="Read a reservation series"),
@@ -102,6 +181,7 @@ class ReservationSeriesViewSet(
     """Recurring reservations; their occurrences are reservations (`?series=<id>`)."""
 
     serializer_class = SeriesSerializer
+    action_permissions = {"change": ["bookings.change_reservation"]}
 
     def get_queryset(self) -> QuerySet[ReservationSeries]:
         return ReservationSeries.objects.annotate(_occurrences=Count("occurrences")).order_by("pk")
@@ -151,6 +231,22 @@ class ReservationSeriesViewSet(
             "skipped": [o.start for o, _ in booked.skipped],
         }
         return Response(BookedSerializer(result).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Change all occurrences of a series",
+        operation_id="reservation_series_change",
+        description="New title, times or pattern for every occurrence; the occurrences are "
+        "regenerated, and the series' recurring event in Outlook is updated. A series made "
+        "in Outlook is changed only there (403).",
+        request=SeriesChangeSerializer,
+        responses={200: EditedSerializer, 400: ErrorSerializer, 409: ErrorSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def change(self, request: Request, pk: str | None = None) -> Response:
+        series = self.get_object()
+        body = SeriesChangeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return edit_response(change_all, series, body.changes())
 
 
 def _clash(occurrence: Any, holder: Any) -> dict[str, Any]:

@@ -38,7 +38,11 @@ from bookings.series import SeriesClashes, max_occurrences, occurrences_of
 
 
 class NotAnOccurrence(ValueError):
-    """The reservation belongs to no series, or to one made in Outlook (changed only there)."""
+    """The reservation belongs to no series (or the series has no occurrence to change)."""
+
+
+class MadeInOutlook(NotAnOccurrence):
+    """The series was made in Outlook: it is changed only there."""
 
 
 @dataclass
@@ -66,7 +70,7 @@ def editable_series(occurrence: Reservation) -> ReservationSeries:
     if series is None:
         raise NotAnOccurrence("This reservation is not an occurrence of a series.")
     if series.is_inbound:
-        raise NotAnOccurrence("This series was made in Outlook: it is changed only there.")
+        raise MadeInOutlook("This series was made in Outlook: it is changed only there.")
     return series
 
 
@@ -172,7 +176,7 @@ def change_following(occurrence: Reservation, changes: Changes) -> Edited:
 def change_all(series: ReservationSeries, changes: Changes) -> Edited:
     """Change every occurrence: new title, times or pattern; the occurrences regenerated."""
     if series.is_inbound:
-        raise NotAnOccurrence("This series was made in Outlook: it is changed only there.")
+        raise MadeInOutlook("This series was made in Outlook: it is changed only there.")
     zone = zone_of(series)
     with transaction.atomic():
         series = ReservationSeries.objects.select_for_update().get(pk=series.pk)

@@ -18,7 +18,7 @@ from bookings.series_edits import (
 from syncconnections.graph import Credentials, GraphClient
 from syncconnections.models import OutlookEvent
 from tests import factories
-from tests.helpers import member_of, messages_of
+from tests.helpers import error_of, member_of, messages_of
 from tests.sync_helpers import at
 
 pytestmark = pytest.mark.django_db
@@ -368,3 +368,77 @@ def test_support_cannot_change_a_series(client, boardroom):
 
     assert response.status_code == 403
     assert Reservation.objects.filter(status="cancelled").count() == 0
+
+
+# --- through the API ---------------------------------------------------------------------------
+
+
+def test_the_api_changes_all_and_this_and_following(client, boardroom):
+    occurrences = booked_in(boardroom)
+    series = occurrences[0].series
+    client.force_login(member_of("Back office"))
+
+    everything = client.post(
+        f"/api/reservation-series/{series.pk}/change/",
+        {"title": "Daily", "start_time": "08:30", "end_time": "08:45"},
+        content_type="application/json",
+    )
+    following = client.post(
+        f"/api/reservations/{occurrences[3].pk}/change-following/",
+        {"start_time": "10:00", "end_time": "10:30"},
+        content_type="application/json",
+    )
+
+    assert everything.status_code == 200, everything.json()
+    assert everything.json()["changed"] == [o.pk for o in occurrences]
+    assert following.status_code == 200, following.json()
+    new_series = following.json()["series"]
+    assert (new_series["title"], new_series["occurrence_count"]) == ("Daily", 2)
+    listed = client.get(f"/api/reservations/?series={new_series['id']}").json()["results"]
+    assert [r["start"] for r in listed] == [
+        "2026-12-10T10:00:00+01:00",
+        "2026-12-11T10:00:00+01:00",
+    ]
+
+
+def test_the_api_cancels_this_and_following(client, boardroom):
+    occurrences = booked_in(boardroom)
+    client.force_login(member_of("Back office"))
+
+    response = client.post(f"/api/reservations/{occurrences[1].pk}/cancel-following/")
+
+    assert response.status_code == 200
+    assert response.json()["cancelled"] == [o.pk for o in occurrences[1:]]
+    series = ReservationSeries.objects.get(pk=occurrences[0].series_id)
+    assert series.recurrence["range"]["endDate"] == "2026-12-07"
+
+
+def test_the_api_says_why_a_series_change_cannot_be_made(client, boardroom):
+    occurrences = booked_in(boardroom)
+    factories.ReservationFactory(resource=boardroom, start=at(8, 12), end=at(8, 13))
+    inbound = factories.ReservationSeriesFactory(direction="inbound")
+    factories.ReservationFactory(series=inbound, resource=inbound.resource, direction="inbound")
+    client.force_login(member_of("Back office"))
+    url = f"/api/reservation-series/{occurrences[0].series_id}/change/"
+
+    clash = client.post(url, {"start_time": "12:00", "end_time": "12:30"}, "application/json")
+    bad = client.post(url, {"recurrence": {"pattern": {}}}, "application/json")
+    single = client.post(f"/api/reservations/{factories.ReservationFactory().pk}/cancel-following/")
+    outlook = client.post(
+        f"/api/reservation-series/{inbound.pk}/change/", {"title": "x"}, "application/json"
+    )
+
+    assert clash.status_code == 409
+    assert [c["start"] for c in error_of(clash)["details"]["clashes"]] == [
+        "2026-12-08T12:00:00+01:00"
+    ]
+    assert (bad.status_code, error_of(bad)["field"]) == (400, "recurrence")
+    assert (single.status_code, error_of(single)["message"]) == (
+        400,
+        "This reservation is not an occurrence of a series.",
+    )
+    assert (outlook.status_code, error_of(outlook)["message"]) == (
+        403,
+        "This series was made in Outlook: it is changed only there.",
+    )
+    assert Reservation.objects.filter(start=at(7, 12)).count() == 0
