@@ -352,3 +352,99 @@ def test_back_office_meets_a_meeting_booked_in_outlook_while_the_cluster_was_dow
     assert not SyncError.objects.filter(reservation=reservation, resolved=False).exists()
     page.goto(f"/admin/bookings/reservation/{reservation.pk}/change/")
     assert "Conflict:" not in page.inner_text(".field-in_outlook")
+
+
+def test_back_office_books_a_weekly_series_moves_one_and_cancels_the_rest(demo, browser_page):
+    """A series booked from the form goes to Outlook as one recurring event; one occurrence
+    moved becomes an exception there; "cancel this and following" ends the series."""
+    sandbox, page = demo, browser_page
+    page.set_viewport_size({"width": 1400, "height": 900})
+    log_in(page, member_of("Back office"))
+    boardroom = Resource.objects.get(name="Boardroom")
+    monday = timezone.localdate() + dt.timedelta(days=7 - timezone.localdate().weekday())
+
+    page.goto("/admin/bookings/reservationseries/add/")
+    page.fill("#id_title", "Sprint demo")
+    page.click(".field-resource .select2-selection")
+    page.fill(".select2-search__field", "Boardroom")
+    page.click(".select2-results__option:has-text('Boardroom')")
+    page.select_option("#id_pattern", "weekly")
+    page.check("input[name=days_of_week][value=tuesday]")
+    page.check("input[name=days_of_week][value=thursday]")
+    page.fill("#id_first_day", monday.isoformat())
+    page.fill("#id_starts_at", "07:00")
+    page.fill("#id_ends_at", "07:45")
+    page.check("input[name=ends][value=numbered]")
+    page.fill("#id_count", "4")
+    page.click("input[name=_continue]")
+    booked = messages(page, "success")
+    occurrences = list(Reservation.objects.filter(title="Sprint demo").order_by("start"))
+    zone = ZoneInfo(boardroom.location.time_zone)
+    days = [monday + dt.timedelta(days=d) for d in (1, 3, 8, 10)]
+
+    assert any(m.startswith("Booked: Every week on Tue, Thu, 07:00–07:45") for m in booked)
+    assert [timezone.localtime(o.start, zone).date() for o in occurrences] == days
+    assert wait_until(lambda: instances(sandbox, boardroom, "Sprint demo"), timeout=60)
+
+    # Move the second occurrence: it alone changes (an exception in Outlook).
+    page.goto(f"/admin/bookings/reservation/{occurrences[1].pk}/change/")
+    page.fill("#id_start_1", "08:00")
+    page.fill("#id_end_1", "08:45")
+    page.click("input[name=_continue]")
+    messages(page, "success")
+    wanted = [(days[0], "07:00"), (days[1], "08:00"), (days[2], "07:00"), (days[3], "07:00")]
+    assert wait_until(lambda: instances(sandbox, boardroom, "Sprint demo") == wanted, 60), (
+        instances(sandbox, boardroom, "Sprint demo")
+    )
+
+    # Cancel the third and the fourth: the series ends the day before the third.
+    page.goto(f"/admin/bookings/reservation/{occurrences[2].pk}/change/")
+    page.click("a.button:has-text('Cancel this and following')")
+    page.click("input[type=submit][value^='Yes, cancel']")
+    cancelled = messages(page, "success")
+
+    assert cancelled == [f"Cancelled 2 occurrence(s) from {occurrences[2]}."]
+    assert wait_until(
+        lambda: instances(sandbox, boardroom, "Sprint demo") == wanted[:2], timeout=60
+    ), instances(sandbox, boardroom, "Sprint demo")
+    last_day = (days[2] - dt.timedelta(days=1)).isoformat()
+    assert wait_until(
+        lambda: (
+            [
+                e["recurrence"]["range"].get("endDate")
+                for e in live_events(sandbox, boardroom.mailbox_email, "Sprint demo")
+            ]
+            == [last_day]
+        ),
+        timeout=60,
+    )
+    # Outlook dropped the moved occurrence's exception when the series ended sooner: resent.
+    assert wait_until(lambda: instances(sandbox, boardroom, "Sprint demo") == wanted[:2], 60)
+    assert [
+        o.status for o in Reservation.objects.filter(title="Sprint demo").order_by("start")
+    ] == [
+        "confirmed",
+        "confirmed",
+        "cancelled",
+        "cancelled",
+    ]
+
+
+def instances(sandbox, resource, subject):
+    """(day, local start) of the instances Outlook shows of the room's series `subject`."""
+    from syncconnections.graph import GraphClient
+
+    connection = SyncConnection.objects.get(resource=resource)
+    zone = ZoneInfo(resource.location.time_zone)
+    start = timezone.now() - dt.timedelta(days=1)
+    seen = GraphClient.for_tenant(connection.tenant).calendar_view(
+        connection.user_id, start, start + dt.timedelta(days=30), connection.calendar_id or None
+    )
+    return [
+        (
+            parse_local(e["start"]).astimezone(zone).date(),
+            f"{parse_local(e['start']).astimezone(zone):%H:%M}",
+        )
+        for e in sorted(seen, key=lambda e: e["start"]["dateTime"])
+        if e["subject"] == subject and e.get("seriesMasterId") and not e.get("isCancelled")
+    ]
