@@ -24,8 +24,26 @@ def status_changed(
     if stayntouch is None:
         return
     if new_status in (stayntouch.start_status, stayntouch.end_status):
-        async_task(
-            tasks.status_reached,
-            reservation.pk,
-            task_name=f"StayNTouch: {new_status} reached by reservation {reservation.pk}",
-        )
+        _send(reservation, new_status)
+
+
+@receiver(signals.reservations_created, sender=Reservation, dispatch_uid="pms.new")
+def created_in_status(
+    sender: type[Reservation], reservations: list[Reservation], **kwargs: Any
+) -> None:
+    """New reservations count as having reached their status (one settings read a batch)."""
+    of_companies = [r for r in reservations if r.account_id]
+    stayntouch = StayNTouchSettings.sending() if of_companies else None
+    if stayntouch is None:
+        return
+    for reservation in of_companies:
+        if reservation.status in (stayntouch.start_status, stayntouch.end_status):
+            _send(reservation, reservation.status)
+
+
+def _send(reservation: Reservation, status: str) -> None:
+    async_task(
+        tasks.status_reached,
+        reservation.pk,
+        task_name=f"StayNTouch: {status} reached by reservation {reservation.pk}",
+    )

@@ -656,8 +656,8 @@ def overlapping_pairs(
 
 
 def create_reservations(reservations: list[Reservation]) -> list[Reservation]:
-    """Insert many reservations at once, announcing each as save() would. Refused as a whole
-    (RoomDoubleBooked) when one would overlap another of its room."""
+    """Insert many reservations at once, announced together (signals.reservations_created).
+    Refused as a whole (RoomDoubleBooked) when one would overlap another of its room."""
     shared = set(
         Resource.objects.filter(
             pk__in={r.resource_id for r in reservations}, shared_space=True
@@ -672,7 +672,8 @@ def create_reservations(reservations: list[Reservation]) -> list[Reservation]:
         bulk.insert(reservations, with_ids=True)
         for reservation in reservations:
             reservation._remember_stored_values()
-            reservation._announce_created()
+        if reservations:
+            signals.reservations_created.send(sender=Reservation, reservations=reservations)
     return reservations
 
 
@@ -688,4 +689,13 @@ def _series_follows_occurrences(
     sender: type[Reservation], reservation: Reservation, **kwargs: Any
 ) -> None:
     if reservation.series_id:
+        reservation.series.refresh_status()
+
+
+@receiver(signals.reservations_created, sender=Reservation, dispatch_uid="bookings.series_batch")
+def _series_follow_new_occurrences(
+    sender: type[Reservation], reservations: list[Reservation], **kwargs: Any
+) -> None:
+    series = {r.series_id: r for r in reservations if r.series_id}
+    for reservation in series.values():
         reservation.series.refresh_status()

@@ -14,6 +14,11 @@ reservation_created = Signal()
 # (foreign keys by their *_id name).
 reservation_changed = Signal()
 
+# reservations: a list of new Reservations inserted at once (create_reservations: a series
+# booked, a page of Outlook meetings), announced together so that receivers do their work
+# once per batch. Each counts as created, with its status reached (old status None).
+reservations_created = Signal()
+
 # reservation, old_status (None on creation), new_status.
 reservation_status_changed = Signal()
 

@@ -25,6 +25,13 @@ def push_reservation(sender: type[Reservation], reservation: Reservation, **kwar
         outbound.queue([reservation.pk])
 
 
+@receiver(signals.reservations_created, sender=Reservation, dispatch_uid="outbound.batch")
+def push_new_reservations(
+    sender: type[Reservation], reservations: list[Reservation], **kwargs: Any
+) -> None:
+    outbound.queue_new(reservations)
+
+
 @receiver(signals.reservation_deleted, sender=Reservation, dispatch_uid="outbound.deleted")
 def remove_reservation(sender: type[Reservation], reservation: Reservation, **kwargs: Any) -> None:
     outbound.forget_reservation(reservation)

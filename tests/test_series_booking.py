@@ -252,3 +252,29 @@ def test_the_api_refuses_a_bad_pattern_and_names_the_clashes(client, boardroom):
     )
     assert refused.status_code == 403
     assert not ReservationSeries.objects.exists()
+
+
+def test_booking_a_series_takes_the_same_queries_whatever_its_length(boardroom):
+    """Generation, clash check, insert and announcements are done per batch, not per
+    occurrence."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for(count, name):
+        room = factories.ResourceFactory(name=name, location=boardroom.location)
+        series = series_in(
+            room,
+            {
+                "pattern": {"type": "daily", "interval": 1},
+                "range": {
+                    "type": "numbered",
+                    "startDate": "2027-01-04",
+                    "numberOfOccurrences": count,
+                },
+            },
+        )
+        with CaptureQueriesContext(connection) as queries:
+            book_series(series, NINE, TEN, cap=180)
+        return len(queries)
+
+    assert queries_for(5, "Small room") == queries_for(60, "Large room")

@@ -211,3 +211,29 @@ def test_cron_leaves_rovers_refusals_to_a_person(sandbox, linked):
     request.refresh_from_db()
     assert summary.retried == 0
     assert (request.state, request.attempts, request.status_code) == ("failed", 1, 422)
+
+
+def test_a_series_booked_in_the_start_status_makes_a_posting_account_per_occurrence(
+    sandbox, linked
+):
+    """Occurrences inserted at once (create_reservations) count as reaching their status."""
+    import datetime as dt
+
+    from bookings.models import ReservationSeries
+    from bookings.series import book_series
+
+    room = factories.ResourceFactory(name="Rembrandt", location__time_zone="Europe/Amsterdam")
+    series = ReservationSeries(
+        title="Board", resource=room, account=linked, status=ReservationStatus.OPTION
+    )
+    series.recurrence = {
+        "pattern": {"type": "daily", "interval": 1},
+        "range": {"type": "numbered", "startDate": "2027-01-04", "numberOfOccurrences": 3},
+    }
+
+    booked = book_series(series, dt.time(9), dt.time(10), cap=180)
+
+    assert sorted(PostingAccount.objects.values_list("reservation_id", flat=True)) == sorted(
+        o.pk for o in booked.occurrences
+    )
+    assert len(sandbox.rover()["posting_accounts"]) == 3

@@ -13,6 +13,7 @@ from syncconnections.outbound.queueing import (
     left_series,
     queue,
     queue_connection,
+    queue_new,
     wants_push,
 )
 from syncconnections.outbound.summary import PushSummary
@@ -25,6 +26,7 @@ __all__ = [
     "push_outbound",
     "queue",
     "queue_connection",
+    "queue_new",
     "wake",
     "wants_push",
 ]

@@ -25,6 +25,27 @@ def wants_push(reservation: Reservation) -> bool:
     )
 
 
+def queue_new(reservations: list[Reservation]) -> None:
+    """Put new reservations in the outbox (one query for the lot) if a calendar Bookbridge
+    writes to shows them. Occurrences of a series not yet complete wait for it."""
+    new = [
+        r
+        for r in reservations
+        if not r.is_inbound and not (r.series_id and not r.series.occurrences_complete)
+    ]
+    if not new:
+        return
+    targets = Q(resource_id__in={r.resource_id for r in new}) | Q(
+        staff_id__in={r.staff_id for r in new if r.staff_id}
+    )
+    pushing = (
+        SyncConnection.objects.pushing().filter(targets).values_list("resource_id", "staff_id")
+    )
+    resources = {resource for resource, _ in pushing if resource}
+    staff = {person for _, person in pushing if person}
+    queue([r.pk for r in new if r.resource_id in resources or r.staff_id in staff])
+
+
 def queue(reservation_ids: Collection[int]) -> None:
     """Put reservations in the outbox. An entry already there gets a new version, so a
     worker busy with it works on it again afterwards, with the state that caused this call."""
