@@ -212,7 +212,7 @@ class ReservationSeriesViewSet(
                 series,
                 data["start_time"],
                 data["end_time"],
-                max_occurrences(),
+                max_occurrences(data["resource"], data.get("staff")),
                 data["skip_conflicts"],
             )
         except RecurrenceError as exc:  # found before anything is written

@@ -322,7 +322,11 @@ class ReservationSeriesAdmin(
         obj.recurrence = form.recurrence()
         obj.status = data["occurrence_status"]
         booked = book_series(
-            obj, data["starts_at"], data["ends_at"], max_occurrences(), data["skip_clashes"]
+            obj,
+            data["starts_at"],
+            data["ends_at"],
+            max_occurrences(obj.resource, obj.staff),
+            data["skip_clashes"],
         )
         skipped = f"; left out: {len(booked.skipped)}" if booked.skipped else ""
         self.message_user(request, f"Booked: {form.describe()}{skipped}.", messages.SUCCESS)

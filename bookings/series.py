@@ -14,10 +14,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from bookings import signals
 from bookings.models import (
     Reservation,
     ReservationSeries,
     ReservationStatus,
+    Resource,
+    Staff,
     create_reservations,
     overlapping_pairs,
 )
@@ -30,9 +33,17 @@ BOOKABLE_STATUSES = [
 ]
 
 
-def max_occurrences() -> int:
-    """The most occurrences a series booked from a pattern may have."""
-    return settings.MAX_SERIES_OCCURRENCES
+def max_occurrences(resource: Resource | None = None, staff: Staff | None = None) -> int:
+    """The most occurrences a series booked from a pattern may have: the setting, or less
+    where a calendar the series goes to syncs fewer (signals.occurrence_limit: the tenant's
+    max occurrences)."""
+    limits = [settings.MAX_SERIES_OCCURRENCES]
+    if resource is not None:
+        answers = signals.occurrence_limit.send(
+            sender=ReservationSeries, resource=resource, staff=staff
+        )
+        limits += [limit for _, limit in answers if limit]
+    return min(limits)
 
 
 class SeriesClashes(ValidationError):

@@ -186,7 +186,8 @@ def change_all(series: ReservationSeries, changes: Changes) -> Edited:
         starts_at = changes.starts_at or old_times[0]
         ends_at = changes.ends_at or old_times[1]
         recurrence = changes.recurrence or series.recurrence
-        slots = occurrences(recurrence, starts_at, ends_at, zone.key, max_occurrences())
+        cap = max_occurrences(series.resource, series.staff)
+        slots = occurrences(recurrence, starts_at, ends_at, zone.key, cap)
         title = changes.title or series.title
         plan = _plan(series, old_times, slots, title)
         clashes = overlapping_pairs([*plan.changed, *plan.created, *plan.cancelled])

@@ -126,7 +126,7 @@ class SeriesPatternForm(PatternFields, forms.ModelForm):
                 data["starts_at"],
                 data["ends_at"],
                 data["resource"].location.time_zone,
-                max_occurrences(),
+                max_occurrences(data["resource"], data.get("staff")),
             )
         except RecurrenceError as exc:
             raise forms.ValidationError(str(exc)) from exc

@@ -14,6 +14,10 @@ reservation_created = Signal()
 # (foreign keys by their *_id name).
 reservation_changed = Signal()
 
+# resource, staff (or None): asked before a series is booked from a pattern; a receiver may
+# answer with the most occurrences it accepts for them (a calendar's limit), or None.
+occurrence_limit = Signal()
+
 # reservations: a list of new Reservations inserted at once (create_reservations: a series
 # booked, a page of Outlook meetings), announced together so that receivers do their work
 # once per batch. Each counts as created, with its status reached (old status None).

@@ -8,7 +8,7 @@ from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
 from bookings import signals
-from bookings.models import Reservation, ReservationSeries
+from bookings.models import Reservation, ReservationSeries, Resource, Staff
 from common import work_queue
 from syncconnections import outbound
 from syncconnections.inbound import sync_requests
@@ -49,6 +49,15 @@ def push_reshaped_series(
     sender: type[ReservationSeries], series: ReservationSeries, **kwargs: Any
 ) -> None:
     push_series(sender, series)
+
+
+@receiver(signals.occurrence_limit, sender=ReservationSeries, dispatch_uid="outbound.limit")
+def occurrence_limit(
+    sender: type[ReservationSeries], resource: Resource, staff: Staff | None, **kwargs: Any
+) -> int | None:
+    """A series goes to Outlook whole or not at all: no more than the calendars' tenants
+    accept (max occurrences)."""
+    return outbound.occurrence_limit(resource, staff)
 
 
 @receiver(pre_save, sender=Tenant, dispatch_uid="outbound.tenant_mode_before")

@@ -278,3 +278,34 @@ def test_booking_a_series_takes_the_same_queries_whatever_its_length(boardroom):
         return len(queries)
 
     assert queries_for(5, "Small room") == queries_for(60, "Large room")
+
+
+def test_the_cap_is_the_tenant_s_max_occurrences_where_it_is_lower(client, room):
+    room.tenant.max_occurrences = 4
+    room.tenant.save()
+    client.force_login(member_of("Back office"))
+    five_days = {
+        "pattern": {"type": "daily", "interval": 1},
+        "range": {"type": "numbered", "startDate": "2027-01-04", "numberOfOccurrences": 5},
+    }
+
+    refused = client.post(
+        "/api/reservation-series/",
+        {
+            "title": "Stand-up",
+            "resource": room.resource_id,
+            "start_time": "09:00",
+            "end_time": "09:15",
+            "recurrence": five_days,
+        },
+        content_type="application/json",
+    )
+    elsewhere = book_series(series_in(factories.ResourceFactory(), five_days), NINE, TEN, cap=180)
+
+    assert refused.status_code == 400
+    assert refused.json()["error"]["message"] == (
+        "recurrence: The pattern makes more than 4 occurrences, the limit (the tenant's max "
+        "occurrences): end it sooner, or book two series."
+    )
+    assert ReservationSeries.objects.filter(resource=room.resource).count() == 0
+    assert len(elsewhere.occurrences) == 5  # a room no tenant syncs: the setting's 180

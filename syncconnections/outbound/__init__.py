@@ -11,6 +11,7 @@ See docs/microsoft365.md.
 from syncconnections.outbound.queueing import (
     forget_reservation,
     left_series,
+    occurrence_limit,
     queue,
     queue_connection,
     queue_new,
@@ -23,6 +24,7 @@ __all__ = [
     "PushSummary",
     "forget_reservation",
     "left_series",
+    "occurrence_limit",
     "push_outbound",
     "queue",
     "queue_connection",

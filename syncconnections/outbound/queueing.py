@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.utils import timezone
 
-from bookings.models import Reservation, ReservationStatus
+from bookings.models import Reservation, ReservationStatus, Resource, Staff
 from syncconnections.models import EventKind, OutboxEntry, OutlookEvent, SyncConnection
 from syncconnections.outbound.worker import wake
 
@@ -44,6 +44,17 @@ def queue_new(reservations: list[Reservation]) -> None:
     resources = {resource for resource, _ in pushing if resource}
     staff = {person for _, person in pushing if person}
     queue([r.pk for r in new if r.resource_id in resources or r.staff_id in staff])
+
+
+def occurrence_limit(resource: Resource, staff: Staff | None) -> int | None:
+    """The lowest max occurrences of the tenants whose calendars would show a series of this
+    room (and person), if any."""
+    targets = Q(resource=resource) | (Q(staff=staff) if staff is not None else Q(pk__in=[]))
+    return (
+        SyncConnection.objects.pushing()
+        .filter(targets)
+        .aggregate(limit=Min("tenant__max_occurrences"))["limit"]
+    )
 
 
 def queue(reservation_ids: Collection[int]) -> None:
