@@ -65,7 +65,7 @@ def run(folder: str) -> list[tuple[str, str]]:
             "wall time, median / worst of 5 (target < 1 s)",
             f"{statistics.median(walls) * 1000:.0f} / {max(walls) * 1000:.0f} ms",
         ),
-        ("database queries, 180 occurrences", f"{large[0][1]}"),
+        ("database queries, 180 occurrences", f"{large[-1][1]}"),  # warm, as the 18
         ("database queries, 18 occurrences", f"{small[1]}"),
         ("database", connection.vendor),
     ]

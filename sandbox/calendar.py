@@ -182,6 +182,20 @@ class Event:
     # knows its copies (mailbox -> event id), each copy knows the event it copies.
     copies: dict[str, str] = field(default_factory=dict)
     copy_of: tuple[str, str] | None = None
+    # Occurrences a change of the recurrence took away (occurrence key -> seq): delta lists
+    # them as removed. (Read with getattr: a state saved before this field lacks it.)
+    vanished: dict[str, int] = field(default_factory=dict)
+
+    def keys(self) -> set[str]:
+        """The occurrence keys the calendar shows now."""
+        return {i.key for i in self.instances() if i.key}
+
+    def vanish(self, before: set[str], seq: int) -> None:
+        """Occurrences shown before a change and not after are gone from the calendar."""
+        gone = getattr(self, "vanished", {})
+        for key in before - self.keys():
+            gone[key] = seq
+        self.vanished = gone
 
     @property
     def is_series(self) -> bool:
@@ -257,7 +271,7 @@ class Event:
                     ).astimezone(UTC)
                 )
             day += dt.timedelta(days=1)
-            if (day - first).days > 366 * 30:
+            if (day - first).days > 366 * (30 if kind.endswith("Yearly") else 5):
                 break
         return starts
 

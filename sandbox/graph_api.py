@@ -471,8 +471,8 @@ def delta_items(mailbox: Mailbox, token: DeltaToken, zone_name: str) -> list[dic
             )
             items.update({i: removed_entry(i) for i in removed})
             continue
-        for key, seq in event.cancelled.items():
-            if seq > token.seq:
+        for key, seq in [*event.cancelled.items(), *getattr(event, "vanished", {}).items()]:
+            if seq > token.seq:  # an occurrence there again is listed below, over this
                 items[event.occurrence_id(key)] = removed_entry(event.occurrence_id(key))
         for instance in event.instances():
             if instance.seq > token.seq:

@@ -411,6 +411,7 @@ class State:
     ) -> None:
         fields = {k: v for k, v in changes.items() if k in WRITABLE and k != "transactionId"}
         if key is None:
+            before = event.keys() if event.is_series else set()
             merged = {**event.fields, **fields}
             if merged.get("recurrence"):  # an unsupported pattern is refused, nothing changed
                 dataclasses.replace(event, fields=merged).occurrence_starts()
@@ -426,6 +427,7 @@ class State:
                 event.overrides, event.cancelled = {}, {}
             event.fields = merged
             event.seq = self.next_seq()
+            event.vanish(before, event.seq)
             event.change_key = new_change_key()
             changed_id = event.id
         else:
@@ -586,6 +588,7 @@ class State:
             self.respond(origin, mailbox.address, response)
 
     def _copy_from(self, origin: Event, copy: Event) -> None:
+        before = copy.keys() if copy.is_series else set()
         copy.fields = {k: v for k, v in origin.fields.items() if k != "isCancelled"}
         copy.start, copy.end, copy.time_zone = origin.start, origin.end, origin.time_zone
         copy.overrides = {
@@ -603,6 +606,7 @@ class State:
             key: copy.cancelled.get(key) or self.next_seq() for key in origin.cancelled
         }
         copy.seq = self.next_seq()
+        copy.vanish(before, copy.seq)
         copy.change_key = new_change_key()
         copy.modified = now()
 

@@ -19,8 +19,8 @@ from syncconnections.models.connections import PUSHING_MODES
 @receiver(signals.reservation_created, sender=Reservation, dispatch_uid="outbound.created")
 @receiver(signals.reservation_changed, sender=Reservation, dispatch_uid="outbound.changed")
 def push_reservation(sender: type[Reservation], reservation: Reservation, **kwargs: Any) -> None:
-    if "series_id" in kwargs.get("changes", {}):
-        outbound.left_series(reservation)
+    if "series_id" in kwargs.get("changes", {}) and not reservation.is_inbound:
+        outbound.left_series(reservation)  # an inbound one's events are Outlook's own
     if outbound.wants_push(reservation):
         outbound.queue([reservation.pk])
 

@@ -10,7 +10,7 @@ from cancellations.models import CancellationRequest
 from errors.models import SyncError
 from syncconnections.inbound import delta
 from syncconnections.inbound.delta import roll_window, sync_down
-from syncconnections.models import CompanyLogEntry, OutlookEvent, SyncConnection
+from syncconnections.models import CompanyLogEntry, OutlookConflict, OutlookEvent, SyncConnection
 from tests import factories
 from tests.helpers import log_operations
 from tests.sync_helpers import (
@@ -344,3 +344,63 @@ def test_a_graph_failure_is_a_sync_down_error(sandbox, room):
         "delta page",
         403,
     )
+
+
+@pytest.mark.parametrize("ignore_requests", [False, True], ids=["asked", "applied"])
+def test_this_and_following_changed_in_outlook_moves_the_occurrences(
+    sandbox, tenant, room, ignore_requests
+):
+    """Outlook's "this and following": the series ends sooner and a new series holds the
+    rest. The occurrences move to a new series, at the new times; nothing is cancelled,
+    asked or held back as a conflict."""
+    tenant.ignore_cancellation_requests = ignore_requests
+    tenant.save()
+    made = daily_series(sandbox, room)
+    sync_down(room.pk)
+    series = ReservationSeries.objects.get()
+    occurrences = list(series.occurrences.order_by("start"))
+    split_day = occurrences[2].start.astimezone(dt.UTC).date()
+    later_start = occurrences[2].start + dt.timedelta(hours=4)
+
+    sandbox.outlook_update(
+        room.user_id,
+        made["id"],
+        recurrence={
+            "pattern": {"type": "daily", "interval": 1},
+            "range": {
+                "type": "endDate",
+                "startDate": occurrences[0].start.date().isoformat(),
+                "endDate": (split_day - dt.timedelta(days=1)).isoformat(),
+            },
+        },
+    )
+    sandbox.outlook_create(
+        room.user_id,
+        subject="Daily check-in (later)",
+        start=graph_time(later_start),
+        end=graph_time(later_start + dt.timedelta(minutes=30)),
+        organizerEmail=ORGANIZER,
+        recurrence={
+            "pattern": {"type": "daily", "interval": 1},
+            "range": {
+                "type": "numbered",
+                "startDate": split_day.isoformat(),
+                "numberOfOccurrences": 3,
+            },
+        },
+    )
+    sync_down(room.pk)
+
+    new_series = ReservationSeries.objects.exclude(pk=series.pk).get()
+    assert list(series.occurrences.order_by("start")) == occurrences[:2]
+    assert [
+        (o.pk, o.start, o.title, o.status) for o in new_series.occurrences.order_by("start")
+    ] == [
+        (o.pk, o.start + dt.timedelta(hours=4), "Daily check-in (later)", "confirmed")
+        for o in occurrences[2:]
+    ]
+    assert Reservation.objects.count() == 5
+    assert CancellationRequest.objects.count() == 0
+    assert OutlookConflict.objects.count() == 0
+    links = OutlookEvent.objects.filter(reservation__series=new_series)
+    assert links.count() == 3

@@ -229,6 +229,40 @@ def test_changing_a_series_pattern_or_times_drops_its_exceptions(sandbox, graph)
     ]
 
 
+def test_occurrences_a_shorter_range_takes_away_are_removed_in_delta(sandbox, graph):
+    """event-delta.md: an event that left the view is listed under @removed: so are the
+    occurrences of a series whose range now ends before them."""
+    master = graph.create_event(
+        ROOM,
+        {
+            **meeting("Stand-up", day=23),
+            "recurrence": {
+                "pattern": {"type": "daily", "interval": 1},
+                "range": {"type": "numbered", "startDate": "2026-11-23", "numberOfOccurrences": 4},
+            },
+        },
+    )
+    window = (dt.datetime(2026, 11, 20, tzinfo=dt.UTC), dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+    pages = list(graph.delta_pages(ROOM, start=window[0], end=window[1]))
+    first = [e["id"] for p in pages for e in p.events]
+
+    graph.update_event(
+        ROOM,
+        master["id"],
+        {
+            "recurrence": {
+                "pattern": {"type": "daily", "interval": 1},
+                "range": {"type": "endDate", "startDate": "2026-11-23", "endDate": "2026-11-24"},
+            }
+        },
+    )
+    changes = [e for p in graph.delta_pages(ROOM, link=pages[-1].delta_link) for e in p.events]
+
+    assert len(first) == 4
+    assert sorted(e["id"] for e in changes if "@removed" in e) == first[2:]
+    assert sorted(e["id"] for e in changes if "@removed" not in e) == first[:2]
+
+
 @pytest.mark.parametrize(
     "pattern, dates",
     [

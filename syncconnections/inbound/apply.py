@@ -10,6 +10,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
@@ -402,8 +403,10 @@ class PageApplier:
 
     def _store(self) -> None:
         self._join_meetings()
+        split = self._splits()
         self._hold_back_double_bookings()
-        series = self._series_for_new()
+        series = self._series_for_new([*self.new, *split])
+        self._move_to_new_series(split, series)
         for reservation, event in self.new:
             reservation.series = series.get(event.series_master_id)
         created = create_reservations([r for r, _ in self.new])
@@ -563,10 +566,65 @@ class PageApplier:
             sync_connection=self.connection, reservation__in=[link.reservation for link in links]
         ).update(linked=True)
 
-    def _series_for_new(self) -> dict[str, ReservationSeries]:
+    def _splits(self) -> list[tuple[Reservation, InboundEvent]]:
+        """Outlook's "this and following": the series' recurring event ends sooner and a new
+        one holds the occurrences from that day on. An inbound occurrence that left Outlook
+        in this page, on a day an instance of a series new here falls on (same room, same
+        organizer), is that instance: it moves to the new series rather than be cancelled
+        (or put to a person) while the new one is booked beside it. Those pairs, taken out of
+        the new and the cancelled."""
+        gone: dict[tuple[int, str, Any], Reservation] = {}
+        leaving = [r for r, _ in self.cancel] + [r for r, e in self.requests if e.removed]
+        for reservation in leaving:
+            if reservation.series_id and reservation.is_inbound:
+                gone[self._day_key(reservation)] = reservation
+        if not gone:
+            return []
+        split, still_new = [], []
+        for reservation, event in self.new:
+            fresh_master = event.series_master_id and event.series_master_id not in self.masters
+            match = gone.pop(self._day_key(reservation), None) if fresh_master else None
+            if match is None:
+                still_new.append((reservation, event))
+            else:
+                split.append((match, event))
+        self.new = still_new
+        moved = {r.pk for r, _ in split}
+        self.cancel = [(r, link) for r, link in self.cancel if r.pk not in moved]
+        self.requests = [(r, e) for r, e in self.requests if r.pk not in moved]
+        return split
+
+    @staticmethod
+    def _day_key(reservation: Reservation) -> tuple[int, str, Any]:
+        zone = ZoneInfo(reservation.resource.location.time_zone)
+        day = reservation.start.astimezone(zone).date()
+        return (reservation.resource_id, reservation.organizer_email.lower(), day)
+
+    def _move_to_new_series(
+        self, split: list[tuple[Reservation, InboundEvent]], series: dict[str, ReservationSeries]
+    ) -> None:
+        for reservation, event in split:
+            OutlookEvent.objects.filter(
+                sync_connection=self.connection, reservation=reservation
+            ).delete()  # its old instance is gone from Outlook
+            reservation.series = series[event.series_master_id]
+            reservation.title = event.subject or reservation.title
+            reservation.start, reservation.end = event.start, event.end
+            try:
+                reservation.save()
+            except RoomDoubleBooked as exc:  # moved onto a slot held here
+                self._conflict(exc.blocking, event)
+                continue
+            self._link(reservation, event).save()
+            self._log(LogOperation.UPDATED, event, reservation)
+            self.result.updated += 1
+
+    def _series_for_new(
+        self, new: list[tuple[Reservation, InboundEvent]]
+    ) -> dict[str, ReservationSeries]:
         """Inbound series for new occurrences, one per Outlook series master."""
         found = {master_id: link.series for master_id, link in self.masters.items() if link.series}
-        for reservation, event in self.new:
+        for reservation, event in new:
             master_id = event.series_master_id
             if master_id and master_id not in found:
                 series = ReservationSeries.objects.create(
