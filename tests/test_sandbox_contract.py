@@ -154,17 +154,26 @@ def test_every_answer_has_a_request_id_and_graph_errors_their_shape(sandbox_serv
     assert set(body["error"]["innerError"]) >= {"request-id", "date"}
 
 
-def test_recurring_series_occurrences_and_exceptions(sandbox, graph):
-    master = graph.create_event(
+def daily_stand_up(graph, occurrences):
+    """A daily series in the room from 23 November 2026."""
+    return graph.create_event(
         ROOM,
         {
             **meeting("Stand-up", day=23),
             "recurrence": {
                 "pattern": {"type": "daily", "interval": 1},
-                "range": {"type": "numbered", "startDate": "2026-11-23", "numberOfOccurrences": 5},
+                "range": {
+                    "type": "numbered",
+                    "startDate": "2026-11-23",
+                    "numberOfOccurrences": occurrences,
+                },
             },
         },
     )
+
+
+def test_recurring_series_occurrences_and_exceptions(sandbox, graph):
+    master = daily_stand_up(graph, 5)
     window = (dt.datetime(2026, 11, 20, tzinfo=dt.UTC), dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
     occurrences = graph.calendar_view(ROOM, *window)
     moved, cancelled = occurrences[1], occurrences[3]
@@ -194,16 +203,7 @@ def test_recurring_series_occurrences_and_exceptions(sandbox, graph):
 def test_changing_a_series_pattern_or_times_drops_its_exceptions(sandbox, graph):
     """Outlook: changing a series' recurrence or times "cancels any exceptions associated
     with this recurring appointment"; a change of subject alone keeps them."""
-    master = graph.create_event(
-        ROOM,
-        {
-            **meeting("Stand-up", day=23),
-            "recurrence": {
-                "pattern": {"type": "daily", "interval": 1},
-                "range": {"type": "numbered", "startDate": "2026-11-23", "numberOfOccurrences": 4},
-            },
-        },
-    )
+    master = daily_stand_up(graph, 4)
     window = (dt.datetime(2026, 11, 20, tzinfo=dt.UTC), dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
     occurrences = graph.calendar_view(ROOM, *window)
     graph.delete_event(ROOM, occurrences[1]["id"])
@@ -232,16 +232,7 @@ def test_changing_a_series_pattern_or_times_drops_its_exceptions(sandbox, graph)
 def test_occurrences_a_shorter_range_takes_away_are_removed_in_delta(sandbox, graph):
     """event-delta.md: an event that left the view is listed under @removed: so are the
     occurrences of a series whose range now ends before them."""
-    master = graph.create_event(
-        ROOM,
-        {
-            **meeting("Stand-up", day=23),
-            "recurrence": {
-                "pattern": {"type": "daily", "interval": 1},
-                "range": {"type": "numbered", "startDate": "2026-11-23", "numberOfOccurrences": 4},
-            },
-        },
-    )
+    master = daily_stand_up(graph, 4)
     window = (dt.datetime(2026, 11, 20, tzinfo=dt.UTC), dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
     pages = list(graph.delta_pages(ROOM, start=window[0], end=window[1]))
     first = [e["id"] for p in pages for e in p.events]
