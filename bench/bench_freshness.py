@@ -1,0 +1,433 @@
+"""Freshness at scale: how long after a change on one side the other side shows it.
+
+ROOMS room connections with live subscriptions in the sandbox (its own process; every Graph
+request and every `$batch` answered after LATENCY, as over the internet). Web (gunicorn, as
+in production) and one task cluster, both with their default settings, on PostgreSQL. For
+SECONDS, Outlook users make OUTLOOK_RATE changes a second in random rooms (create, move,
+cancel; the sandbox notifies), while the back office books API_RATE reservations a second
+through the API. Then up to SETTLE_WITHIN seconds for what is still on its way.
+
+Freshness, inbound: from the Outlook change to the reservation's row saved in Bookbridge
+(created_at or updated_at). Outbound: from the API's answer to the event made in the
+sandbox (its createdDateTime). Both clocks are this machine's.
+
+`FRESHNESS_ROOMS`, `FRESHNESS_SECONDS` (environment) scale it down for a quick look.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from bench.processes import cpu_seconds, free_port, postgres_pids, running, sandbox
+
+ROOMS = int(os.environ.get("FRESHNESS_ROOMS", 2000))
+SECONDS = int(os.environ.get("FRESHNESS_SECONDS", 60))
+OUTLOOK_RATE = 20  # changes a second
+API_RATE = 10  # reservations a second
+LATENCY = 0.15  # seconds per Graph request
+SETTLE_WITHIN = 300
+DOMAIN = "freshness.test"
+SETUP_THREADS = 8
+
+
+def run(folder: str) -> list[tuple[str, str]]:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return [("skipped", "needs PostgreSQL: set BENCH_DATABASE_URL=postgres://…")]
+    with sandbox(folder) as (url, ca_file, sandbox_pid):
+        return Freshness(url, ca_file, sandbox_pid).run()
+
+
+class Freshness:
+    def __init__(self, sandbox_url: str, ca_file: str, sandbox_pid: int) -> None:
+        from sandbox.client import SandboxControl
+
+        self.control = SandboxControl(sandbox_url, ca_file)
+        self.sandbox_url, self.ca_file, self.sandbox_pid = sandbox_url, ca_file, sandbox_pid
+        self.outlook: list[tuple[str, str, str, dt.datetime, dt.datetime | None]] = []
+        self.booked: list[tuple[str, str, dt.datetime]] = []  # (uuid, room, answered at)
+        self.refused = 0
+        self.made: dict[str, dt.datetime] = {}  # transactionId -> created in the sandbox
+        self.unseen = 0
+
+    def run(self) -> list[tuple[str, str]]:
+        from django.conf import settings
+        from django_q.conf import Conf
+
+        settings.GRAPH_API_ROOT = settings.GRAPH_AUTHORITY_HOST = self.sandbox_url
+        settings.GRAPH_CA_BUNDLE = self.ca_file
+        Conf.SYNC = False  # the cluster does the work
+        port = free_port()
+        self.web = f"http://127.0.0.1:{port}"
+        settings.PUBLIC_BASE_URL = self.web
+        env = {
+            "GRAPH_API_ROOT": self.sandbox_url,
+            "GRAPH_AUTHORITY_HOST": self.sandbox_url,
+            "GRAPH_CA_BUNDLE": self.ca_file,
+            "PUBLIC_BASE_URL": self.web,
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "LOG_LEVEL": "ERROR",
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "PYTHONWARNINGS": "ignore:No directory at",
+        }
+        gunicorn = [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application"]
+        cluster = [sys.executable, "manage.py", "qcluster"]
+        with (
+            running(gunicorn, f"{self.web}/healthz", False, env) as web,
+            running(cluster, f"{self.web}/healthz", False, env) as tasks,
+        ):
+            began = time.monotonic()
+            self.connect()
+            set_up = time.monotonic() - began
+            self.control.settings(latency=LATENCY)
+            self.control.clear_requests()
+            processes = {
+                "web (gunicorn)": tree(web.pid),
+                "task cluster": tree(tasks.pid),
+                "sandbox": tree(self.sandbox_pid),
+                "PostgreSQL": postgres_pids(),
+            }
+            cpu_before = {name: cpu_seconds(pids) for name, pids in processes.items()}
+            transactions_before = transactions()
+            self.busy_minute()
+            settled = self.wait_for_arrivals()
+            cpu = {
+                name: cpu_seconds(tree(pids[0]) if name != "PostgreSQL" else postgres_pids())
+                - cpu_before[name]
+                for name, pids in processes.items()
+            }
+            return self.figures(set_up, settled, cpu, transactions() - transactions_before)
+
+    # --- set-up --------------------------------------------------------------------------------
+
+    def connect(self) -> None:
+        """ROOMS rooms with live, validated connections, subscribed by the cluster, read once."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from django.contrib.auth import get_user_model
+        from rest_framework.authtoken.models import Token
+
+        from bookings.models import Location, Resource
+        from syncconnections import connection_setup
+        from syncconnections.models import SyncConnection, Tenant, UserType
+
+        tenant = Tenant.objects.create(
+            name="Campus",
+            directory_id="sandbox",
+            client_id="sandbox-client",
+            client_secret="sandbox-secret",
+            email_domains=DOMAIN,
+            ignore_cancellation_requests=True,  # an Outlook cancellation is applied at once
+        )
+        location = Location.objects.create(name="Campus", time_zone="Europe/Amsterdam")
+        self.rooms = []
+        for n in range(ROOMS):
+            address = f"room{n}@{DOMAIN}"
+            self.control.mailbox(address)
+            self.rooms.append(
+                Resource.objects.create(location=location, name=f"Room {n}", mailbox_email=address)
+            )
+        connections = [
+            SyncConnection.objects.create(
+                tenant=tenant,
+                user_id=room.mailbox_email,
+                resource=room,
+                user_type=UserType.RESOURCE,
+                activate_after_validation=True,
+                use_live_sync=True,
+            )
+            for room in self.rooms
+        ]
+
+        def validate(pk: int) -> bool:
+            from django.db import connections as databases
+
+            try:
+                return connection_setup.validate(pk).valid
+            finally:
+                databases.close_all()
+
+        with ThreadPoolExecutor(SETUP_THREADS) as pool:
+            assert all(pool.map(validate, [c.pk for c in connections]))
+        deadline = time.monotonic() + 1200
+        while SyncConnection.objects.filter(subscription_id="").exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the cluster did not subscribe the rooms in 20 minutes")
+            time.sleep(1)
+        settled(timeout=1200)
+        self.meetings_before()
+        user = get_user_model().objects.create_superuser("freshness", "f@example.com", "x")
+        self.token = Token.objects.create(user=user).key
+
+    def meetings_before(self) -> None:
+        """The meetings the busy minute moves and cancels: already in the rooms' calendars
+        and in Bookbridge, as on any Monday morning."""
+        randomly = random.Random(20)
+        first = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+        wanted = SECONDS * OUTLOOK_RATE // 2
+        by_room: dict[str, list[dict]] = {}  # type: ignore[type-arg]
+        for n in range(wanted):
+            room = self.rooms[randomly.randrange(ROOMS)].mailbox_email
+            start = first + dt.timedelta(days=10 + n // 40, minutes=15 * (n % 40))
+            by_room.setdefault(room, []).append(
+                {**meeting(f"Standing {n}", start, 15), "organizerEmail": f"host{n}@elsewhere.test"}
+            )
+        self.existing = [
+            (room, event["id"])
+            for room, events in by_room.items()
+            for event in self.control.outlook_create_many(room, events)
+        ]
+        randomly.shuffle(self.existing)
+        settled(timeout=1200)
+
+    # --- the busy minute -----------------------------------------------------------------------
+
+    def busy_minute(self) -> None:
+        self.began = time.monotonic()
+        errors: list[BaseException] = []
+
+        def guarded(work):  # type: ignore[no-untyped-def]
+            def body() -> None:
+                from django.db import connections
+
+                try:
+                    work()
+                except BaseException as exc:  # reported after the join
+                    errors.append(exc)
+                finally:
+                    connections.close_all()
+
+            return threading.Thread(target=body)
+
+        threads = [guarded(self.outlook_users), guarded(self.back_office)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+
+    def outlook_users(self) -> None:
+        """Creates, and moves and cancels of meetings made before: (kind, mailbox, id, when
+        made, the new start of a move)."""
+        randomly = random.Random(21)
+        first = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+        made = list(self.existing)  # meetings Bookbridge has read: half the changes are to them
+        for n in range(SECONDS * OUTLOOK_RATE):
+            due = n / OUTLOOK_RATE
+            pause(due, self.began)
+            kind = "create" if n % 2 == 0 else ("move" if n % 4 == 1 else "cancel")
+            if kind == "create":
+                room = self.rooms[randomly.randrange(ROOMS)]
+                start = first + dt.timedelta(
+                    days=2 + n // 80, minutes=15 * (n % 80)
+                )  # one per slot
+                event = self.control.outlook_create(
+                    room.mailbox_email,
+                    **meeting(f"Outlook {n}", start, 15),
+                    organizerEmail=f"guest{n}@elsewhere.test",
+                )
+                self.outlook.append((kind, room.mailbox_email, event["id"], now(), None))
+                continue
+            mailbox, event_id = made.pop()
+            if kind == "move":
+                start = first + dt.timedelta(days=30 + n // 40, minutes=15 * (n % 40))
+                self.control.outlook_update(mailbox, event_id, **meeting(None, start, 15))
+                self.outlook.append((kind, mailbox, event_id, now(), start))
+            else:
+                self.control.outlook_delete(mailbox, event_id)
+                self.outlook.append((kind, mailbox, event_id, now(), None))
+
+    def back_office(self) -> None:
+        import requests
+
+        session = requests.Session()
+        session.headers["Authorization"] = f"Token {self.token}"
+        first = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+        for n in range(SECONDS * API_RATE):
+            pause(n / API_RATE, self.began)
+            start = first + dt.timedelta(days=60 + n // 40, minutes=15 * (n % 40))
+            answer = session.post(
+                f"{self.web}/api/reservations/",
+                json={
+                    "title": f"Booked {n}",
+                    "resource": self.rooms[n % ROOMS].pk,
+                    "start": start.isoformat(),
+                    "end": (start + dt.timedelta(minutes=15)).isoformat(),
+                    "status": "confirmed",
+                },
+                timeout=30,
+            )
+            if answer.status_code != 201:
+                self.refused += 1
+                continue
+            self.booked.append((answer.json()["uuid"], self.rooms[n % ROOMS].mailbox_email, now()))
+
+    # --- arrival -------------------------------------------------------------------------------
+
+    def wait_for_arrivals(self) -> float | None:
+        """Seconds after the busy minute until both sides showed every change (None: not
+        within SETTLE_WITHIN)."""
+        ended = time.monotonic()
+        deadline = ended + SETTLE_WITHIN
+        while time.monotonic() < deadline:
+            if len(self.inbound_arrivals()) + self.unseen == len(self.outlook) and len(
+                self.outbound_arrivals()
+            ) == len(self.booked):
+                return time.monotonic() - ended
+            time.sleep(5)
+        return None
+
+    def inbound_arrivals(self) -> list[float]:
+        """Seconds from each Outlook change to its entry in the company log, written with
+        the reservation's row, for those arrived. A meeting made and cancelled before Sync
+        Down read it has nothing to arrive: both changes count as arrived, without a time
+        (`unseen`)."""
+        from syncconnections.models import CompanyLogEntry
+
+        logged: dict[tuple[str, str], list[tuple[str, dt.datetime, dt.datetime]]] = {}
+        for mailbox, event_id, operation, at, start in CompanyLogEntry.objects.values_list(
+            "mailbox", "event_id", "operation", "created_at", "start"
+        ):
+            logged.setdefault((mailbox, event_id), []).append((operation, at, start))
+        cancelled = {(m, e) for k, m, e, _, _ in self.outlook if k == "cancel"}
+        arrived, self.unseen = [], 0
+        for kind, mailbox, event_id, made, start in self.outlook:
+            entries = logged.get((mailbox, event_id), [])
+            if kind == "create":
+                seen = [at for op, at, _ in entries if op == "created"]
+            elif kind == "move":
+                seen = [at for op, at, begins in entries if op != "deleted" and begins == start]
+            else:
+                seen = [at for op, at, _ in entries if op == "deleted"]
+            if seen:
+                arrived.append((min(seen) - made).total_seconds())
+            elif not entries and (mailbox, event_id) in cancelled:
+                self.unseen += 1
+        return arrived
+
+    def outbound_arrivals(self) -> list[float]:
+        """Seconds from each API answer to its event made in the sandbox, for those made."""
+        missing = {uuid for uuid, _, _ in self.booked} - set(self.made)
+        for room in {room for uuid, room, _ in self.booked if uuid in missing}:
+            for event in self.control.events(room):
+                if event.get("transactionId"):
+                    self.made[event["transactionId"]] = dt.datetime.fromisoformat(
+                        event["createdDateTime"].replace("Z", "+00:00")
+                    )
+        return [
+            (self.made[uuid] - answered).total_seconds()
+            for uuid, _, answered in self.booked
+            if uuid in self.made
+        ]
+
+    # --- figures -------------------------------------------------------------------------------
+
+    def figures(
+        self, set_up: float, settled: float | None, cpu: dict[str, float], transactions: int
+    ) -> list[tuple[str, str]]:
+        from errors.models import SyncError
+
+        inbound, outbound = self.inbound_arrivals(), self.outbound_arrivals()
+        requests = [r for r in self.control.requests() if not r["inner"]]
+        changes = len(self.outlook) + len(self.booked)
+        by_kind = {
+            "delta reads": sum(1 for r in requests if "/delta" in r["path"]),
+            "$batch calls": sum(1 for r in requests if r["path"].endswith("$batch")),
+        }
+        by_kind["other"] = len(requests) - sum(by_kind.values())
+        return [
+            ("rooms (live subscriptions)", f"{ROOMS:,}"),
+            ("set-up (validate, subscribe, first read)", f"{set_up:.0f} s"),
+            ("sandbox latency per request", f"{LATENCY * 1000:.0f} ms"),
+            ("inbound: Outlook changes made / arrived", f"{len(self.outlook)} / {len(inbound)}"),
+            ("  of which cancelled before Bookbridge read them", f"{self.unseen}"),
+            ("inbound freshness p50 / p95 / max (target p95 < 5 s)", spread(inbound)),
+            ("outbound: API bookings made / in Outlook", f"{len(self.booked)} / {len(outbound)}"),
+            ("outbound freshness p50 / p95 / max (target p95 < 5 s)", spread(outbound)),
+            ("API bookings refused", f"{self.refused}"),
+            (
+                "all arrived after the busy minute",
+                f"{settled:.0f} s" if settled is not None else f"not within {SETTLE_WITHIN} s",
+            ),
+            ("Graph HTTP requests per change", f"{len(requests) / max(changes, 1):.2f}"),
+            *[(f"  {kind}", f"{n:,}") for kind, n in by_kind.items()],
+            ("database transactions per change", f"{transactions / max(changes, 1):.1f}"),
+            *[(f"CPU, {name}", f"{seconds:.0f} s") for name, seconds in cpu.items()],
+            ("sync errors", f"{SyncError.objects.count()}"),
+        ]
+
+
+def meeting(subject: str | None, start: dt.datetime, minutes: int) -> dict:  # type: ignore[type-arg]
+    def graph(moment: dt.datetime) -> dict[str, str]:
+        return {"dateTime": moment.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"}
+
+    body = {"start": graph(start), "end": graph(start + dt.timedelta(minutes=minutes))}
+    return {**body, "subject": subject} if subject else body
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def pause(due: float, began: float) -> None:
+    wait = began + due - time.monotonic()
+    if wait > 0:
+        time.sleep(wait)
+
+
+def spread(seconds: list[float]) -> str:
+    if not seconds:
+        return "—"
+    ordered = sorted(seconds)
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    return f"{statistics.median(ordered):.1f} / {p95:.1f} / {ordered[-1]:.1f} s"
+
+
+def tree(pid: int) -> list[int]:
+    """The process and its descendants (gunicorn's and the cluster's workers)."""
+    found = [pid]
+    children = subprocess.run(
+        ["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False
+    ).stdout.split()
+    for child in children:
+        found += tree(int(child))
+    return found
+
+
+def transactions() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database "
+            "WHERE datname = current_database()"
+        )
+        return int(cursor.fetchone()[0])
+
+
+def settled(timeout: float) -> None:
+    from django_q.models import OrmQ
+
+    from syncconnections.models import OutboxEntry, SyncRequest
+
+    deadline = time.monotonic() + timeout
+    quiet_since = None
+    while time.monotonic() < deadline:
+        if OutboxEntry.objects.exists() or SyncRequest.objects.exists() or OrmQ.objects.exists():
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= 5:
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"still busy after {timeout:.0f} s")
