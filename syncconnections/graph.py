@@ -568,6 +568,17 @@ class GraphClient(HttpClient):
             "PATCH", f"/subscriptions/{subscription_id}", json={"expirationDateTime": _iso(expires)}
         )
 
+    def renew_subscription_request(
+        self, request_id: str, subscription_id: str, expires: dt.datetime
+    ) -> BatchRequest:
+        """renew_subscription() for batch()."""
+        return BatchRequest(
+            request_id,
+            "PATCH",
+            f"/subscriptions/{subscription_id}",
+            {"expirationDateTime": _iso(expires)},
+        )
+
     def delete_subscription(self, subscription_id: str) -> None:
         self.call("DELETE", f"/subscriptions/{subscription_id}")
 

@@ -12,7 +12,7 @@ from syncconnections import connection_setup
 from syncconnections.graph import parse_datetime
 from syncconnections.inbound.subscriptions import refresh_subscriptions
 from syncconnections.models import SyncConnection
-from tests.sync_helpers import connected_room, meeting
+from tests.sync_helpers import connected_room, graph_calls, last_request_id, meeting
 
 pytestmark = pytest.mark.django_db
 
@@ -223,3 +223,30 @@ def test_a_failed_deletion_is_a_subscription_refresh_error_and_keeps_the_id(sand
     refresh_subscriptions()
     live_room.refresh_from_db()
     assert (sandbox.subscriptions(), live_room.subscription_id) == ([], "")
+
+
+def test_refresh_renews_many_in_batches_each_answer_for_its_own(sandbox, tenant, public):
+    """Twenty renewals a $batch call; a subscription Graph forgot is made again and a refused
+    renewal is recorded, each for its own connection only."""
+    rooms = [connected_room(sandbox, tenant, f"Room {n}", use_live_sync=True) for n in range(22)]
+    for room in rooms:
+        room.refresh_from_db()
+    SyncConnection.objects.update(subscription_expires_at=timezone.now() + dt.timedelta(hours=2))
+    forgotten, refused = rooms[3], rooms[20]
+    sandbox.lifecycle(forgotten.subscription_id, "subscriptionRemoved")
+    sandbox.fault(f"/subscriptions/{refused.subscription_id}$", method="PATCH", status=403, times=1)
+    since = last_request_id(sandbox)
+
+    summary = refresh_subscriptions()
+
+    calls = graph_calls(sandbox, since)
+    assert calls.count(("POST", "/v1.0/$batch")) == 2
+    assert ("POST", "/v1.0/subscriptions") in calls  # the forgotten one, made again
+    assert not any(method == "PATCH" for method, _ in calls)  # no renewal on its own
+    assert (summary.renewed, summary.failed) == (21, 1)
+    [error] = SyncError.objects.all()
+    assert (error.sync_connection_id, error.stage) == (refused.pk, "renew subscription")
+    week = timezone.now() + dt.timedelta(days=6)
+    assert set(
+        SyncConnection.objects.filter(subscription_expires_at__gt=week).values_list("pk", flat=True)
+    ) == {r.pk for r in rooms} - {refused.pk}
