@@ -92,11 +92,19 @@ class SandboxApp:
         return response
 
     def _notifies_first(self, request: Request) -> bool:
-        return (
+        if not (
             request.method in ("POST", "PATCH", "DELETE")
             and request.path.startswith(("/v1.0/", "/beta/"))
             and self.state.settings.get("notify_before_answer", False)
-        )
+        ):
+            return False
+        if re.match(r"^/(v1\.0|beta)/\$batch/?$", request.path):  # a write only if it holds one
+            try:
+                inner = graph_api.body_of(request).get("requests") or []
+                return any(str(i.get("method", "GET")).upper() != "GET" for i in inner)
+            except (HttpError, AttributeError):  # refused as a bad batch: nothing written
+                return False
+        return True
 
     def serve(self, request: Request, faults_apply: bool) -> Response | object:
         """Answer the request, unless an injected fault says otherwise."""

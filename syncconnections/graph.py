@@ -71,6 +71,15 @@ class ResyncNeeded(GraphError):
         super().__init__(message, permanent=False, **kwargs)
 
 
+def _resync_or(exc: GraphError) -> GraphError:
+    """A delta read's error: ResyncNeeded when it says the token is gone."""
+    if exc.status == 410 or exc.code.lower() in ("syncstatenotfound", "resyncrequired"):
+        return ResyncNeeded(
+            exc.message, status=exc.status, code=exc.code, request_id=exc.request_id
+        )
+    return exc
+
+
 # --- tokens -------------------------------------------------------------------------------
 
 
@@ -527,12 +536,23 @@ class GraphClient(HttpClient):
         link: str | None = None,
         calendar_id: str | None = None,
         page_size: int = DEFAULT_DELTA_PAGE_SIZE,
+        first: BatchResult | None = None,
     ) -> Iterator[DeltaPage]:
         """Yield delta pages until the one carrying the deltaLink.
 
         Start a sync with start/end, or resume from a stored next or delta link. A named
-        calendar needs Graph's beta endpoint. Raises ResyncNeeded when the token is gone."""
+        calendar needs Graph's beta endpoint. Raises ResyncNeeded when the token is gone.
+        `first`: the first page's answer, already fetched in a `$batch` (delta_request)."""
         headers = {"Prefer": f"odata.maxpagesize={page_size}"}
+        if first is not None:
+            if first.error is not None:
+                raise _resync_or(first.error)
+            page = first.body if isinstance(first.body, dict) else {}
+            next_link, delta_link = page.get("@odata.nextLink"), page.get("@odata.deltaLink")
+            yield DeltaPage(page.get("value", []), next_link, delta_link)
+            if not next_link:
+                return
+            link = next_link
         if link:
             url, params = link, None
         else:
@@ -549,14 +569,34 @@ class GraphClient(HttpClient):
             try:
                 page = self.call("GET", url, params=params, headers=headers)
             except GraphError as exc:
-                if exc.status == 410 or exc.code.lower() in ("syncstatenotfound", "resyncrequired"):
-                    raise ResyncNeeded(
-                        exc.message, status=exc.status, code=exc.code, request_id=exc.request_id
-                    ) from exc
-                raise
+                resync = _resync_or(exc)
+                if resync is exc:
+                    raise
+                raise resync from exc
             next_link, delta_link = page.get("@odata.nextLink"), page.get("@odata.deltaLink")
             yield DeltaPage(page.get("value", []), next_link, delta_link)
             url, params = next_link, None
+
+    def delta_request(
+        self,
+        request_id: str,
+        mailbox: str,
+        *,
+        start: dt.datetime,
+        end: dt.datetime,
+        link: str | None = None,
+        page_size: int = DEFAULT_DELTA_PAGE_SIZE,
+    ) -> BatchRequest | None:
+        """The first page of delta_pages() (default calendar) for batch(), so that the reads
+        of many mailboxes share one round trip; None for a link batch() cannot carry."""
+        headers = {"Prefer": f"odata.maxpagesize={page_size}"}
+        if link:
+            if not link.startswith(self.root + "/"):
+                return None
+            return BatchRequest(request_id, "GET", link.removeprefix(self.root), headers=headers)
+        query = urlencode({"startDateTime": _iso(start), "endDateTime": _iso(end)})
+        path = f"{self.user_path(mailbox)}/calendarView/delta?{query}"
+        return BatchRequest(request_id, "GET", path, headers=headers)
 
     # --- subscriptions ---------------------------------------------------------------------
 

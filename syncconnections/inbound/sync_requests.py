@@ -12,13 +12,20 @@ from django.utils import timezone
 
 from common import task_queue, work_queue
 from syncconnections import wakeups
-from syncconnections.inbound.delta import SyncResult, sync_down, unexpected_failure
+from syncconnections.inbound.delta import (
+    FirstPage,
+    SyncResult,
+    first_pages,
+    sync_down,
+    unexpected_failure,
+)
 from syncconnections.models import SyncConnection, SyncRequest
 
 logger = logging.getLogger(__name__)
 
 WORKER = "sync_down"
-CLAIM_SIZE = 10
+# Taken at once, their first delta pages read in one $batch call (delta.first_pages).
+CLAIM_SIZE = 20
 MAX_ATTEMPTS = 8
 # While notifications for a calendar keep coming, its delta is read at most this often: the
 # first read at once, one more after the last notification, and each counts against the
@@ -116,12 +123,12 @@ def _wait_for_next_read(deadline: float) -> list[SyncRequest]:
     return claim()
 
 
-def sync_safely(request: SyncRequest) -> SyncResult:
+def sync_safely(request: SyncRequest, first: FirstPage | None = None) -> SyncResult:
     """Sync Down for a request; an unexpected error (a bug, a constraint hit by a concurrent
     sync of the same calendar) becomes a SyncError and a transient failure, so the request is
     tried again later and the other requests are not held up."""
     try:
-        return sync_down(request.sync_connection_id)
+        return sync_down(request.sync_connection_id, first)
     except Exception as exc:
         logger.exception("Sync Down of connection %s failed", request.sync_connection_id)
         return unexpected_failure(request.sync_connection_id, exc)
@@ -136,12 +143,13 @@ def sync_pending(time_budget: float | None = None) -> dict[str, int]:
     while not task_queue.stop_requested() and (
         requests := claim() or _wait_for_next_read(deadline)
     ):
+        firsts = first_pages([r.sync_connection_id for r in requests])
         for request in requests:
             if task_queue.stop_requested():
                 # The cluster is stopping: what is not begun goes back, for the next one.
                 work_queue.release(SyncRequest.objects.filter(claim=request.claim))
                 break
-            result = sync_safely(request)
+            result = sync_safely(request, firsts.get(request.sync_connection_id))
             if result.throttled_for is not None:
                 work_queue.throttle(work_queue.claimed(request), result.throttled_for)
                 continue
