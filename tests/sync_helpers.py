@@ -82,6 +82,12 @@ def graph_calls(sandbox, since: int = 0) -> list[tuple[str, str]]:
     return [(r["method"], r["path"]) for r in sandbox.requests(since) if not r["inner"]]
 
 
+def reads_delta(request) -> bool:
+    """A $batch of Sync Down's first delta pages (delta.first_pages), not of a push."""
+    inner = (request.get("body") or {}).get("requests") or []
+    return bool(inner) and all("/delta" in str(i.get("url", "")) for i in inner)
+
+
 def last_request_id(sandbox) -> int:
     log = sandbox.requests()
     return log[-1]["id"] if log else 0

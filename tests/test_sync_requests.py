@@ -91,7 +91,7 @@ def test_an_unexpected_error_in_one_sync_holds_up_no_other(connection, monkeypat
     request_sync([connection.pk, other.pk])
     synced = []
 
-    def sync_down(connection_id):
+    def sync_down(connection_id, first=None):
         if connection_id == connection.pk:
             raise RuntimeError("a bug")
         synced.append(connection_id)
