@@ -87,6 +87,7 @@ class FirstPage:
 
     where: str  # the link read from, or the fresh window's "start/end"
     answer: BatchResult
+    read_at: dt.datetime  # when the read was sent: the calendar's last read
 
 
 def reading_from(connection: SyncConnection) -> tuple[str, dt.date, dt.date]:
@@ -127,12 +128,13 @@ def first_pages(connection_ids: list[int]) -> dict[int, FirstPage]:
             )
             if request is not None:
                 asked.append((connection, where, request))
+        read_at = timezone.now()
         try:
             answers = client.batch([request for _, _, request in asked])
         except GraphError:
             continue
         for (connection, where, _), answer in zip(asked, answers, strict=True):
-            found[connection.pk] = FirstPage(where, answer)
+            found[connection.pk] = FirstPage(where, answer, read_at)
     return found
 
 
@@ -142,10 +144,11 @@ def sync_down(connection_id: int, first: FirstPage | None = None) -> SyncResult:
     result = SyncResult(connection)
     if not connection.syncs_down:
         return result
-    SyncConnection.objects.filter(pk=connection_id).update(delta_read_at=timezone.now())
-    client = GraphClient.for_tenant(connection.tenant)
     if first is not None and first.where != reading_from(connection)[0]:
         first = None  # read on from elsewhere meanwhile: this answer is stale
+    read_at = first.read_at if first is not None else timezone.now()
+    SyncConnection.objects.filter(pk=connection_id).update(delta_read_at=read_at)
+    client = GraphClient.for_tenant(connection.tenant)
     try:
         _catch_up(connection, client, result, first)
     except GraphError as exc:

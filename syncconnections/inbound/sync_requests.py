@@ -149,7 +149,9 @@ def sync_pending(time_budget: float | None = None) -> dict[str, int]:
                 # The cluster is stopping: what is not begun goes back, for the next one.
                 work_queue.release(SyncRequest.objects.filter(claim=request.claim))
                 break
-            result = sync_safely(request, firsts.get(request.sync_connection_id))
+            first = firsts.get(request.sync_connection_id)
+            read_at = first.read_at if first is not None else timezone.now()
+            result = sync_safely(request, first)
             if result.throttled_for is not None:
                 work_queue.throttle(work_queue.claimed(request), result.throttled_for)
                 continue
@@ -159,7 +161,7 @@ def sync_pending(time_budget: float | None = None) -> dict[str, int]:
                 # Deleted unless a notification raised the version during the sync; then it
                 # syncs once more, READ_INTERVAL after this read began.
                 work_queue.settle(
-                    work_queue.claimed(request), throttled_until=request.claimed_at + READ_INTERVAL
+                    work_queue.claimed(request), throttled_until=read_at + READ_INTERVAL
                 )
             else:
                 failed += 1
