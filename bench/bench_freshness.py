@@ -22,10 +22,10 @@ import random
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
+from bench.load import at_once, wait_until_settled
 from bench.processes import cpu_seconds, free_port, postgres_pids, running, sandbox
 
 ROOMS = int(os.environ.get("FRESHNESS_ROOMS", 2000))
@@ -163,7 +163,7 @@ class Freshness:
             if time.monotonic() > deadline:
                 raise RuntimeError("the cluster did not subscribe the rooms in 20 minutes")
             time.sleep(1)
-        settled(timeout=1200)
+        wait_until_settled(timeout=1200)
         self.meetings_before()
         user = get_user_model().objects.create_superuser("freshness", "f@example.com", "x")
         self.token = Token.objects.create(user=user).key
@@ -187,34 +187,13 @@ class Freshness:
             for event in self.control.outlook_create_many(room, events)
         ]
         randomly.shuffle(self.existing)
-        settled(timeout=1200)
+        wait_until_settled(timeout=1200)
 
     # --- the busy minute -----------------------------------------------------------------------
 
     def busy_minute(self) -> None:
         self.began = time.monotonic()
-        errors: list[BaseException] = []
-
-        def guarded(work):  # type: ignore[no-untyped-def]
-            def body() -> None:
-                from django.db import connections
-
-                try:
-                    work()
-                except BaseException as exc:  # reported after the join
-                    errors.append(exc)
-                finally:
-                    connections.close_all()
-
-            return threading.Thread(target=body)
-
-        threads = [guarded(self.outlook_users), guarded(self.back_office)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if errors:
-            raise errors[0]
+        at_once(self.outlook_users, self.back_office)
 
     def outlook_users(self) -> None:
         """Creates, and moves and cancels of meetings made before: (kind, mailbox, id, when
@@ -413,21 +392,3 @@ def transactions() -> int:
             "WHERE datname = current_database()"
         )
         return int(cursor.fetchone()[0])
-
-
-def settled(timeout: float) -> None:
-    from django_q.models import OrmQ
-
-    from syncconnections.models import OutboxEntry, SyncRequest
-
-    deadline = time.monotonic() + timeout
-    quiet_since = None
-    while time.monotonic() < deadline:
-        if OutboxEntry.objects.exists() or SyncRequest.objects.exists() or OrmQ.objects.exists():
-            quiet_since = None
-        elif quiet_since is None:
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since >= 5:
-            return
-        time.sleep(0.5)
-    raise RuntimeError(f"still busy after {timeout:.0f} s")

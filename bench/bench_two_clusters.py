@@ -18,11 +18,11 @@ from __future__ import annotations
 import datetime as dt
 import random
 import sys
-import threading
 import time
 from collections import Counter
 from pathlib import Path
 
+from bench.load import at_once, wait_until_settled
 from bench.processes import free_port, running, sandbox
 
 ROOMS = 10
@@ -138,31 +138,7 @@ def connect(control) -> tuple[list, list]:  # type: ignore[no-untyped-def]
 
 def busy_days(control, rooms, staff) -> None:  # type: ignore[no-untyped-def]
     """The back office and Outlook users at work at once, for SECONDS."""
-    errors: list[BaseException] = []
-
-    def guarded(work):  # type: ignore[no-untyped-def]
-        def body() -> None:
-            from django.db import connections
-
-            try:
-                work()
-            except BaseException as exc:  # reported after the join
-                errors.append(exc)
-            finally:
-                connections.close_all()
-
-        return threading.Thread(target=body)
-
-    threads = [
-        guarded(lambda: back_office(rooms, staff)),
-        guarded(lambda: outlook_users(control, rooms, staff)),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
+    at_once(lambda: back_office(rooms, staff), lambda: outlook_users(control, rooms, staff))
 
 
 def back_office(rooms, staff) -> None:  # type: ignore[no-untyped-def]
@@ -215,30 +191,6 @@ def outlook_users(control, rooms, staff) -> None:  # type: ignore[no-untyped-def
                 room.mailbox_email, **body, organizerEmail=f"guest{n}@elsewhere.test"
             )
         time.sleep(pause)
-
-
-def wait_until_settled(timeout: float, fail: bool = True) -> float | None:
-    """When nothing was left to do for five seconds running: no outbox entries, sync
-    requests or queued tasks. The moment the last work was seen done; None (or an error,
-    with `fail`) when work is left after `timeout`."""
-    from django_q.models import OrmQ
-
-    from syncconnections.models import OutboxEntry, SyncRequest
-
-    deadline = time.monotonic() + timeout
-    quiet_since = None
-    while time.monotonic() < deadline:
-        busy = OutboxEntry.objects.exists() or SyncRequest.objects.exists() or OrmQ.objects.exists()
-        if busy:
-            quiet_since = None
-        elif quiet_since is None:
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since >= 5:
-            return quiet_since
-        time.sleep(0.2)
-    if fail:
-        raise RuntimeError(f"still busy after {timeout:.0f} s")
-    return None
 
 
 def figures(control, rooms, staff, made: float, settled: float | None) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]

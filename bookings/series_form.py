@@ -173,13 +173,10 @@ class SeriesChangeForm(PatternFields):
 
     PATTERN_FIELDS = ("pattern", "interval", "first_day", "ends")
 
-    def __init__(self, *args: Any, with_pattern: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name in self.PATTERN_FIELDS:
+        for name in self.PATTERN_FIELDS:  # needed only with new_pattern (see clean)
             self.fields[name].required = False
-        if not with_pattern:
-            for name in [*PatternFields.base_fields, "new_pattern"]:
-                del self.fields[name]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
