@@ -317,13 +317,20 @@ class Freshness:
         from errors.models import SyncError
 
         inbound, outbound = self.inbound_arrivals(), self.outbound_arrivals()
-        requests = [r for r in self.control.requests() if not r["inner"]]
+        log = self.control.requests()
+        requests = [r for r in log if not r["inner"]]
         changes = len(self.outlook) + len(self.booked)
+        batches = [r for r in requests if r["path"].endswith("$batch")]
         by_kind = {
-            "delta reads": sum(1 for r in requests if "/delta" in r["path"]),
-            "$batch calls": sum(1 for r in requests if r["path"].endswith("$batch")),
+            "delta reads on their own": sum(1 for r in requests if "/delta" in r["path"]),
+            "$batch of delta reads": sum(1 for r in batches if batch_kind(r) == "delta"),
+            "$batch of other reads (removed events checked)": sum(
+                1 for r in batches if batch_kind(r) == "read"
+            ),
+            "$batch with writes (pushes)": sum(1 for r in batches if batch_kind(r) == "write"),
         }
         by_kind["other"] = len(requests) - sum(by_kind.values())
+        peak = self.control.peak_concurrency()
         return [
             ("rooms (live subscriptions)", f"{ROOMS:,}"),
             ("set-up (validate, subscribe, first read)", f"{set_up:.0f} s"),
@@ -340,10 +347,19 @@ class Freshness:
             ),
             ("Graph HTTP requests per change", f"{len(requests) / max(changes, 1):.2f}"),
             *[(f"  {kind}", f"{n:,}") for kind, n in by_kind.items()],
+            ("most requests running at once for one mailbox", f"{max(peak.values(), default=0)}"),
+            ("answers 429 (batched ones included)", f"{sum(r['status'] == 429 for r in log)}"),
             ("database transactions per change", f"{transactions / max(changes, 1):.1f}"),
             *[(f"CPU, {name}", f"{seconds:.0f} s") for name, seconds in cpu.items()],
             ("sync errors", f"{SyncError.objects.count()}"),
         ]
+
+
+def batch_kind(call: dict) -> str:  # type: ignore[type-arg]
+    inner = (call.get("body") or {}).get("requests") or []
+    if not inner or any(i.get("method", "GET") != "GET" for i in inner):  # big: not logged
+        return "write"
+    return "delta" if inner and all("/delta" in i.get("url", "") for i in inner) else "read"
 
 
 def meeting(subject: str | None, start: dt.datetime, minutes: int) -> dict:  # type: ignore[type-arg]

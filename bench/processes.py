@@ -66,14 +66,16 @@ def sandbox(folder: str) -> Iterator[tuple[str, str, int]]:
 
 
 def cpu_seconds(pids: list[int]) -> float:
-    """CPU time (user and system) the processes have used so far, from Linux's /proc."""
+    """CPU time (user and system) the processes have used so far, from Linux's /proc, with
+    that of their ended children (PostgreSQL's backends, recycled workers), which Linux adds
+    to the parent that waits for them."""
     total = 0
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:  # ended
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
+        total += sum(int(n) for n in fields[11:15])  # utime, stime, cutime, cstime
     return total / os.sysconf("SC_CLK_TCK")
 
 

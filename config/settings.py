@@ -173,6 +173,9 @@ ROVER_CHARGES_PATH = env.str("ROVER_CHARGES_PATH", default="")
 # Inbound sync reads Outlook calendars over a rolling window around today.
 SYNC_WINDOW_DAYS_BACK = env.int("SYNC_WINDOW_DAYS_BACK", default=30)
 SYNC_WINDOW_DAYS_AHEAD = env.int("SYNC_WINDOW_DAYS_AHEAD", default=365)
+# Calendars a task worker syncs down at once (threads, each with its own database
+# connection): most of a sync is waiting on Graph (docs/architecture.md).
+SYNC_DOWN_THREADS = env.int("SYNC_DOWN_THREADS", default=4)
 
 # The most occurrences a series booked from a pattern may have (a tenant's default "max
 # occurrences" in the source documents; a tenant may sync fewer).

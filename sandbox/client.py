@@ -80,7 +80,12 @@ class SandboxControl:
         return self.call("GET", "requests", since=since)["value"]
 
     def clear_requests(self) -> None:
+        """Clear the request log and the mailboxes' peak concurrency."""
         self.call("DELETE", "requests")
+
+    def peak_concurrency(self) -> dict[str, int]:
+        """The most requests each mailbox had running at once since the log was cleared."""
+        return self.call("GET", "concurrency")["peak"]
 
     # --- acting as an Outlook user -------------------------------------------------------
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,8 @@ class SandboxApp:
             self.router.include(module.router)
         self.changes = 0  # requests that may have changed the world (all but GETs)
         self._in_flight: dict[str, int] = {}
-        self._in_flight_lock = threading.Lock()
+        self.peak_in_flight: dict[str, int] = {}  # per mailbox, since the log was cleared
+        self.in_flight_lock = threading.Lock()
         self.public_origin: str | None = None
 
     def origin(self, request: Request) -> str:
@@ -64,9 +66,13 @@ class SandboxApp:
         # Graph-like round trips: half the latency before the request is handled, half
         # after (the answer's way back), so what it changes (and notifies) happens midway.
         latency = 0.0 if inner or not logged else float(self.state.settings["latency"])
-        with self._mailbox_in_flight(request, inner) as busy:
+        with self._mailbox_in_flight(request, inner) as over:
             time.sleep(latency / 2)
-            response = self.throttled(request) if busy else self.serve(request, logged)
+            if over and not _is_batch(request):
+                response = self.throttled(request)
+            else:
+                request.over_limit = over  # a batch answers that many of its requests 429
+                response = self.serve(request, logged)
             time.sleep(latency / 2)
         if not inner and self._notifies_first(request):
             # Nothing orders Graph's notification of a write after its answer: deliver first.
@@ -124,21 +130,25 @@ class SandboxApp:
         return DROP if fault and fault.kind == "drop_after_write" else response
 
     @contextmanager
-    def _mailbox_in_flight(self, request: Request, inner: bool) -> Iterator[bool]:
-        """Count the requests running for a mailbox; True when this one is over the limit."""
-        found = _MAILBOX_IN_PATH.match(request.path)
-        key = found.group(1).lower() if found and not inner else None
-        if key is None:
-            yield False
-            return
-        with self._in_flight_lock:
-            self._in_flight[key] = self._in_flight.get(key, 0) + 1
-            busy = self._in_flight[key] > MAILBOX_CONCURRENCY
+    def _mailbox_in_flight(self, request: Request, inner: bool) -> Iterator[dict[str, int]]:
+        """Count the requests running for each mailbox while this one runs, and the highest
+        count each mailbox reached (`peak_in_flight`); yields the mailboxes this request takes
+        over Graph's limit of four, with how many of its requests are over."""
+        shares = {} if inner else _mailbox_shares(request)
+        over: dict[str, int] = {}
+        with self.in_flight_lock:
+            for key, share in shares.items():
+                count = self._in_flight.get(key, 0) + share
+                self._in_flight[key] = count
+                self.peak_in_flight[key] = max(self.peak_in_flight.get(key, 0), count)
+                if count > MAILBOX_CONCURRENCY:
+                    over[key] = min(share, count - MAILBOX_CONCURRENCY)
         try:
-            yield busy
+            yield over
         finally:
-            with self._in_flight_lock:
-                self._in_flight[key] -= 1
+            with self.in_flight_lock:
+                for key, share in shares.items():
+                    self._in_flight[key] -= share
 
     def throttled(self, request: Request) -> Response:
         # Graph's answer to a fifth concurrent request for one mailbox.
@@ -151,7 +161,7 @@ class SandboxApp:
         )
 
     def dispatch(self, request: Request) -> Response:
-        if request.method == "POST" and re.match(r"^/(v1\.0|beta)/\$batch/?$", request.path):
+        if _is_batch(request):
             return self.batch(request)
         matched = self.router.match(request.method, request.path)
         if matched is None:
@@ -197,6 +207,9 @@ class SandboxApp:
         return response
 
     def batch(self, request: Request) -> Response:
+        """JSON batching as json-batching.md describes it: up to twenty requests, either all
+        parallel or each depending on the one before (`dependsOn`); a request whose
+        dependency failed is answered 424 and not run."""
         body = graph_api.body_of(request)
         inner_requests = body.get("requests")
         if not isinstance(inner_requests, list) or not inner_requests:
@@ -210,9 +223,18 @@ class SandboxApp:
                 "BadRequest",
                 f"The number of requests in a batch cannot exceed {MAX_BATCH}.",
             )
+        if _order(inner_requests) is None:
+            return graph_api.graph_error(
+                request,
+                400,
+                "BadRequest",
+                "Batch should be either fully sequential or fully parallel.",
+            )
         version = request.path.split("/")[1]
+        over = _over_limit(inner_requests, request.over_limit)
+        status_of: dict[str, int] = {}
         answers = []
-        for item in inner_requests:
+        for n, item in enumerate(inner_requests):
             headers = Message()
             headers["Authorization"] = request.header("Authorization")
             for name, value in (item.get("headers") or {}).items():
@@ -224,9 +246,17 @@ class SandboxApp:
                 headers,
                 json.dumps(payload).encode() if payload is not None else b"",
             )
-            answer = self.handle(inner, inner=True)
+            if any(status_of.get(str(d), 0) >= 400 for d in item.get("dependsOn") or []):
+                answer: Response | object = graph_api.graph_error(
+                    inner, 424, "FailedDependency", "A request it depends on failed."
+                )
+            elif n in over:
+                answer = self.throttled(inner)
+            else:
+                answer = self.handle(inner, inner=True)
             if not isinstance(answer, Response):
                 answer = graph_api.graph_error(inner, 504, "GatewayTimeout", "No answer.")
+            status_of[str(item.get("id"))] = answer.status
             answers.append(
                 {
                     "id": item.get("id"),
@@ -240,6 +270,67 @@ class SandboxApp:
                 }
             )
         return Response.json(200, {"responses": answers})
+
+
+def _is_batch(request: Request) -> bool:
+    return request.method == "POST" and bool(re.match(r"^/(v1\.0|beta)/\$batch/?$", request.path))
+
+
+def _order(inner_requests: list[Any]) -> str | None:
+    """ "parallel" (no dependsOn) or "sequential" (each after the first depends on the one
+    before it); None for anything else, which Graph refuses."""
+    if not all(isinstance(item, dict) for item in inner_requests):
+        return "parallel"  # refused request by request
+    depends = [item.get("dependsOn") for item in inner_requests]
+    if not any(depends):
+        return "parallel"
+    if depends[0]:
+        return None
+    for before, item in pairwise(inner_requests):
+        if item.get("dependsOn") != [before.get("id")]:
+            return None
+    return "sequential"
+
+
+def _inner_mailbox(item: Any) -> str | None:
+    if not isinstance(item, dict):
+        return None
+    found = _MAILBOX_IN_PATH.match("/v1.0/" + str(item.get("url", "")).lstrip("/"))
+    return found.group(1).lower() if found else None
+
+
+def _mailbox_shares(request: Request) -> dict[str, int]:
+    """How many requests this one has running in each mailbox at once. A batch: Graph
+    dispatches up to four of its requests to Outlook simultaneously, whatever their
+    mailbox (one at a time when sequential), so a mailbox's share is its requests, at most
+    four."""
+    if not _is_batch(request):
+        found = _MAILBOX_IN_PATH.match(request.path)
+        return {found.group(1).lower(): 1} if found else {}
+    try:
+        inner_requests = graph_api.body_of(request).get("requests")
+    except HttpError:
+        return {}
+    if not isinstance(inner_requests, list) or len(inner_requests) > MAX_BATCH:
+        return {}
+    counts: dict[str, int] = {}
+    for item in inner_requests:
+        if (key := _inner_mailbox(item)) is not None:
+            counts[key] = counts.get(key, 0) + 1
+    at_once = 1 if _order(inner_requests) == "sequential" else MAILBOX_CONCURRENCY
+    return {key: min(count, at_once) for key, count in counts.items()}
+
+
+def _over_limit(inner_requests: list[Any], over: dict[str, int]) -> set[int]:
+    """The positions of the batched requests answered 429: each mailbox's last ones."""
+    left = dict(over)
+    found = set()
+    for n in reversed(range(len(inner_requests))):
+        key = _inner_mailbox(inner_requests[n])
+        if key is not None and left.get(key, 0) > 0:
+            left[key] -= 1
+            found.add(n)
+    return found
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -28,6 +28,9 @@ class Request:
     body: bytes = b""
     params: dict[str, str] = field(default_factory=dict)  # filled by the router
     request_id: str = ""  # Graph's request-id of this request
+    # Mailboxes this request took over the concurrency limit, with how many of its (batched)
+    # requests are over: answered 429.
+    over_limit: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_target(cls, method: str, target: str, headers: Message, body: bytes) -> Request:

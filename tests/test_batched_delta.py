@@ -9,9 +9,16 @@ from django.utils import timezone
 
 from bookings.models import Reservation
 from errors.models import SyncError
+from syncconnections.inbound import nightly
 from syncconnections.inbound.sync_requests import request_sync
 from syncconnections.models import SyncConnection, SyncRequest
-from tests.sync_helpers import connected_room, graph_calls, last_request_id, meeting
+from tests.sync_helpers import (
+    connected_room,
+    graph_calls,
+    last_request_id,
+    meeting,
+    reads_delta,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +67,28 @@ def test_twenty_mailboxes_are_read_in_one_call_each_answer_for_its_own(sandbox, 
     assert waiting[throttled.pk].attempts == 0
     assert waiting[failing.pk].attempts == 1
     assert [e.sync_connection_id for e in SyncError.objects.all()] == [failing.pk]
+
+
+def test_the_nightly_sync_reads_twenty_rooms_a_call_and_rolls_their_windows(
+    sandbox, rooms, tenant, settings
+):
+    rooms.append(connected_room(sandbox, tenant, "Room 20"))
+    today = timezone.localdate()
+    SyncConnection.objects.update(delta_window_start=today - dt.timedelta(days=40))  # roll due
+    for room in rooms[::8]:
+        sandbox.outlook_create(room.user_id, **meeting(f"In {room.user_id}"))
+    since = last_request_id(sandbox)
+
+    summary = nightly.nightly_sync()
+
+    sent = [r for r in sandbox.requests(since) if not r["inner"]]
+    assert not [r["path"] for r in sent if "/delta" in r["path"]]  # none read on its own
+    batches = [r for r in sent if reads_delta(r)]
+    # Twenty rooms, then one: the new windows listed, then the old ones caught up.
+    assert [len(r["body"]["requests"]) for r in batches] == [20, 20, 1, 1]
+    assert (summary.connections, summary.created, summary.failed) == (21, 3, [])
+    assert set(SyncConnection.objects.values_list("delta_window_start", flat=True)) == {
+        today - dt.timedelta(days=settings.SYNC_WINDOW_DAYS_BACK)
+    }
+    assert set(SyncConnection.objects.values_list("secondary_delta_token", flat=True)) == {""}
+    assert Reservation.objects.count() == 3

@@ -120,7 +120,10 @@ def test_unreachable_graph_is_a_transient_error(settings, sandbox):
 
 
 def test_batch_of_45_makes_three_calls_in_order(sandbox, graph):
-    requests_ = [BatchRequest(str(i), "GET", f"/users/{ROOM}") for i in range(44)]
+    rooms = [f"room{n}@contoso.test" for n in range(22)]
+    for room in rooms:
+        sandbox.mailbox(room)
+    requests_ = [BatchRequest(str(i), "GET", f"/users/{rooms[i % 22]}") for i in range(44)]
     requests_.append(BatchRequest("missing", "GET", "/users/nobody@contoso.test"))
 
     results = graph.batch(requests_)
@@ -132,11 +135,11 @@ def test_batch_of_45_makes_three_calls_in_order(sandbox, graph):
 
 
 def test_batch_retries_throttled_inner_requests_after_their_retry_after(sandbox, graph):
-    sandbox.fault(f"/users/{ROOM}/calendar$", status=429, retry_after=1, times=2)
-    requests_ = [
-        BatchRequest("user", "GET", f"/users/{ROOM}"),
-        *[BatchRequest(f"cal{i}", "GET", f"/users/{ROOM}/calendar") for i in range(3)],
-    ]
+    rooms = [f"room{n}@contoso.test" for n in range(4)]
+    for room in rooms:
+        sandbox.mailbox(room)
+    sandbox.fault("/calendar$", status=429, retry_after=1, times=2)
+    requests_ = [BatchRequest(room, "GET", f"/users/{room}/calendar") for room in rooms]
 
     results = graph.batch(requests_)
 
@@ -146,6 +149,53 @@ def test_batch_retries_throttled_inner_requests_after_their_retry_after(sandbox,
     assert batches[1]["started_at"] - batches[0]["started_at"] >= 1.0
     inner = [r for r in sandbox.requests() if r["inner"]]
     assert len(inner) == 4 + 2  # the two throttled ones sent again
+
+
+def test_a_batch_call_holds_three_requests_per_mailbox_at_most(sandbox, graph):
+    rooms = [f"room{n}@contoso.test" for n in range(8)]
+    for room in rooms:
+        sandbox.mailbox(room)
+    requests_ = [
+        BatchRequest(f"{room}-{n}", "GET", f"/users/{room}/calendar")
+        for n in range(4)
+        for room in rooms
+    ]
+
+    results = graph.batch(requests_)
+
+    assert [r.status for r in results] == [200] * 32
+    calls = [c["body"]["requests"] for c in graph_calls(sandbox, "$batch")]
+    # Each room's first, second and third, but rooms 0-3 only three: the fourths wait.
+    assert [[i["id"] for i in c] for c in calls] == [
+        [r.id for r in requests_[:20]],
+        [r.id for r in requests_[20:]],
+    ]
+    assert not any("dependsOn" in i for c in calls for i in c)  # parallel
+    assert max(sandbox.peak_concurrency().values()) == 3
+
+
+def test_a_pile_of_writes_to_one_mailbox_goes_one_after_another(sandbox, graph):
+    events = sandbox.outlook_create_many(
+        ROOM, [event(f"Meeting {n}", day=1 + n, hour=9) for n in range(25)]
+    )
+    sandbox.fault("/events/", status=404, skip=5, times=1)
+    requests_ = [
+        BatchRequest(str(n), "PATCH", f"/users/{ROOM}/events/{e['id']}", {"subject": f"S{n}"})
+        for n, e in enumerate(events)
+    ]
+
+    results = graph.batch(requests_)
+
+    assert [r.status for r in results] == [200] * 5 + [404] + [200] * 19
+    calls = [c["body"]["requests"] for c in graph_calls(sandbox, "$batch")]
+    # 20 in order, each after the one before; the 14 a 404 stopped (424) sent again; then 5.
+    assert [[int(i["id"]) for i in c] for c in calls] == [
+        list(range(20)),
+        list(range(6, 20)),
+        list(range(20, 25)),
+    ]
+    assert all(i["dependsOn"] == [str(int(i["id"]) - 1)] for c in calls for i in c[1:])
+    assert sandbox.peak_concurrency() == {ROOM: 1}
 
 
 def test_delta_pages_over_250_events(sandbox, graph):

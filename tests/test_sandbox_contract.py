@@ -1,7 +1,9 @@
 """The sandbox behaves like the services it stands in for (see docs/sandbox.md)."""
 
 import datetime as dt
+import threading
 import time
+from itertools import pairwise
 
 import pytest
 import requests
@@ -332,3 +334,91 @@ def test_batch_over_twenty_is_refused(sandbox, graph):
 
     assert caught.value.status == 400
     assert "cannot exceed 20" in caught.value.message
+
+
+# --- JSON batching: order and the mailbox concurrency limit (json-batching.md,
+# throttling-limits.md "Outlook service limits": four concurrent requests per app and mailbox;
+# Graph dispatches up to four of a batch's requests to Outlook at once, whatever their
+# mailbox) -------------------------------------------------------------------------------------
+
+
+def batch_of(items):
+    return [{"id": str(n), "method": "GET", **item} for n, item in enumerate(items)]
+
+
+def test_a_sequential_batch_stops_after_a_failure_with_424(sandbox, graph):
+    items = batch_of(
+        [
+            {"url": f"/users/{ROOM}"},
+            {"url": "/users/nobody@contoso.test"},
+            {"url": f"/users/{ROOM}"},
+        ]
+    )
+    for before, item in pairwise(items):
+        item["dependsOn"] = [before["id"]]
+
+    answer = graph.call("POST", "/$batch", json={"requests": items})
+
+    assert [(r["id"], r["status"]) for r in answer["responses"]] == [
+        ("0", 200),
+        ("1", 404),
+        ("2", 424),
+    ]
+    inner = [r["path"] for r in sandbox.requests() if r["inner"]]
+    assert inner == [f"/v1.0/users/{ROOM}", "/v1.0/users/nobody@contoso.test"]  # 2 not run
+
+
+def test_a_batch_neither_sequential_nor_parallel_is_refused(sandbox, graph):
+    items = batch_of([{"url": f"/users/{ROOM}"}] * 3)
+    items[2]["dependsOn"] = ["0"]  # 1 runs in parallel, 2 after 0
+
+    with pytest.raises(GraphError) as caught:
+        graph.call("POST", "/$batch", json={"requests": items})
+
+    assert caught.value.status == 400
+    assert "fully sequential or fully parallel" in caught.value.message
+
+
+def test_a_fifth_concurrent_request_for_a_mailbox_is_answered_429(sandbox, graph):
+    graph.get_user(ROOM)  # the token, before the clock matters
+    sandbox.settings(latency=1.0)
+    sandbox.clear_requests()
+    five = batch_of([{"url": f"/users/{ROOM}"}] * 5)  # four at once: the mailbox's share
+    answers = {}
+    batch = threading.Thread(
+        target=lambda: answers.update(batch=graph.call("POST", "/$batch", json={"requests": five}))
+    )
+
+    batch.start()
+    time.sleep(0.3)
+    graph.call("GET", f"/users/{ROOM}/calendar")  # while the batch runs: retried after 1 s
+    batch.join()
+
+    assert sandbox.peak_concurrency() == {ROOM: 5}
+    calendar = [r["status"] for r in sandbox.requests() if r["path"].endswith("/calendar")]
+    assert calendar == [429, 200]
+    assert [r["status"] for r in answers["batch"]["responses"]] == [200] * 5
+
+
+def test_a_batch_over_the_limit_has_its_last_requests_for_the_mailbox_answered_429(sandbox, graph):
+    graph.get_user(ROOM)
+    sandbox.settings(latency=1.0)
+    sandbox.clear_requests()
+    answers = {}
+
+    def send(name, items):
+        answers[name] = graph.call("POST", "/$batch", json={"requests": items})
+
+    first = threading.Thread(target=send, args=("first", batch_of([{"url": f"/users/{ROOM}"}] * 3)))
+    first.start()
+    time.sleep(0.3)
+    send(
+        "second",
+        batch_of([{"url": "/users/nobody@contoso.test"}, *[{"url": f"/users/{ROOM}"}] * 3]),
+    )
+    first.join()
+
+    assert sandbox.peak_concurrency() == {ROOM: 6, "nobody@contoso.test": 1}
+    second = {r["id"]: r["status"] for r in answers["second"]["responses"]}
+    assert second == {"0": 404, "1": 200, "2": 429, "3": 429}  # ROOM's last two: over four
+    assert [r["status"] for r in answers["first"]["responses"]] == [200] * 3

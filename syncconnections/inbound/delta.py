@@ -63,6 +63,7 @@ class SyncResult:
     resynced: bool = False
     error: GraphError | None = None
     changes: PageResult = field(default_factory=PageResult)
+    caught_up: bool = False  # a roll of the window read the primary query to its end
 
     @property
     def ok(self) -> bool:
@@ -90,24 +91,45 @@ class FirstPage:
     read_at: dt.datetime  # when the read was sent: the calendar's last read
 
 
-def reading_from(connection: SyncConnection) -> tuple[str, dt.date, dt.date]:
-    """Where the connection's delta read goes on from: its link (or "start/end" of a fresh
-    listing), and the window."""
-    if connection.delta_token:
-        return connection.delta_token, connection.delta_window_start, connection.delta_window_end
+def reading_from(
+    connection: SyncConnection, secondary: bool = False
+) -> tuple[str, dt.date, dt.date]:
+    """Where the connection's delta read (the primary, or the secondary that lists the next
+    window) goes on from: its link (or "start/end" of a fresh listing), and the window."""
+    token, start, end = (
+        (
+            connection.secondary_delta_token,
+            connection.secondary_window_start,
+            connection.secondary_window_end,
+        )
+        if secondary
+        else (connection.delta_token, connection.delta_window_start, connection.delta_window_end)
+    )
+    if token:
+        return token, start, end
     start, end = current_window()
     return f"{start}/{end}", start, end
 
 
-def first_pages(connection_ids: list[int]) -> dict[int, FirstPage]:
-    """The first delta page of each connection, twenty mailboxes to a `$batch` call per
-    tenant: the usual read (one page after a notification) costs a twentieth of a round
-    trip. Each answer is its own connection's (a 410, a 429 or a 5xx included); a batch
-    that fails as a whole leaves its connections to read on their own."""
+def due_to_roll(connection: SyncConnection) -> bool:
+    """The window has moved on by a day since the delta query began: list the new one."""
+    return bool(connection.delta_window_start) and (
+        connection.delta_window_start < current_window()[0] - dt.timedelta(days=1)
+    )
+
+
+def first_pages(connection_ids: list[int], *, secondary: bool = False) -> dict[int, FirstPage]:
+    """The first delta page of each connection (of its secondary query, when rolling the
+    window), twenty mailboxes to a `$batch` call per tenant: the usual read (one page after
+    a notification) costs a twentieth of a round trip. Each answer is its own connection's
+    (a 410, a 429 or a 5xx included); a batch that fails as a whole leaves its connections
+    to read on their own."""
     connections = [
         c
         for c in SyncConnection.objects.filter(pk__in=connection_ids).select_related("tenant")
-        if c.syncs_down and not c.calendar_name  # a named calendar reads from beta
+        if c.syncs_down
+        and not c.calendar_name  # a named calendar reads from beta
+        and (due_to_roll(c) or not secondary)
     ]
     by_tenant: dict[int, list[SyncConnection]] = {}
     for connection in connections:
@@ -117,13 +139,14 @@ def first_pages(connection_ids: list[int]) -> dict[int, FirstPage]:
         client = GraphClient.for_tenant(group[0].tenant)
         asked = []
         for connection in group:
-            where, start, end = reading_from(connection)
+            where, start, end = reading_from(connection, secondary)
             request = client.delta_request(
                 str(connection.pk),
                 connection.user_id,
                 start=moment(start),
                 end=moment(end),
-                link=connection.delta_token or None,
+                link=(connection.secondary_delta_token if secondary else connection.delta_token)
+                or None,
                 page_size=PAGE_SIZE,
             )
             if request is not None:
@@ -144,8 +167,7 @@ def sync_down(connection_id: int, first: FirstPage | None = None) -> SyncResult:
     result = SyncResult(connection)
     if not connection.syncs_down:
         return result
-    if first is not None and first.where != reading_from(connection)[0]:
-        first = None  # read on from elsewhere meanwhile: this answer is stale
+    first = _still_current(first, connection, secondary=False)
     read_at = first.read_at if first is not None else timezone.now()
     SyncConnection.objects.filter(pk=connection_id).update(delta_read_at=read_at)
     client = GraphClient.for_tenant(connection.tenant)
@@ -177,18 +199,28 @@ def _catch_up(
         _follow(connection, client, result, secondary=False)
 
 
-def roll_window(connection_id: int) -> SyncResult:
+def _still_current(
+    first: FirstPage | None, connection: SyncConnection, *, secondary: bool
+) -> FirstPage | None:
+    """The answer fetched ahead, unless the query has read on from elsewhere meanwhile."""
+    if first is None or first.where != reading_from(connection, secondary)[0]:
+        return None
+    return first
+
+
+def roll_window(
+    connection_id: int, secondary_first: FirstPage | None = None, first: FirstPage | None = None
+) -> SyncResult:
     """Move the delta query on to today's window: list it with the secondary token, catch the
-    primary up to now (so nothing changed before the listing is missed), then switch."""
+    primary up to now (so nothing changed before the listing is missed), then switch. The
+    first pages of both may have been fetched ahead (first_pages)."""
     connection = _load(connection_id)
     result = SyncResult(connection)
-    if not connection.syncs_down or not connection.delta_window_start:
-        return result
-    if connection.delta_window_start >= current_window()[0] - dt.timedelta(days=1):
+    if not connection.syncs_down or not due_to_roll(connection):
         return result  # less than a day old
     client = GraphClient.for_tenant(connection.tenant)
     try:
-        primed = _follow(connection, client, result, secondary=True)
+        primed = _follow(connection, client, result, secondary=True, first=secondary_first)
     except ResyncNeeded:
         SyncConnection.objects.filter(pk=connection.pk).update(
             secondary_delta_token="", secondary_window_start=None, secondary_window_end=None
@@ -198,10 +230,11 @@ def roll_window(connection_id: int) -> SyncResult:
         _failed(connection, result, exc, "roll window")
         return result
     try:
-        _catch_up(connection, client, result)
+        _catch_up(connection, client, result, _still_current(first, connection, secondary=False))
     except GraphError as exc:
         _failed(connection, result, exc, "delta page")
         return result
+    result.caught_up = True
     if primed is not None:
         SyncConnection.objects.filter(
             pk=connection.pk, secondary_delta_token=primed.delta_link
@@ -245,6 +278,7 @@ def _follow(
     else:
         start, end = current_window()
     calendar = connection.calendar_id if connection.calendar_name else None
+    first = _still_current(first, connection, secondary=secondary)
     pages = client.delta_pages(
         connection.user_id,
         start=moment(start),

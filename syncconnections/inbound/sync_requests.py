@@ -7,10 +7,12 @@ import logging
 import time
 from collections.abc import Collection
 
+from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
 from common import task_queue, work_queue
+from common.concurrency import in_threads
 from syncconnections import wakeups
 from syncconnections.inbound.delta import (
     FirstPage,
@@ -144,29 +146,35 @@ def sync_pending(time_budget: float | None = None) -> dict[str, int]:
         requests := claim() or _wait_for_next_read(deadline)
     ):
         firsts = first_pages([r.sync_connection_id for r in requests])
-        for request in requests:
-            if task_queue.stop_requested():
-                # The cluster is stopping: what is not begun goes back, for the next one.
-                work_queue.release(SyncRequest.objects.filter(claim=request.claim))
-                break
-            first = firsts.get(request.sync_connection_id)
-            read_at = first.read_at if first is not None else timezone.now()
-            result = sync_safely(request, first)
-            if result.throttled_for is not None:
-                work_queue.throttle(work_queue.claimed(request), result.throttled_for)
-                continue
-            if result.ok or result.error.permanent or request.attempts + 1 >= MAX_ATTEMPTS:
-                done += 1
-                failed += not result.ok
-                # Deleted unless a notification raised the version during the sync; then it
-                # syncs once more, READ_INTERVAL after this read began.
-                work_queue.settle(
-                    work_queue.claimed(request), throttled_until=read_at + READ_INTERVAL
-                )
-            else:
-                failed += 1
-                work_queue.retry_later(request)
+        # The calendars are applied side by side: what one waits for (Graph's checks of
+        # removed events, its further pages, the database) does not hold up the others.
+        claimed = [(r, firsts.get(r.sync_connection_id)) for r in requests]
+        for outcome in in_threads(_sync_claimed, claimed, settings.SYNC_DOWN_THREADS):
+            done += outcome in ("done", "failed for good")
+            failed += outcome in ("failed", "failed for good")
         if time.monotonic() > deadline:
             wake()
             break
     return {"synced": done, "failed": failed}
+
+
+def _sync_claimed(claimed: tuple[SyncRequest, FirstPage | None]) -> str:
+    """Sync one claimed request (with its first page read ahead) and settle its row; what
+    came of it."""
+    request, first = claimed
+    if task_queue.stop_requested():
+        # The cluster is stopping: what is not begun goes back, for the next one.
+        work_queue.release(work_queue.claimed(request))
+        return "released"
+    read_at = first.read_at if first is not None else timezone.now()
+    result = sync_safely(request, first)
+    if result.throttled_for is not None:
+        work_queue.throttle(work_queue.claimed(request), result.throttled_for)
+        return "throttled"
+    if result.ok or result.error.permanent or request.attempts + 1 >= MAX_ATTEMPTS:
+        # Deleted unless a notification raised the version during the sync; then it syncs
+        # once more, READ_INTERVAL after this read began.
+        work_queue.settle(work_queue.claimed(request), throttled_until=read_at + READ_INTERVAL)
+        return "done" if result.ok else "failed for good"
+    work_queue.retry_later(request)
+    return "failed"
