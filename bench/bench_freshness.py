@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 from bench.load import at_once, wait_until_settled
@@ -33,6 +34,7 @@ SECONDS = int(os.environ.get("FRESHNESS_SECONDS", 60))
 OUTLOOK_RATE = 20  # changes a second
 API_RATE = 10  # reservations a second
 LATENCY = 0.15  # seconds per Graph request
+NOTIFYING = 8  # notifications the sandbox delivers at once
 SETTLE_WITHIN = 300
 DOMAIN = "freshness.test"
 SETUP_THREADS = 8
@@ -58,6 +60,7 @@ class Freshness:
         self.refused = 0
         self.made: dict[str, dt.datetime] = {}  # transactionId -> created in the sandbox
         self.unseen = 0
+        self.errors_before = 0
 
     def run(self) -> list[tuple[str, str]]:
         from django.conf import settings
@@ -88,24 +91,60 @@ class Freshness:
             began = time.monotonic()
             self.connect()
             set_up = time.monotonic() - began
-            self.control.settings(latency=LATENCY)
-            self.control.clear_requests()
-            processes = {
-                "web (gunicorn)": tree(web.pid),
-                "task cluster": tree(tasks.pid),
-                "sandbox": tree(self.sandbox_pid),
-                "PostgreSQL": postgres_pids(),
-            }
-            cpu_before = {name: cpu_seconds(pids) for name, pids in processes.items()}
-            transactions_before = transactions()
-            self.busy_minute()
-            settled = self.wait_for_arrivals()
-            cpu = {
-                name: cpu_seconds(tree(pids[0]) if name != "PostgreSQL" else postgres_pids())
-                - cpu_before[name]
-                for name, pids in processes.items()
-            }
-            return self.figures(set_up, settled, cpu, transactions() - transactions_before)
+            # Graph delivers notifications several at once, in no promised order.
+            self.control.settings(latency=LATENCY, notification_concurrency=NOTIFYING)
+            one = self.phase(0, [self.web], {"web": [web.pid], "tasks": [tasks.pid]})
+            # The same load on two web instances (the API's users spread over both, as behind
+            # a load balancer) and two task clusters, all on the one database.
+            port = free_port()
+            other_web = f"http://127.0.0.1:{port}"
+            with (
+                running(
+                    gunicorn,
+                    f"{other_web}/healthz",
+                    False,
+                    {**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
+                ) as web2,
+                running(cluster, f"{other_web}/healthz", False, env) as tasks2,
+            ):
+                two = self.phase(
+                    1,
+                    [self.web, other_web],
+                    {"web": [web.pid, web2.pid], "tasks": [tasks.pid, tasks2.pid]},
+                )
+            night = self.nightly()
+        return [
+            ("rooms (live subscriptions)", f"{ROOMS:,}"),
+            ("set-up (validate, subscribe, first read)", f"{set_up:.0f} s"),
+            ("sandbox latency per request", f"{LATENCY * 1000:.0f} ms"),
+            ("— the busy minute on", "1 cluster, 1 web | 2 clusters, 2 webs"),
+            *[(measure, f"{a} | {b}") for (measure, a), (_, b) in zip(one, two, strict=True)],
+            *night,
+        ]
+
+    def phase(self, n: int, webs: list[str], pids: dict[str, list[int]]) -> list[tuple[str, str]]:
+        """The busy minute, then its figures."""
+        self.outlook, self.booked, self.made = [], [], {}
+        self.refused = self.unseen = 0
+        self.webs = webs
+        self.meetings_before(n)
+        self.control.clear_requests()
+        processes = {
+            "web (gunicorn)": lambda: [p for pid in pids["web"] for p in tree(pid)],
+            "task cluster": lambda: [p for pid in pids["tasks"] for p in tree(pid)],
+            "sandbox": lambda: tree(self.sandbox_pid),
+            "PostgreSQL": postgres_pids,
+        }
+        cpu_before = {name: cpu_seconds(find()) for name, find in processes.items()}
+        transactions_before, tasks_before = transactions(), tasks_queued()
+        began = time.monotonic()
+        self.busy_minute(n)
+        settled = self.wait_for_arrivals()
+        took = time.monotonic() - began
+        cpu = {name: cpu_seconds(find()) - cpu_before[name] for name, find in processes.items()}
+        figures = self.figures(settled, cpu, transactions() - transactions_before)
+        tasks = tasks_queued() - tasks_before
+        return [*figures, ("tasks queued a second (busy minute and after)", f"{tasks / took:.1f}")]
 
     # --- set-up --------------------------------------------------------------------------------
 
@@ -164,20 +203,20 @@ class Freshness:
                 raise RuntimeError("the cluster did not subscribe the rooms in 20 minutes")
             time.sleep(1)
         wait_until_settled(timeout=1200)
-        self.meetings_before()
         user = get_user_model().objects.create_superuser("freshness", "f@example.com", "x")
         self.token = Token.objects.create(user=user).key
 
-    def meetings_before(self) -> None:
+    def meetings_before(self, phase: int) -> None:
         """The meetings the busy minute moves and cancels: already in the rooms' calendars
         and in Bookbridge, as on any Monday morning."""
-        randomly = random.Random(20)
+        randomly = random.Random(20 + phase)
+        self.days = 100 * phase  # each phase's meetings on days of their own
         first = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
         wanted = SECONDS * OUTLOOK_RATE // 2
         by_room: dict[str, list[dict]] = {}  # type: ignore[type-arg]
         for n in range(wanted):
             room = self.rooms[randomly.randrange(ROOMS)].mailbox_email
-            start = first + dt.timedelta(days=10 + n // 40, minutes=15 * (n % 40))
+            start = first + dt.timedelta(days=self.days + 10 + n // 40, minutes=15 * (n % 40))
             by_room.setdefault(room, []).append(
                 {**meeting(f"Standing {n}", start, 15), "organizerEmail": f"host{n}@elsewhere.test"}
             )
@@ -191,14 +230,14 @@ class Freshness:
 
     # --- the busy minute -----------------------------------------------------------------------
 
-    def busy_minute(self) -> None:
-        self.began = time.monotonic()
+    def busy_minute(self, phase: int) -> None:
+        self.began, self.began_at = time.monotonic(), now()
         at_once(self.outlook_users, self.back_office)
 
     def outlook_users(self) -> None:
         """Creates, and moves and cancels of meetings made before: (kind, mailbox, id, when
         made, the new start of a move)."""
-        randomly = random.Random(21)
+        randomly = random.Random(40 + len(self.webs))
         first = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
         made = list(self.existing)  # meetings Bookbridge has read: half the changes are to them
         for n in range(SECONDS * OUTLOOK_RATE):
@@ -208,18 +247,18 @@ class Freshness:
             if kind == "create":
                 room = self.rooms[randomly.randrange(ROOMS)]
                 start = first + dt.timedelta(
-                    days=2 + n // 80, minutes=15 * (n % 80)
+                    days=self.days + 2 + n // 80, minutes=15 * (n % 80)
                 )  # one per slot
                 event = self.control.outlook_create(
                     room.mailbox_email,
-                    **meeting(f"Outlook {n}", start, 15),
+                    **meeting(f"Outlook {self.days}-{n}", start, 15),
                     organizerEmail=f"guest{n}@elsewhere.test",
                 )
                 self.outlook.append((kind, room.mailbox_email, event["id"], now(), None))
                 continue
             mailbox, event_id = made.pop()
             if kind == "move":
-                start = first + dt.timedelta(days=30 + n // 40, minutes=15 * (n % 40))
+                start = first + dt.timedelta(days=self.days + 30 + n // 40, minutes=15 * (n % 40))
                 self.control.outlook_update(mailbox, event_id, **meeting(None, start, 15))
                 self.outlook.append((kind, mailbox, event_id, now(), start))
             else:
@@ -234,9 +273,9 @@ class Freshness:
         first = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
         for n in range(SECONDS * API_RATE):
             pause(n / API_RATE, self.began)
-            start = first + dt.timedelta(days=60 + n // 40, minutes=15 * (n % 40))
+            start = first + dt.timedelta(days=self.days + 60 + n // 40, minutes=15 * (n % 40))
             answer = session.post(
-                f"{self.web}/api/reservations/",
+                f"{self.webs[n % len(self.webs)]}/api/reservations/",
                 json={
                     "title": f"Booked {n}",
                     "resource": self.rooms[n % ROOMS].pk,
@@ -312,7 +351,7 @@ class Freshness:
     # --- figures -------------------------------------------------------------------------------
 
     def figures(
-        self, set_up: float, settled: float | None, cpu: dict[str, float], transactions: int
+        self, settled: float | None, cpu: dict[str, float], transactions: int
     ) -> list[tuple[str, str]]:
         from errors.models import SyncError
 
@@ -330,28 +369,105 @@ class Freshness:
             "$batch with writes (pushes)": sum(1 for r in batches if batch_kind(r) == "write"),
         }
         by_kind["other"] = len(requests) - sum(by_kind.values())
+        writes = by_kind["$batch with writes (pushes)"]
         peak = self.control.peak_concurrency()
+        errors = SyncError.objects.count() - self.errors_before
+        self.errors_before += errors
         return [
-            ("rooms (live subscriptions)", f"{ROOMS:,}"),
-            ("set-up (validate, subscribe, first read)", f"{set_up:.0f} s"),
-            ("sandbox latency per request", f"{LATENCY * 1000:.0f} ms"),
             ("inbound: Outlook changes made / arrived", f"{len(self.outlook)} / {len(inbound)}"),
             ("  of which cancelled before Bookbridge read them", f"{self.unseen}"),
             ("inbound freshness p50 / p95 / max (target p95 < 5 s)", spread(inbound)),
+            ("inbound duplicates (reservations of one meeting)", f"{self.inbound_duplicates()}"),
             ("outbound: API bookings made / in Outlook", f"{len(self.booked)} / {len(outbound)}"),
             ("outbound freshness p50 / p95 / max (target p95 < 5 s)", spread(outbound)),
+            ("outbound duplicates (events of one booking)", f"{self.outbound_duplicates()}"),
             ("API bookings refused", f"{self.refused}"),
             (
                 "all arrived after the busy minute",
                 f"{settled:.0f} s" if settled is not None else f"not within {SETTLE_WITHIN} s",
             ),
             ("Graph HTTP requests per change", f"{len(requests) / max(changes, 1):.2f}"),
+            (
+                "  per inbound change (target ≤ 0.25)",
+                f"{(len(requests) - writes) / max(len(self.outlook), 1):.2f}",
+            ),
+            ("  per outbound change (target ≤ 0.1)", f"{writes / max(len(self.booked), 1):.2f}"),
             *[(f"  {kind}", f"{n:,}") for kind, n in by_kind.items()],
+            ("notification delivery lag p50 / p95 / max (sandbox's queue)", self.lag()),
             ("most requests running at once for one mailbox", f"{max(peak.values(), default=0)}"),
             ("answers 429 (batched ones included)", f"{sum(r['status'] == 429 for r in log)}"),
             ("database transactions per change", f"{transactions / max(changes, 1):.1f}"),
             *[(f"CPU, {name}", f"{seconds:.0f} s") for name, seconds in cpu.items()],
-            ("sync errors", f"{SyncError.objects.count()}"),
+            ("sync errors", f"{errors}"),
+        ]
+
+    def lag(self) -> str:
+        """From a change to its notification delivered: the sandbox's own queue, which
+        Bookbridge does not control; counted so that it is not taken for Bookbridge's."""
+        since = self.began_at.timestamp()
+        return spread(
+            [
+                d["delivered_at"] - d["queued_at"]
+                for d in self.control.notifications()
+                if d.get("queued_at", 0) >= since
+            ]
+        )
+
+    def inbound_duplicates(self) -> int:
+        from django.db.models import Count
+
+        from bookings.models import Reservation
+
+        titles = {f"Outlook {self.days}-{n}" for n in range(SECONDS * OUTLOOK_RATE)}
+        return sum(
+            row["n"] - 1
+            for row in Reservation.objects.filter(title__in=titles)
+            .values("title")
+            .annotate(n=Count("pk"))
+            .filter(n__gt=1)
+        )
+
+    def outbound_duplicates(self) -> int:
+        booked = {uuid for uuid, _, _ in self.booked}
+        made = Counter(
+            event.get("transactionId")
+            for room in {room for _, room, _ in self.booked}
+            for event in self.control.events(room)
+            if event.get("transactionId") in booked
+        )
+        return sum(n - 1 for n in made.values())
+
+    # --- the nightly sync ----------------------------------------------------------------------
+
+    def nightly(self) -> list[tuple[str, str]]:
+        """The nightly sync of the quiet rooms, in this process, at the same latency: a night
+        on which every room's window rolls on and every subscription is renewed."""
+        from django.utils import timezone
+
+        from syncconnections.inbound.nightly import nightly_sync
+        from syncconnections.models import SyncConnection
+
+        wait_until_settled(timeout=600)
+        SyncConnection.objects.update(
+            delta_window_start=timezone.localdate() - dt.timedelta(days=32),
+            subscription_expires_at=timezone.now() + dt.timedelta(hours=1),
+        )
+        self.control.clear_requests()
+        began = time.monotonic()
+        summary = nightly_sync()
+        took = time.monotonic() - began
+        requests = [r for r in self.control.requests() if not r["inner"]]
+        return [
+            ("— the nightly sync of the quiet rooms", ""),
+            ("nightly_sync wall time (target < 120 s)", f"{took:.0f} s"),
+            ("  rooms synced, windows rolled", f"{summary.connections:,}"),
+            ("  subscriptions renewed", f"{summary.subscriptions.renewed:,}"),
+            (
+                "  Graph HTTP calls (renewals ≤ 100 for 2,000)",
+                f"{len(requests):,} ({sum('/subscriptions' in r['path'] for r in requests)} "
+                "outside $batch for subscriptions)",
+            ),
+            ("  failed", f"{len(summary.failed) + summary.subscriptions.failed}"),
         ]
 
 
@@ -408,3 +524,13 @@ def transactions() -> int:
             "WHERE datname = current_database()"
         )
         return int(cursor.fetchone()[0])
+
+
+def tasks_queued() -> int:
+    """Tasks put in django-q2's ORM queue so far (rows ever inserted in its table)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'django_q_ormq'")
+        row = cursor.fetchone()
+        return int(row[0]) if row else 0

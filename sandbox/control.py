@@ -44,7 +44,9 @@ def change_settings(app: Any, request: Request) -> Response:
     """Behaviours a test may turn on: `notify_before_answer` delivers the notifications of a
     write (every notification queued, in fact) before the write is answered, as Graph may;
     `latency` (seconds) is how long every Graph, identity and Rover request takes, as over
-    the internet (100-300 ms to Graph), separate from the fault injection."""
+    the internet (100-300 ms to Graph), separate from the fault injection;
+    `notification_concurrency` is how many notifications are delivered at once (1: one at a
+    time, in order; Graph delivers several at once, in no promised order)."""
     body = body_of(request)
     unknown = set(body) - set(app.state.settings)
     if unknown:
@@ -52,15 +54,21 @@ def change_settings(app: Any, request: Request) -> Response:
     latency = body.get("latency", 0)
     if not isinstance(latency, int | float) or not 0 <= latency <= 10:
         raise bad("'latency' is a number of seconds from 0 to 10.")
+    deliverers = body.get("notification_concurrency", 1)
+    if not isinstance(deliverers, int) or isinstance(deliverers, bool) or not 1 <= deliverers <= 32:
+        raise bad("'notification_concurrency' is a whole number from 1 to 32.")
     with app.state.lock:
         app.state.settings.update(body)
-        return Response.json(200, dict(app.state.settings))
+        settings = dict(app.state.settings)
+    app.notifier.resize(settings["notification_concurrency"])
+    return Response.json(200, settings)
 
 
 @router.route("POST", "/_sandbox/reset")
 def reset(app: Any, request: Request) -> Response:
     app.notifier.wait_idle()
     app.state.reset()
+    app.notifier.resize(app.state.settings["notification_concurrency"])
     app.notifier.clear()
     with app.in_flight_lock:
         app.peak_in_flight.clear()

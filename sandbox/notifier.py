@@ -18,15 +18,28 @@ DELIVERY_TIMEOUT = 10
 
 
 class Notifier:
-    """Delivers notifications in the background, in order, and remembers each delivery."""
+    """Delivers notifications in the background and remembers each delivery: one at a time
+    and in order by default; `resize(n)` delivers up to n at once, as Graph does (it promises
+    no order, and a slow endpoint then holds up only one delivery)."""
 
     def __init__(self) -> None:
         self.session = requests.Session()
         self.deliveries: list[dict[str, Any]] = []
         self._lock = threading.Lock()
-        self._queue: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue()
-        self._worker = threading.Thread(target=self._run, name="sandbox-notifier", daemon=True)
-        self._worker.start()
+        self._queue: queue.Queue[tuple[str, dict[str, Any], float] | None] = queue.Queue()
+        self._workers: list[threading.Thread] = []
+        self.resize(1)
+
+    def resize(self, deliverers: int) -> None:
+        """Deliver up to `deliverers` notifications at once."""
+        with self._lock:
+            while len(self._workers) < deliverers:
+                worker = threading.Thread(target=self._run, name="sandbox-notifier", daemon=True)
+                worker.start()
+                self._workers.append(worker)
+            while len(self._workers) > deliverers:
+                self._workers.pop()
+                self._queue.put(None)  # one worker ends
 
     def handshake(self, url: str) -> str | None:
         """Graph's validation request; None when it passed, else why it failed."""
@@ -84,7 +97,7 @@ class Notifier:
             return list(pool.map(one, range(len(payloads))))
 
     def send(self, url: str, payload: dict[str, Any]) -> None:
-        self._queue.put((url, payload))
+        self._queue.put((url, payload, time.time()))
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """True once everything queued has been delivered (or has failed)."""
@@ -107,8 +120,9 @@ class Notifier:
         while True:
             item = self._queue.get()
             if item is None:
+                self._queue.task_done()
                 return
-            url, payload = item
+            url, payload, queued_at = item
             started = time.monotonic()
             try:
                 answer = self.session.post(url, json=payload, timeout=DELIVERY_TIMEOUT)
@@ -121,6 +135,8 @@ class Notifier:
                 "status": status,
                 "error": error,
                 "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                "queued_at": queued_at,
+                "delivered_at": time.time(),
             }
             with self._lock:
                 self.deliveries.append(record)
@@ -129,4 +145,4 @@ class Notifier:
             self._queue.task_done()
 
     def stop(self) -> None:
-        self._queue.put(None)
+        self.resize(0)

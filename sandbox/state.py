@@ -215,7 +215,11 @@ class State:
             self.faults: list[Fault] = []
             self.fault_ids = 0
             self.requests: list[dict[str, Any]] = []
-            self.settings: dict[str, Any] = {"notify_before_answer": False, "latency": 0.0}
+            self.settings: dict[str, Any] = {
+                "notify_before_answer": False,
+                "latency": 0.0,
+                "notification_concurrency": 1,
+            }
             self.seq = 0
             self.rover = RoverState()
             self.add_app(DEFAULT_TENANT, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)

@@ -37,18 +37,11 @@ def overlapping(calls):
 
 
 def test_calendars_are_synced_side_by_side_and_no_mailbox_runs_more_than_four(
-    sandbox, tenant, settings
+    sandbox, tenant, settings, monkeypatch
 ):
     settings.SYNC_DOWN_THREADS = 4
-    tenant.ignore_cancellation_requests = True  # a meeting deleted in Outlook: cancelled
-    tenant.save()
-    rooms, made = rooms_with_meetings(sandbox, tenant, 8, meetings=5)
-    request_sync([r.pk for r in rooms])  # read: 40 reservations
-    assert Reservation.objects.count() == 40
-    for room in rooms:  # every meeting cancelled: each room's removals checked with Graph
-        for event in made[room.pk]:
-            sandbox.outlook_delete(room.user_id, event["id"])
-    SyncConnection.objects.update(delta_read_at=timezone.now() - dt.timedelta(minutes=1))
+    monkeypatch.setattr(delta, "PAGE_SIZE", 2)  # five meetings: three pages a room
+    rooms, _ = rooms_with_meetings(sandbox, tenant, 8, meetings=5)
     sandbox.settings(latency=0.3)
     sandbox.clear_requests()
 
@@ -56,19 +49,41 @@ def test_calendars_are_synced_side_by_side_and_no_mailbox_runs_more_than_four(
     SyncRequest.objects.bulk_create([SyncRequest(sync_connection_id=r.pk) for r in rooms])
     sync_pending()
 
+    assert Reservation.objects.count() == 40
+    assert not SyncRequest.objects.exists()
+    further = [
+        r
+        for r in sandbox.requests()
+        if not r["inner"] and r["path"].endswith("/calendarView/delta")
+    ]
+    assert len(further) == 8 * 2  # the first pages came in one $batch
+    assert overlapping(further) >= 3  # four rooms at a time, not one after another
+    assert max(sandbox.peak_concurrency().values()) <= 4
+    assert not [r for r in sandbox.requests() if r["status"] == 429]
+
+
+def test_removed_events_of_twenty_calendars_are_checked_in_one_call(sandbox, tenant):
+    tenant.ignore_cancellation_requests = True  # a meeting deleted in Outlook: cancelled
+    tenant.save()
+    rooms, made = rooms_with_meetings(sandbox, tenant, 20)
+    request_sync([r.pk for r in rooms])  # read: 20 reservations
+    for room in rooms:
+        sandbox.outlook_delete(room.user_id, made[room.pk][0]["id"])
+    SyncConnection.objects.update(delta_read_at=timezone.now() - dt.timedelta(minutes=1))
+    sandbox.clear_requests()
+
+    request_sync([r.pk for r in rooms])
+
     assert set(Reservation.objects.values_list("status", flat=True)) == {
         ReservationStatus.CANCELLED
     }
-    assert not SyncRequest.objects.exists()
-    checks = [
-        r
-        for r in sandbox.requests()
-        if r["path"].endswith("$batch") and "/events/" in str(r["body"])
-    ]
-    assert len(checks) == 16  # five removals a room: three, then two
-    assert overlapping(checks) >= 3  # four rooms at a time, not one after another
-    assert max(sandbox.peak_concurrency().values()) <= 4
-    assert not [r for r in sandbox.requests() if r["status"] == 429]
+    calls = [r for r in sandbox.requests() if not r["inner"]]
+    inner = [[i["url"] for i in c["body"]["requests"]] for c in calls]
+    assert [len(urls) for urls in inner] == [20, 20]  # the first pages, then the checks
+    assert all("/calendarView/delta" in url for url in inner[0])
+    assert sorted(inner[1]) == sorted(
+        f"/users/{room.user_id}/events/{made[room.pk][0]['id']}" for room in rooms
+    )
 
 
 @pytest.mark.real_cluster

@@ -27,7 +27,7 @@ from bookings.models import (
 from bookings.overlaps import RoomDoubleBooked
 from common import bulk
 from syncconnections import payloads, room_conflicts, signals
-from syncconnections.graph import GraphClient, GraphError
+from syncconnections.graph import BatchResult, GraphClient, GraphError
 from syncconnections.inbound.events import InboundEvent
 from syncconnections.models import (
     CompanyLogEntry,
@@ -60,9 +60,15 @@ class PageResult:
 
 class PageApplier:
     def __init__(
-        self, connection: SyncConnection, client: GraphClient, events: list[InboundEvent]
+        self,
+        connection: SyncConnection,
+        client: GraphClient,
+        events: list[InboundEvent],
+        checked: dict[str, BatchResult] | None = None,
     ) -> None:
         self.connection = connection
+        # Graph's answers for removed events, asked already (delta.check_removals).
+        self.checked = checked or {}
         self.tenant = connection.tenant
         self.client = client
         self.events = list({e.id: e for e in events}.values())  # the last entry of an event
@@ -137,13 +143,16 @@ class PageApplier:
         ]
         if not removed:
             return
+        unasked = [e for e in removed if e.id not in self.checked]
         requests = [
             self.client.get_event_request(str(i), self.connection.user_id, e.id)
-            for i, e in enumerate(removed)
+            for i, e in enumerate(unasked)
         ]
+        answers = dict(zip((e.id for e in unasked), self.client.batch(requests), strict=True))
         # Only Graph's "not found" is a deletion; any other failure fails the page, which is
         # tried again, rather than cancel a reservation whose event may still be there.
-        for event, result in zip(removed, self.client.batch(requests), strict=True):
+        for event in removed:
+            result = answers.get(event.id) or self.checked[event.id]
             if result.ok and isinstance(result.body, dict):
                 event.read(result.body)
             elif result.status != 404:

@@ -32,7 +32,7 @@ from errors.recording import record, resolve
 from syncconnections.graph import BatchResult, DeltaPage, GraphClient, GraphError, ResyncNeeded
 from syncconnections.inbound.apply import PageApplier, PageResult
 from syncconnections.inbound.events import InboundEvent
-from syncconnections.models import OutlookEvent, SyncConnection
+from syncconnections.models import CompanyLogEntry, OutlookEvent, SyncConnection
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +89,9 @@ class FirstPage:
     where: str  # the link read from, or the fresh window's "start/end"
     answer: BatchResult
     read_at: dt.datetime  # when the read was sent: the calendar's last read
+    # Graph's answers for the page's removed events that Bookbridge knows (event id → the
+    # event, or 404): checked in one $batch with the other mailboxes' (check_removals).
+    checked: dict[str, BatchResult] = field(default_factory=dict)
 
 
 def reading_from(
@@ -156,9 +159,58 @@ def first_pages(connection_ids: list[int], *, secondary: bool = False) -> dict[i
             answers = client.batch([request for _, _, request in asked])
         except GraphError:
             continue
-        for (connection, where, _), answer in zip(asked, answers, strict=True):
-            found[connection.pk] = FirstPage(where, answer, read_at)
+        firsts = {
+            connection.pk: FirstPage(where, answer, read_at)
+            for (connection, where, _), answer in zip(asked, answers, strict=True)
+        }
+        check_removals(client, {c.pk: c for c in group}, firsts)
+        found.update(firsts)
     return found
+
+
+def check_removals(
+    client: GraphClient, connections: dict[int, SyncConnection], firsts: dict[int, FirstPage]
+) -> None:
+    """Ask Graph about the removed events of these first pages that Bookbridge knows (linked
+    or logged), all mailboxes in one `$batch` call: an @removed entry is a deletion or an
+    event that left the window (PageApplier._confirm_removals), and a cancellation in
+    Outlook would otherwise cost each calendar a round trip of its own. A call that fails
+    leaves the checks to each page."""
+    removed = {
+        (pk, entry["id"])
+        for pk, first in firsts.items()
+        if first.answer.ok and isinstance(first.answer.body, dict)
+        for entry in first.answer.body.get("value") or []
+        if isinstance(entry, dict) and "@removed" in entry and isinstance(entry.get("id"), str)
+    }
+    if not removed:
+        return
+    ids = {event_id for _, event_id in removed}
+    pks = {pk for pk, _ in removed}
+    known = set(
+        OutlookEvent.objects.filter(sync_connection_id__in=pks, event_id__in=ids).values_list(
+            "sync_connection_id", "event_id"
+        )
+    ) | set(
+        CompanyLogEntry.objects.filter(
+            sync_connection_id__in=pks, event_id__in=[i[:255] for i in ids]
+        ).values_list("sync_connection_id", "event_id")
+    )
+    wanted = sorted(
+        (pk, event_id)
+        for pk, event_id in removed
+        if (pk, event_id) in known or (pk, event_id[:255]) in known
+    )
+    requests = [
+        client.get_event_request(str(n), connections[pk].user_id, event_id)
+        for n, (pk, event_id) in enumerate(wanted)
+    ]
+    try:
+        results = client.batch(requests)
+    except GraphError:
+        return
+    for (pk, event_id), result in zip(wanted, results, strict=True):
+        firsts[pk].checked[event_id] = result
 
 
 def sync_down(connection_id: int, first: FirstPage | None = None) -> SyncResult:
@@ -290,9 +342,11 @@ def _follow(
     )
     seen: set[str] | None = set() if link is None else None
     delta_link = ""
+    checked = first.checked if first is not None else {}  # for the first page only
     for page, events in read_ahead((page, read_events(page)) for page in pages):
         with transaction.atomic():
-            changes = PageApplier(connection, client, events).apply()
+            changes = PageApplier(connection, client, events, checked).apply()
+            checked = {}
             following = page.next_link or page.delta_link or ""
             SyncConnection.objects.filter(pk=connection.pk).update(
                 last_synced_at=timezone.now(),
