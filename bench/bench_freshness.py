@@ -137,14 +137,21 @@ class Freshness:
         }
         cpu_before = {name: cpu_seconds(find()) for name, find in processes.items()}
         transactions_before, tasks_before = transactions(), tasks_queued()
+        busy_before = machine_busy()
         began = time.monotonic()
         self.busy_minute(n)
+        busy_minute = machine_busy()
         settled = self.wait_for_arrivals()
         took = time.monotonic() - began
         cpu = {name: cpu_seconds(find()) - cpu_before[name] for name, find in processes.items()}
         figures = self.figures(settled, cpu, transactions() - transactions_before)
         tasks = tasks_queued() - tasks_before
-        return [*figures, ("tasks queued a second (busy minute and after)", f"{tasks / took:.1f}")]
+        busy = (busy_minute[0] - busy_before[0]) / max(busy_minute[1] - busy_before[1], 1)
+        return [
+            *figures,
+            ("tasks queued a second (busy minute and after)", f"{tasks / took:.1f}"),
+            ("machine's CPU busy in the busy minute (all processes)", f"{busy:.0%}"),
+        ]
 
     # --- set-up --------------------------------------------------------------------------------
 
@@ -318,7 +325,7 @@ class Freshness:
         ):
             logged.setdefault((mailbox, event_id), []).append((operation, at, start))
         cancelled = {(m, e) for k, m, e, _, _ in self.outlook if k == "cancel"}
-        arrived, self.unseen = [], 0
+        arrived, self.unseen, self.missing = [], 0, []
         for kind, mailbox, event_id, made, start in self.outlook:
             entries = logged.get((mailbox, event_id), [])
             if kind == "create":
@@ -331,6 +338,8 @@ class Freshness:
                 arrived.append((min(seen) - made).total_seconds())
             elif not entries and (mailbox, event_id) in cancelled:
                 self.unseen += 1
+            else:
+                self.missing.append((kind, mailbox, event_id, start, entries))
         return arrived
 
     def outbound_arrivals(self) -> list[float]:
@@ -363,14 +372,20 @@ class Freshness:
         by_kind = {
             "delta reads on their own": sum(1 for r in requests if "/delta" in r["path"]),
             "$batch of delta reads": sum(1 for r in batches if batch_kind(r) == "delta"),
-            "$batch of other reads (removed events checked)": sum(
-                1 for r in batches if batch_kind(r) == "read"
+            "$batch of removed events checked": sum(1 for r in batches if batch_kind(r) == "read"),
+            "$batch of rooms' calendars read before a push": sum(
+                1 for r in batches if batch_kind(r) == "view"
             ),
             "$batch with writes (pushes)": sum(1 for r in batches if batch_kind(r) == "write"),
         }
         by_kind["other"] = len(requests) - sum(by_kind.values())
-        writes = by_kind["$batch with writes (pushes)"]
+        writes = (
+            by_kind["$batch with writes (pushes)"]
+            + by_kind["$batch of rooms' calendars read before a push"]
+        )
         peak = self.control.peak_concurrency()
+        for kind, mailbox, event_id, start, entries in self.missing:  # to look into
+            print(f"not arrived: {kind} {mailbox} {event_id} {start} {entries}", file=sys.stderr)
         errors = SyncError.objects.count() - self.errors_before
         self.errors_before += errors
         return [
@@ -475,7 +490,9 @@ def batch_kind(call: dict) -> str:  # type: ignore[type-arg]
     inner = (call.get("body") or {}).get("requests") or []
     if not inner or any(i.get("method", "GET") != "GET" for i in inner):  # big: not logged
         return "write"
-    return "delta" if inner and all("/delta" in i.get("url", "") for i in inner) else "read"
+    if all("/delta" in i.get("url", "") for i in inner):
+        return "delta"
+    return "view" if any("/calendarView?" in i.get("url", "") for i in inner) else "read"
 
 
 def meeting(subject: str | None, start: dt.datetime, minutes: int) -> dict:  # type: ignore[type-arg]
@@ -527,10 +544,16 @@ def transactions() -> int:
 
 
 def tasks_queued() -> int:
-    """Tasks put in django-q2's ORM queue so far (rows ever inserted in its table)."""
+    """Tasks put in django-q2's ORM queue so far (its id sequence: not transactional)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'django_q_ormq'")
-        row = cursor.fetchone()
-        return int(row[0]) if row else 0
+        cursor.execute("SELECT last_value FROM django_q_ormq_id_seq")
+        return int(cursor.fetchone()[0])
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, all) CPU time of the whole machine so far, from /proc/stat."""
+    fields = [int(n) for n in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return sum(fields) - idle, sum(fields)
