@@ -36,8 +36,9 @@ def push_outbound(time_budget: float | None = None) -> dict[str, int]:
     summary = PushSummary()
     OrphanRemover(summary).run()
     while not task_queue.stop_requested() and (entries := claim()):
+        pusher = Pusher(entries, summary)
         try:
-            Pusher(entries, summary).run()
+            pusher.run()
         except Exception:
             # Not left claimed by a live worker until the stale-claim age: tried again after
             # a back-off (a deadlock, a lost database connection; a bug keeps backing off).
@@ -46,6 +47,11 @@ def push_outbound(time_budget: float | None = None) -> dict[str, int]:
             raise
         if time.monotonic() > deadline:
             wake()  # the rest goes to a fresh run
+            break
+        if len(entries) < CLAIM_SIZE and not pusher.follow_up:
+            # No backlog, and no follow-up of its own to send: what came in since the claim
+            # raised the flag again, and a fresh run gathers it, rather than this one
+            # pushing it a few at a time.
             break
     return asdict(summary)
 
