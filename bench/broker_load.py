@@ -37,6 +37,8 @@ def main() -> None:
     django.setup()
     from django_q.tasks import async_task
 
+    from bench.broker_load import tick  # by its module's name: the workers import it so
+
     tasks = int(sys.argv[1])
     counter().set(DONE, 0)
     async_task(tick)  # the cluster is up once this one is done

@@ -37,3 +37,8 @@ def wake(name: str, task: Callable[[], object], label: str) -> None:
 
 def lower(name: str) -> None:
     WakeUp.objects.filter(name=name).update(raised=False)
+
+
+def others_waiting(name: str) -> bool:
+    """A worker other than `name` has been woken and waits for a task worker to run it."""
+    return WakeUp.objects.filter(raised=True).exclude(name=name).exists()

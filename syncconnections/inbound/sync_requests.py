@@ -152,7 +152,10 @@ def sync_pending(time_budget: float | None = None) -> dict[str, int]:
         for outcome in in_threads(_sync_claimed, claimed, settings.SYNC_DOWN_THREADS):
             done += outcome in ("done", "failed for good")
             failed += outcome in ("failed", "failed for good")
-        if time.monotonic() > deadline:
+        if time.monotonic() > deadline or wakeups.others_waiting(WORKER):
+            # Out of time, or another worker (a push) waits for a task worker: this one
+            # hands over and goes on in a fresh run, queued after it, so that a busy Outlook
+            # never keeps the back office's bookings from Outlook.
             wake()
             break
     return {"synced": done, "failed": failed}
