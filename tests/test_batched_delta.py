@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from bookings.models import Reservation
 from errors.models import SyncError
-from syncconnections.inbound import nightly
+from syncconnections.inbound import nightly, sync_requests
 from syncconnections.inbound.sync_requests import request_sync
-from syncconnections.models import SyncConnection, SyncRequest
+from syncconnections.models import SyncConnection, SyncRequest, WakeUp
 from tests.sync_helpers import (
     connected_room,
     graph_calls,
@@ -92,3 +92,17 @@ def test_the_nightly_sync_reads_twenty_rooms_a_call_and_rolls_their_windows(
     }
     assert set(SyncConnection.objects.values_list("secondary_delta_token", flat=True)) == {""}
     assert Reservation.objects.count() == 3
+
+
+def test_sync_down_hands_its_worker_over_when_another_worker_waits(sandbox, rooms, monkeypatch):
+    monkeypatch.setattr(sync_requests, "CLAIM_SIZE", 10)
+    woken = []
+    monkeypatch.setattr(sync_requests, "wake", lambda: woken.append(True))
+    SyncRequest.objects.bulk_create([SyncRequest(sync_connection_id=r.pk) for r in rooms])
+    WakeUp.objects.create(name="another worker", raised=True)  # its task waits for a worker
+
+    result = sync_requests.sync_pending()
+
+    assert result == {"synced": 10, "failed": 0}  # one claim, then the other's turn
+    assert SyncRequest.objects.count() == 10
+    assert woken == [True]  # the rest in a fresh run, queued after the other

@@ -96,8 +96,12 @@ def wake() -> None:
     wakeups.wake(WORKER, sync_pending, "sync down from Outlook")
 
 
-def claim(limit: int = CLAIM_SIZE) -> list[SyncRequest]:
-    return list(work_queue.claim(SyncRequest.objects.all(), order_by="requested_at", limit=limit))
+def claim(limit: int | None = None) -> list[SyncRequest]:
+    return list(
+        work_queue.claim(
+            SyncRequest.objects.all(), order_by="requested_at", limit=limit or CLAIM_SIZE
+        )
+    )
 
 
 def _wait_for_next_read(deadline: float) -> list[SyncRequest]:
