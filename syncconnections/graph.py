@@ -297,12 +297,11 @@ class GraphClient(HttpClient):
     @contextmanager
     def _mailbox_slot(self, path: str) -> Iterator[None]:
         relative = path.removeprefix(self.root).removeprefix(settings.GRAPH_API_ROOT)
-        relative = re.sub(r"^/(v1\.0|beta)", "", relative)
-        found = _MAILBOX.match(relative)
-        if not found:
+        mailbox = mailbox_of(re.sub(r"^/(v1\.0|beta)", "", relative))
+        if mailbox is None:
             yield
             return
-        key = (self.credentials.tenant_id, found.group(1).lower())
+        key = (self.credentials.tenant_id, mailbox)
         with self._slots_lock:
             slot = self._mailbox_slots.setdefault(
                 "|".join(key), threading.BoundedSemaphore(MAILBOX_CONCURRENCY)

@@ -70,3 +70,11 @@ def test_twenty_bookings_go_at_once(clock):
     worker.gather()
 
     assert waited.sleeps == []
+
+
+def test_nothing_to_push_is_no_wait(clock):
+    waited = clock({1: 1})
+
+    worker.gather()
+
+    assert waited.sleeps == []

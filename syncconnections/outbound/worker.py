@@ -68,7 +68,7 @@ def gather() -> None:
     ready = OutboxEntry.objects.filter(work_queue.ready())
     seen = ready.count()
     while (
-        seen < graph.BATCH_SIZE
+        0 < seen < graph.BATCH_SIZE  # nothing to push (the minute's run): no wait
         and time.monotonic() - began < GATHER_MOST
         and not task_queue.stop_requested()
     ):
