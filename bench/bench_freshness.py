@@ -38,6 +38,7 @@ NOTIFYING = 8  # notifications the sandbox delivers at once
 SETTLE_WITHIN = 300
 DOMAIN = "freshness.test"
 SETUP_THREADS = 8
+STATEMENTS_SHOWN = 40
 
 
 def run(folder: str) -> list[tuple[str, str]]:
@@ -137,6 +138,7 @@ class Freshness:
         }
         cpu_before = {name: cpu_seconds(find()) for name, find in processes.items()}
         transactions_before, tasks_before = transactions(), tasks_queued()
+        statements_reset()
         busy_before = machine_busy()
         began = time.monotonic()
         self.busy_minute(n)
@@ -145,6 +147,10 @@ class Freshness:
         took = time.monotonic() - began
         cpu = {name: cpu_seconds(find()) - cpu_before[name] for name, find in processes.items()}
         figures = self.figures(settled, cpu, transactions() - transactions_before)
+        queries = statements(f"busy minute {n + 1}")
+        if queries is not None:
+            changes = len(self.outlook) + len(self.booked)
+            figures.append(("database queries per change", f"{queries / max(changes, 1):.1f}"))
         tasks = tasks_queued() - tasks_before
         busy = (busy_minute[0] - busy_before[0]) / max(busy_minute[1] - busy_before[1], 1)
         return [
@@ -541,6 +547,41 @@ def transactions() -> int:
             "WHERE datname = current_database()"
         )
         return int(cursor.fetchone()[0])
+
+
+def statements_reset() -> bool:
+    """Zero pg_stat_statements' counts, where the server loads it (shared_preload_libraries:
+    the figure is left out otherwise)."""
+    from django.db import DatabaseError, connection, transaction
+
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            cursor.execute("SELECT pg_stat_statements_reset()")
+    except DatabaseError:
+        return False
+    return True
+
+
+def statements(heading: str) -> int | None:
+    """Queries this database ran since statements_reset (None without pg_stat_statements);
+    the most called are printed, to see where a change's queries go."""
+    from django.db import DatabaseError, connection, transaction
+
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT calls, total_exec_time, query FROM pg_stat_statements "
+                "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                "ORDER BY calls DESC"
+            )
+            rows = cursor.fetchall()
+    except DatabaseError:
+        return None
+    print(f"{heading}: the most called statements (calls, time)", file=sys.stderr)
+    for calls, ms, query in rows[:STATEMENTS_SHOWN]:
+        print(f"{calls:>9,} {ms:>8.0f} ms  {' '.join(query.split())[:240]}", file=sys.stderr)
+    return sum(calls for calls, _, _ in rows)
 
 
 def tasks_queued() -> int:

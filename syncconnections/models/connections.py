@@ -58,9 +58,11 @@ def lock_calendars(connection_ids: Iterable[int]) -> None:
     """Lock these connections' rows, in id order, before writing their Outlook links. A push
     (many calendars) and a Sync Down (one) both write links and then the connection row;
     taking the rows first, in one order, keeps them from deadlocking (seen on PostgreSQL).
-    Inside a transaction only."""
+    Inside a transaction only. The lock is FOR NO KEY UPDATE: rows that only refer to the
+    connection (a notification's sync request, a company log entry) go on being written
+    meanwhile, where FOR UPDATE held them until the page was applied."""
     list(
-        SyncConnection.objects.select_for_update()
+        SyncConnection.objects.select_for_update(no_key=True)
         .filter(pk__in=sorted(set(connection_ids)))
         .order_by("pk")
         .values_list("pk", flat=True)
