@@ -67,11 +67,11 @@ def close_pools() -> None:
     for (_, threads), pool in pools:
         # Each thread takes one of these, as none ends before all have begun.
         everyone = threading.Barrier(threads)
-
-        def close() -> None:
-            everyone.wait(timeout=30)
-            connections.close_all()
-
         for _ in range(threads):
-            pool.submit(close)
+            pool.submit(_close_connection, everyone)
         pool.shutdown(wait=True)
+
+
+def _close_connection(everyone: threading.Barrier) -> None:
+    everyone.wait(timeout=30)
+    connections.close_all()

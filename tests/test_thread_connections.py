@@ -40,9 +40,7 @@ def test_threads_keep_their_database_connections_between_calls():
     assert set(second) <= set(first)
 
 
-def test_a_notification_is_stored_while_its_calendar_is_being_applied(
-    sandbox, tenant, monkeypatch
-):
+def test_a_notification_is_stored_while_its_calendar_is_being_applied(sandbox, tenant, monkeypatch):
     monkeypatch.setattr(sync_requests, "wake", lambda: None)  # the request is what is looked at
     # Given a sync holding its calendar's row, as it does while it applies a page
     room = connected_room(sandbox, tenant)
