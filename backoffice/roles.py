@@ -59,7 +59,12 @@ ROLES: dict[str, list[str]] = {
     "Integration admin": [
         *crud("syncconnections", "tenant", "syncconnection"),
         *view(
-            "syncconnections", "outlookevent", "outboxentry", "syncrequest", "ignorednotification"
+            "syncconnections",
+            "outlookevent",
+            "outboxentry",
+            "syncrequest",
+            "subscriptionrequest",
+            "ignorednotification",
         ),
         "syncconnections.test_tenant",
         "syncconnections.validate_syncconnection",

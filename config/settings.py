@@ -195,7 +195,9 @@ SANDBOX_ORIGIN = env.str("SANDBOX_ORIGIN", default="https://127.0.0.1:8443").rst
 Q_CLUSTER = {
     "name": "bookbridge",
     "orm": "default",
-    "workers": env.int("TASK_WORKERS", default=2),
+    # Four: a worker waits on Graph most of its time, and with two a busy Outlook and the
+    # back office's bookings waited on each other (docs/benchmarks.md, freshness).
+    "workers": env.int("TASK_WORKERS", default=4),
     "timeout": env.int("TASK_TIMEOUT", default=300),
     "retry": env.int("TASK_RETRY", default=360),
     "max_attempts": 5,

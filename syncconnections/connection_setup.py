@@ -171,13 +171,7 @@ def started(connections: list[SyncConnection]) -> int:
     """What follows activation: push the reservations, subscribe the live ones, catch up with
     what is in their calendars. The number of reservations queued for Outlook."""
     queued = outbound.queue_connection(connections)
-    for connection in connections:
-        if connection.use_live_sync:
-            async_task(
-                subscriptions.subscribe_job,
-                connection.pk,
-                task_name=f"subscribe {connection.user_id}",
-            )
+    subscriptions.request_subscriptions([c.pk for c in connections if c.use_live_sync])
     request_sync([c.pk for c in connections], reason="activated")
     return queued
 

@@ -604,6 +604,12 @@ class GraphClient(HttpClient):
     def create_subscription(self, subscription: dict[str, Any]) -> dict[str, Any]:
         return self.call("POST", "/subscriptions", json=subscription)
 
+    def create_subscription_request(
+        self, request_id: str, subscription: dict[str, Any]
+    ) -> BatchRequest:
+        """create_subscription() for batch()."""
+        return BatchRequest(request_id, "POST", "/subscriptions", subscription)
+
     def renew_subscription(self, subscription_id: str, expires: dt.datetime) -> dict[str, Any]:
         return self.call(
             "PATCH", f"/subscriptions/{subscription_id}", json={"expirationDateTime": _iso(expires)}

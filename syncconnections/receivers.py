@@ -11,8 +11,14 @@ from bookings import signals
 from bookings.models import Reservation, ReservationSeries, Resource, Staff
 from common import work_queue
 from syncconnections import outbound
-from syncconnections.inbound import sync_requests
-from syncconnections.models import OutboxEntry, SyncConnection, SyncRequest, Tenant
+from syncconnections.inbound import subscriptions, sync_requests
+from syncconnections.models import (
+    OutboxEntry,
+    SubscriptionRequest,
+    SyncConnection,
+    SyncRequest,
+    Tenant,
+)
 from syncconnections.models.connections import PUSHING_MODES
 
 
@@ -87,3 +93,8 @@ def push_released(sender: type[OutboxEntry], **kwargs: Any) -> None:
 @receiver(work_queue.claims_released, sender=SyncRequest, dispatch_uid="inbound.released")
 def sync_released(sender: type[SyncRequest], **kwargs: Any) -> None:
     sync_requests.wake()
+
+
+@receiver(work_queue.claims_released, sender=SubscriptionRequest, dispatch_uid="subscribe.released")
+def subscribe_released(sender: type[SubscriptionRequest], **kwargs: Any) -> None:
+    subscriptions.wake()

@@ -36,6 +36,7 @@ from syncconnections.models import (
     OutboxEntry,
     OutlookConflict,
     OutlookEvent,
+    SubscriptionRequest,
     SyncConnection,
     SyncRequest,
     Tenant,
@@ -286,6 +287,13 @@ class OutboxEntryFactory(factory.django.DjangoModelFactory):
 class SyncRequestFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = SyncRequest
+
+    sync_connection = factory.SubFactory(SyncConnectionFactory)
+
+
+class SubscriptionRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SubscriptionRequest
 
     sync_connection = factory.SubFactory(SyncConnectionFactory)
 

@@ -30,6 +30,7 @@ from syncconnections.models import (
     OutboxEntry,
     OutlookConflict,
     OutlookEvent,
+    SubscriptionRequest,
     SyncConnection,
     SyncRequest,
     Tenant,
@@ -58,6 +59,7 @@ FACTORIES = {
     OutlookEvent: factories.OutlookEventFactory,
     OutboxEntry: factories.OutboxEntryFactory,
     SyncRequest: factories.SyncRequestFactory,
+    SubscriptionRequest: factories.SubscriptionRequestFactory,
     IgnoredNotification: factories.IgnoredNotificationFactory,
 }
 
@@ -73,6 +75,7 @@ NO_ADD_PAGE = {
     OutlookEvent,
     OutboxEntry,
     SyncRequest,
+    SubscriptionRequest,
     IgnoredNotification,
 }
 

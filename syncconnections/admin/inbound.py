@@ -1,11 +1,12 @@
-"""Read-only views of inbound sync: pending sync requests and ignored notifications."""
+"""Read-only views of inbound sync: pending sync and subscription requests, and ignored
+notifications."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
 from common.admin_helpers import ReadOnlyAdmin
-from syncconnections.models import IgnoredNotification, SyncRequest
+from syncconnections.models import IgnoredNotification, SubscriptionRequest, SyncRequest
 
 
 @admin.register(SyncRequest)
@@ -18,6 +19,13 @@ class SyncRequestAdmin(ReadOnlyAdmin):
         "not_before",
         "claimed_at",
     )
+    list_select_related = ("sync_connection",)
+    ordering = ("requested_at",)
+
+
+@admin.register(SubscriptionRequest)
+class SubscriptionRequestAdmin(ReadOnlyAdmin):
+    list_display = ("sync_connection", "requested_at", "attempts", "not_before", "claimed_at")
     list_select_related = ("sync_connection",)
     ordering = ("requested_at",)
 

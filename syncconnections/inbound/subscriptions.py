@@ -6,25 +6,33 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+import time
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from common import task_queue, work_queue
 from errors.models import Operation
 from errors.recording import record, resolve
+from syncconnections import wakeups
 from syncconnections.graph import BatchResult, GraphClient, GraphError, parse_datetime
 from syncconnections.inbound.sync_requests import request_sync
-from syncconnections.models import SyncConnection
+from syncconnections.models import SubscriptionRequest, SyncConnection
 
 logger = logging.getLogger(__name__)
 
 # Graph allows 10,080 minutes for Outlook resources; ask for a little less.
 LIFETIME = dt.timedelta(minutes=10080 - 15)
 RENEW_WITHIN = dt.timedelta(hours=24)
+WORKER = "subscribe"
+CLAIM_SIZE = 100  # subscriptions made in one go: five $batch calls
+MAX_ATTEMPTS = 5
 # A subscription made or renewed this recently may belong to a subscribe still on its way
 # to storing it: the clean-up leaves it to the next run.
 CLEAN_UP_AFTER = dt.timedelta(minutes=15)
@@ -38,37 +46,84 @@ def subscribe(connection: SyncConnection) -> bool:
     """Create the connection's subscription, replacing (and deleting) any it had; True on
     success."""
     client = GraphClient.for_tenant(connection.tenant)
-    client_state = secrets.token_urlsafe(32)
+    wanted = _new_subscription(client, connection)
+    try:
+        created = client.create_subscription(wanted)
+    except GraphError as exc:
+        _failed(connection, "create subscription", exc)
+        return False
+    return _created(client, connection, wanted, created)
+
+
+def subscribe_many(connections: list[SyncConnection]) -> dict[int, bool]:
+    """subscribe() for many connections: twenty creations a `$batch` call, per tenant (Graph
+    sends each its validation request, as for one). Each answer counts for its own
+    connection. {connection id: subscribed}."""
+    if len(connections) == 1:
+        return {connections[0].pk: subscribe(connections[0])}
+    outcomes: dict[int, bool] = {}
+    for group in _by_tenant(connections):
+        client = GraphClient.for_tenant(group[0].tenant)
+        wanted = [_new_subscription(client, connection) for connection in group]
+        requests = [
+            client.create_subscription_request(str(i), body) for i, body in enumerate(wanted)
+        ]
+        try:
+            results = client.batch(requests)
+        except GraphError as exc:
+            results = [BatchResult(str(i), exc.status or 0, None, exc) for i in range(len(group))]
+        for connection, body, result in zip(group, wanted, results, strict=True):
+            if result.error is not None:
+                _failed(connection, "create subscription", result.error)
+                outcomes[connection.pk] = False
+            else:
+                outcomes[connection.pk] = _created(client, connection, body, result.body)
+    return outcomes
+
+
+def _new_subscription(client: GraphClient, connection: SyncConnection) -> dict[str, str]:
+    """What to ask Graph for: the connection's calendar, with a new clientState."""
     mailbox = client.user_path(connection.user_id).lstrip("/")
     resource = (
         f"{mailbox}/calendars/{connection.calendar_id}/events"
         if connection.calendar_name
         else f"{mailbox}/events"
     )
-    try:
-        created = client.create_subscription(
-            {
-                "changeType": "created,updated,deleted",
-                "notificationUrl": notification_url(),
-                "lifecycleNotificationUrl": settings.PUBLIC_BASE_URL + reverse("graph-lifecycle"),
-                "resource": resource,
-                "expirationDateTime": (timezone.now() + LIFETIME).isoformat(),
-                "clientState": client_state,
-            }
-        )
-    except GraphError as exc:
-        _failed(connection, "create subscription", exc)
-        return False
+    return {
+        "changeType": "created,updated,deleted",
+        "notificationUrl": notification_url(),
+        "lifecycleNotificationUrl": settings.PUBLIC_BASE_URL + reverse("graph-lifecycle"),
+        "resource": resource,
+        "expirationDateTime": (timezone.now() + LIFETIME).isoformat(),
+        "clientState": secrets.token_urlsafe(32),
+    }
+
+
+def _created(
+    client: GraphClient,
+    connection: SyncConnection,
+    wanted: dict[str, str],
+    created: dict[str, Any],
+) -> bool:
+    """Store the subscription Graph made, and delete the one it replaces."""
     SyncConnection.objects.filter(pk=connection.pk).update(
         subscription_id=created["id"],
         subscription_expires_at=parse_datetime(created["expirationDateTime"]),
-        subscription_client_state=client_state,
+        subscription_client_state=wanted["clientState"],
     )
     replaced, connection.subscription_id = connection.subscription_id, created["id"]
     if replaced and replaced != created["id"]:
         _forget(client, replaced)
     resolve(Operation.SUBSCRIPTION_REFRESH, connection)
     return True
+
+
+def _by_tenant(connections: list[SyncConnection]) -> list[list[SyncConnection]]:
+    """The connections in groups of one tenant each: a $batch call speaks for one tenant."""
+    groups: dict[int, list[SyncConnection]] = {}
+    for connection in connections:
+        groups.setdefault(connection.tenant_id, []).append(connection)
+    return list(groups.values())
 
 
 def _forget(client: GraphClient, subscription_id: str) -> None:
@@ -105,13 +160,9 @@ def renew_many(connections: list[SyncConnection]) -> tuple[int, int]:
     subscriptions in a hundred calls). Each answer counts for its own connection: one Graph
     no longer knows is made again, a failure is recorded for it alone. (renewed, failed)."""
     outcomes: list[bool] = []
-    by_tenant: dict[int, list[SyncConnection]] = {}
-    for connection in connections:
-        if connection.subscription_id:
-            by_tenant.setdefault(connection.tenant_id, []).append(connection)
-        else:
-            outcomes.append(resubscribe(connection))
-    for group in by_tenant.values():
+    subscribed = [c for c in connections if c.subscription_id]
+    outcomes += [resubscribe(c) for c in connections if not c.subscription_id]
+    for group in _by_tenant(subscribed):
         client = GraphClient.for_tenant(group[0].tenant)
         expires = timezone.now() + LIFETIME
         requests = [
@@ -137,6 +188,67 @@ def _renewed(connection: SyncConnection, result: BatchResult) -> bool:
     )
     resolve(Operation.SUBSCRIPTION_REFRESH, connection)
     return True
+
+
+def request_subscriptions(connection_ids: Collection[int]) -> None:
+    """Subscribe these connections soon, with others asked for meanwhile: one `$batch` call
+    for twenty (activating a building's rooms one after another, say). Inside the caller's
+    transaction, so the worker never misses a request, nor runs before it is committed."""
+    if not connection_ids:
+        return
+    SubscriptionRequest.objects.bulk_create(
+        [SubscriptionRequest(sync_connection_id=pk) for pk in connection_ids],
+        ignore_conflicts=True,
+    )
+    # One being worked on may have read the connection before this change: again, after.
+    SubscriptionRequest.objects.filter(sync_connection_id__in=connection_ids).update(
+        version=F("version") + 1, not_before=None
+    )
+    wake()
+
+
+def wake() -> None:
+    wakeups.wake(WORKER, subscribe_pending, "subscribe live connections")
+
+
+def subscribe_pending(time_budget: float | None = None) -> dict[str, int]:
+    """Make the subscriptions asked for (request_subscriptions), CLAIM_SIZE at a time, then
+    catch up on each calendar with delta (what changed before its subscription did not
+    notify). Safe to run at any time, twice: a connection already subscribed, or no longer
+    live, is passed over."""
+    budget = task_queue.task_time_budget() if time_budget is None else time_budget
+    deadline = time.monotonic() + budget
+    wakeups.lower(WORKER)
+    made = failed = 0
+    while not task_queue.stop_requested() and (
+        claimed := list(
+            work_queue.claim(
+                SubscriptionRequest.objects.all(), order_by="requested_at", limit=CLAIM_SIZE
+            )
+        )
+    ):
+        wanting = [
+            c
+            for c in SyncConnection.objects.filter(
+                pk__in=[r.sync_connection_id for r in claimed]
+            ).select_related("tenant")
+            if c.should_live and not c.subscription_id
+        ]
+        outcomes = subscribe_many(wanting)
+        request_sync([pk for pk, ok in outcomes.items() if ok], reason="subscribed")
+        for request in claimed:
+            if outcomes.get(request.sync_connection_id, True) or request.attempts + 1 >= (
+                MAX_ATTEMPTS
+            ):
+                work_queue.settle(work_queue.claimed(request))
+            else:
+                work_queue.retry_later(request)  # recorded; the hourly refresh tries too
+        made += sum(outcomes.values())
+        failed += len(outcomes) - sum(outcomes.values())
+        if time.monotonic() > deadline:
+            wake()  # the rest in a fresh run
+            break
+    return {"subscribed": made, "failed": failed}
 
 
 def resubscribe(connection: SyncConnection) -> bool:
@@ -210,6 +322,7 @@ def refresh_subscriptions() -> RefreshSummary:
     now = timezone.now()
     candidates = SyncConnection.objects.filter(Q(active=True) | ~Q(subscription_id=""))
     due: list[SyncConnection] = []  # renewed together, in $batch calls
+    missing: list[SyncConnection] = []  # made together, in $batch calls
     for connection in candidates.select_related("tenant"):
         if not connection.should_live:
             if connection.subscription_id:
@@ -218,11 +331,13 @@ def refresh_subscriptions() -> RefreshSummary:
             continue
         expires = connection.subscription_expires_at
         if not connection.subscription_id or expires is None or expires <= now:
-            ok = resubscribe(connection)
-            summary.created += ok
-            summary.failed += not ok
+            missing.append(connection)
         elif expires <= now + RENEW_WITHIN:
             due.append(connection)
+    made = subscribe_many(missing)
+    request_sync([c.pk for c in missing], reason="resubscribed")  # catch up on what was missed
+    summary.created = sum(made.values())
+    summary.failed = len(made) - summary.created
     summary.renewed, failed = renew_many(due)
     summary.failed += failed
     summary.extra = remove_extra_subscriptions()
@@ -281,6 +396,8 @@ def _connection(connection_id: int) -> SyncConnection:
 
 
 def subscribe_job(connection_id: int) -> bool:
+    """One connection's subscription (tasks queued before activation asked through
+    request_subscriptions; kept so that they still run)."""
     connection = _connection(connection_id)
     return connection.should_live and subscribe(connection)
 

@@ -1,7 +1,7 @@
 from syncconnections.models.company_log import CompanyLogEntry, LogOperation
 from syncconnections.models.conflicts import ConflictOrigin, ConflictState, OutlookConflict
 from syncconnections.models.connections import SyncConnection, UserType, lock_calendars
-from syncconnections.models.inbound import IgnoredNotification, SyncRequest
+from syncconnections.models.inbound import IgnoredNotification, SubscriptionRequest, SyncRequest
 from syncconnections.models.outbound import (
     EventKind,
     OutboxEntry,
@@ -25,6 +25,7 @@ __all__ = [
     "OutlookConflict",
     "OutlookCreation",
     "OutlookEvent",
+    "SubscriptionRequest",
     "SyncConnection",
     "SyncMode",
     "SyncRequest",

@@ -28,6 +28,22 @@ class SyncRequest(QueuedWork):
         return f"Sync down {self.sync_connection} ({self.reason})"
 
 
+class SubscriptionRequest(QueuedWork):
+    """A connection to subscribe (just activated with live sync): made with others' in
+    `$batch` calls by subscriptions.subscribe_pending, whichever path asked for it."""
+
+    sync_connection = models.OneToOneField(
+        SyncConnection, on_delete=models.CASCADE, related_name="subscription_request"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["requested_at"], name="subscriptionrequest_queue")]
+
+    def __str__(self) -> str:
+        return f"Subscribe {self.sync_connection}"
+
+
 class IgnoredNotification(models.Model):
     """How many notifications were ignored, by reason (unknown subscription, wrong
     clientState), and the last one's details: counted here, logged, never synced."""
