@@ -22,6 +22,6 @@ def test_reports_with_verbosity_2():
     assert out.getvalue().splitlines() == [
         "Back office: 43 permissions",
         "Support: 15 permissions",
-        "Integration admin: 45 permissions",
+        "Integration admin: 46 permissions",
         "Demo data ready: 2 locations, 12 rooms, 53 reservations, 13 sync connections.",
     ]
