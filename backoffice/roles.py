@@ -36,6 +36,10 @@ LOGS = [
     *view("accounts_pms", "stayntouchrequest", "postingaccount", "roveraccountlink"),
 ]
 
+# Failed sign-ins and the locks they made (django-axes): read by those who answer "I cannot
+# sign in"; an integration admin also unlocks (deletes the attempts).
+SIGN_INS = view("axes", "accessattempt", "accessfailurelog")
+
 ROLES: dict[str, list[str]] = {
     # Runs the bookings day to day and decides cancellation requests.
     "Back office": [
@@ -54,6 +58,7 @@ ROLES: dict[str, list[str]] = {
         "cancellations.view_cancellationrequest",
         "syncconnections.view_outlookconflict",
         *LOGS,
+        *SIGN_INS,
     ],
     # Sets up and repairs the Microsoft 365 and StayNTouch connections.
     "Integration admin": [
@@ -81,6 +86,8 @@ ROLES: dict[str, list[str]] = {
         "bookings.change_account",
         "cancellations.view_cancellationrequest",
         *LOGS,
+        *SIGN_INS,
+        "axes.delete_accessattempt",
         *view("django_q", "schedule", "success", "failure", "ormq"),
     ],
 }

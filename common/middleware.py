@@ -1,9 +1,10 @@
-"""Request checks every admin page shares."""
+"""Request checks every admin page shares, and the headers every page sends."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -34,3 +35,26 @@ class DropUnusableAdminFilters:
                 query = kept.urlencode()
                 return HttpResponseRedirect(request.path + (f"?{query}" if query else ""))
         return self.get_response(request)
+
+
+class PermissionsPolicy:
+    """The Permissions-Policy header (settings.PERMISSIONS_POLICY) on every response."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
+
+
+def client_address(request: HttpRequest) -> str:
+    """The address a sign-in came from: the connection's, or behind a trusted proxy
+    (TRUST_X_FORWARDED_FOR) the last one the proxy added to X-Forwarded-For (the ones
+    before it are the client's to write)."""
+    if settings.TRUST_X_FORWARDED_FOR:
+        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        if forwarded and forwarded[-1]:
+            return forwarded[-1]
+    return str(request.META.get("REMOTE_ADDR") or "")
