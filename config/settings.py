@@ -93,6 +93,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "backoffice.sign_in.locked_out"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+SIGN_IN_FAILURES_KEPT_DAYS = env.int("SIGN_IN_FAILURES_KEPT_DAYS", default=90)
 AXES_VERBOSE = False
 # Behind a proxy every request comes from the proxy's address: its X-Forwarded-For is
 # trusted only when said so (the address counted is then the one the proxy saw).
