@@ -236,12 +236,15 @@ def subscribe_pending(time_budget: float | None = None) -> dict[str, int]:
         ]
         outcomes = subscribe_many(wanting)
         request_sync([pk for pk, ok in outcomes.items() if ok], reason="subscribed")
+        done = {
+            r.pk
+            for r in claimed
+            if outcomes.get(r.sync_connection_id, True) or r.attempts + 1 >= MAX_ATTEMPTS
+        }
+        # One claim, one token: the done rows settled together.
+        work_queue.settle(SubscriptionRequest.objects.filter(pk__in=done, claim=claimed[0].claim))
         for request in claimed:
-            if outcomes.get(request.sync_connection_id, True) or request.attempts + 1 >= (
-                MAX_ATTEMPTS
-            ):
-                work_queue.settle(work_queue.claimed(request))
-            else:
+            if request.pk not in done:
                 work_queue.retry_later(request)  # recorded; the hourly refresh tries too
         made += sum(outcomes.values())
         failed += len(outcomes) - sum(outcomes.values())
