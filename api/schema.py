@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular import openapi
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse
 
 from api.errors import ErrorSerializer
 
 ERRORS = {
     "400": "Invalid input; `field` names the input at fault.",
-    "401": "No valid token or session: sign in or send `Authorization: Token <key>`.",
+    "401": "No valid token or session: send `Authorization: Bearer <token>` (an API "
+    "client's, from /api/oauth/token/) or sign in; the message says what was wrong.",
     "403": "Signed in, but without the permission this needs (the message names it).",
     "404": "No such object, page or cursor.",
     "415": "The body is not JSON (or a form), or could not be read as such.",
@@ -41,3 +43,19 @@ class AutoSchema(openapi.AutoSchema):
             *(["415"] if has_body else []),
             "429",
         ]
+
+
+class BearerScheme(OpenApiAuthenticationExtension):
+    """API clients' bearer tokens, declared as OAuth2 client credentials with the token URL."""
+
+    target_class = "api.authentication.BearerAuthentication"
+    name = "oauth2"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "oauth2",
+            "description": "An API client's token: POST its client id and secret to the "
+            "token URL (grant_type=client_credentials), then send "
+            "`Authorization: Bearer <access_token>`. See docs/api.md.",
+            "flows": {"clientCredentials": {"tokenUrl": "/api/oauth/token/", "scopes": {}}},
+        }

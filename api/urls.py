@@ -12,6 +12,7 @@ from api import (
     company_log,
     conflicts,
     connections,
+    oauth,
     places,
     reservations,
     series,
@@ -70,6 +71,9 @@ urlpatterns = [
         ),
         name="docs",
     ),
+    # OAuth2 client credentials for API clients (api/oauth.py); before the catch-all below.
+    path("oauth/token/", oauth.TokenView.as_view(), name="token"),
+    path("oauth/revoke/", oauth.RevokeTokenView.as_view(), name="revoke-token"),
     path("availability/", availability.AvailabilityView.as_view(), name="availability"),
     *router.urls,
     re_path(r"^.*$", not_found, name=NOT_FOUND),

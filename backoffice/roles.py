@@ -40,6 +40,9 @@ LOGS = [
 # sign in"; an integration admin also unlocks (deletes the attempts).
 SIGN_INS = view("axes", "accessattempt", "accessfailurelog")
 
+# What API clients wrote, and the tokens refused them (api.ApiAuditEntry).
+API_AUDIT = view("api", "apiauditentry")
+
 ROLES: dict[str, list[str]] = {
     # Runs the bookings day to day and decides cancellation requests.
     "Back office": [
@@ -59,6 +62,7 @@ ROLES: dict[str, list[str]] = {
         "syncconnections.view_outlookconflict",
         *LOGS,
         *SIGN_INS,
+        *API_AUDIT,
     ],
     # Sets up and repairs the Microsoft 365 and StayNTouch connections.
     "Integration admin": [
@@ -70,6 +74,7 @@ ROLES: dict[str, list[str]] = {
             "syncrequest",
             "subscriptionrequest",
             "ignorednotification",
+            "outlookconflict",
         ),
         "syncconnections.test_tenant",
         "syncconnections.validate_syncconnection",
@@ -88,6 +93,9 @@ ROLES: dict[str, list[str]] = {
         *LOGS,
         *SIGN_INS,
         "axes.delete_accessattempt",
+        # Makes the API clients of other systems, gives and rotates their secrets.
+        *crud("api", "apiclient"),
+        *API_AUDIT,
         *view("django_q", "schedule", "success", "failure", "ormq"),
     ],
 }

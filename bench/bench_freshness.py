@@ -165,9 +165,9 @@ class Freshness:
         """ROOMS rooms with live, validated connections, subscribed by the cluster, read once."""
         from concurrent.futures import ThreadPoolExecutor
 
-        from django.contrib.auth import get_user_model
-        from rest_framework.authtoken.models import Token
+        from django.contrib.auth.models import Permission
 
+        from api import clients
         from bookings.models import Location, Resource
         from syncconnections import connection_setup
         from syncconnections.models import SyncConnection, Tenant, UserType
@@ -216,8 +216,10 @@ class Freshness:
                 raise RuntimeError("the cluster did not subscribe the rooms in 20 minutes")
             time.sleep(1)
         wait_until_settled(timeout=1200)
-        user = get_user_model().objects.create_superuser("freshness", "f@example.com", "x")
-        self.token = Token.objects.create(user=user).key
+        # The booking system's API client, with every permission; its token comes from the
+        # token endpoint once the web server is up (back_office).
+        client, self.secret = clients.create("Booking system", permissions=Permission.objects.all())
+        self.client_id = client.client_id
 
     def meetings_before(self, phase: int) -> None:
         """The meetings the busy minute moves and cancels: already in the rooms' calendars
@@ -282,7 +284,14 @@ class Freshness:
         import requests
 
         session = requests.Session()
-        session.headers["Authorization"] = f"Token {self.token}"
+        token = requests.post(
+            f"{self.web}/api/oauth/token/",
+            data={"grant_type": "client_credentials"},
+            auth=(self.client_id, self.secret),
+            timeout=30,
+        )
+        token.raise_for_status()
+        session.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
         first = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
         for n in range(SECONDS * API_RATE):
             pause(n / API_RATE, self.began)

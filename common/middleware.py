@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -53,8 +54,13 @@ def client_address(request: HttpRequest) -> str:
     """The address a sign-in came from: the connection's, or behind a trusted proxy
     (TRUST_X_FORWARDED_FOR) the last one the proxy added to X-Forwarded-For (the ones
     before it are the client's to write)."""
+    return address_in(request.META)
+
+
+def address_in(meta: Mapping[str, Any]) -> str:
+    """client_address from a request's META (or a copy of it, as OAuth's requests carry)."""
     if settings.TRUST_X_FORWARDED_FOR:
-        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [a.strip() for a in str(meta.get("HTTP_X_FORWARDED_FOR") or "").split(",")]
         if forwarded and forwarded[-1]:
             return forwarded[-1]
-    return str(request.META.get("REMOTE_ADDR") or "")
+    return str(meta.get("REMOTE_ADDR") or "")

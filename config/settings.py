@@ -44,7 +44,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "oauth2_provider",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "rangefilter",
@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "common.middleware.DropUnusableAdminFilters",
+    "api.audit.AuditClientWrites",
     # Last, as django-axes asks: it answers a locked-out sign-in (docs/security.md).
     "axes.middleware.AxesMiddleware",
 ]
@@ -260,14 +261,40 @@ Q_CLUSTER = {
     "label": "Task queue",
 }
 
-# The REST API (docs/api.md): a token (or the admin's session), the admin's model
-# permissions, one error shape, and at most API_RATE_LIMIT requests per user (e.g.
-# "600/minute", counted per web process; empty: no limit).
+# The REST API (docs/api.md): an API client's bearer token (or the admin's session), the
+# admin's model permissions, one error shape, and at most API_RATE_LIMIT requests per user
+# (e.g. "600/minute", counted per web process; empty: no limit).
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/minute") or None
+# API clients get bearer tokens at /api/oauth/token/ (OAuth2 client credentials) from
+# django-oauth-toolkit: secrets hashed, tokens stored only as their SHA-256 (RFC 9700), each
+# valid API_TOKEN_SECONDS; at most API_TOKEN_RATE_LIMIT token requests per address.
+API_TOKEN_SECONDS = env.int("API_TOKEN_SECONDS", default=3600)
+API_TOKEN_RATE_LIMIT = env.str("API_TOKEN_RATE_LIMIT", default="30/minute") or None
+OAUTH2_PROVIDER = {
+    "ACCESS_TOKEN_EXPIRE_SECONDS": API_TOKEN_SECONDS,
+    # RFC 9700 (the OAuth security BCP) throughout: tokens stored as checksums, accepted in
+    # the Authorization header only (never a query string, which logs keep), and the flows
+    # for people (implicit, password) off; only client credentials is served anyway.
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "OAUTH2_VALIDATOR_CLASS": "api.oauth.Validator",
+    "SCOPES": {"api": "The API, with the permissions of the client's role"},
+    "DEFAULT_SCOPES": ["api"],
+}
+# Named, as Django asks of a swappable model that others refer to (api.ApiClient does).
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+
 REST_FRAMEWORK = {
-    # The token first: its scheme goes in WWW-Authenticate, which makes a refusal a 401.
+    # The bearer token first: its scheme goes in WWW-Authenticate, which makes a refusal a
+    # 401. The session serves the browsable API and /api/docs/ for signed-in staff.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "api.authentication.BearerAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ModelPermissions"],

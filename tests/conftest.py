@@ -10,6 +10,15 @@ def tasks_run_inline(request, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def rate_counts_start_afresh():
+    """The API's and the token endpoint's request counts live in a cache of the process: each
+    test starts with none, whatever the tests before it asked."""
+    from django.core.cache import caches
+
+    caches["api"].clear()
+
+
+@pytest.fixture(autouse=True)
 def database_used(request):
     """A test that uses the database has it left alone at the end of the session. A session
     without one (tests/unit) sets up no test database: its teardown would terminate the

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.utils import timezone
+from oauth2_provider.models import Application
 
 from accounts_pms.models import (
     PmsOperation,
@@ -16,6 +19,7 @@ from accounts_pms.models import (
     StayNTouchRequest,
     StayNTouchSettings,
 )
+from api.models import ApiAuditEntry, ApiClient
 from bookings.models import (
     Account,
     Location,
@@ -304,3 +308,50 @@ class IgnoredNotificationFactory(factory.django.DjangoModelFactory):
 
     reason = factory.Sequence(lambda n: f"reason {n}")
     count = 3
+
+
+# The one secret of factory-made API clients, hashed once: hashing is slow on purpose.
+FACTORY_CLIENT_SECRET = "factory-client-secret"
+
+
+@functools.cache
+def factory_client_secret_hash() -> str:
+    return make_password(FACTORY_CLIENT_SECRET)
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Application
+
+    name = factory.Sequence(lambda n: f"System {n}")
+    client_type = Application.CLIENT_CONFIDENTIAL
+    authorization_grant_type = Application.GRANT_CLIENT_CREDENTIALS
+    client_secret = factory.LazyFunction(factory_client_secret_hash)
+
+
+class ApiClientFactory(factory.django.DjangoModelFactory):
+    """An API client with no role; tests/helpers.bearer_token makes one the real way."""
+
+    class Meta:
+        model = ApiClient
+
+    name = factory.Sequence(lambda n: f"System {n}")
+    application = factory.SubFactory(ApplicationFactory, name=factory.SelfAttribute("..name"))
+    user = factory.SubFactory(
+        UserFactory, username=factory.Sequence(lambda n: f"api-client.{n}"), password=None
+    )
+
+
+class ApiAuditEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ApiAuditEntry
+
+    at = factory.LazyFunction(timezone.now)
+    kind = ApiAuditEntry.Kind.WRITE
+    client = factory.SubFactory(ApiClientFactory)
+    client_name = factory.LazyAttribute(lambda e: e.client.name)
+    address = "203.0.113.7"
+    method = "POST"
+    path = "/api/reservations/"
+    status = 201
+    detail = factory.Sequence(lambda n: f"id {n}")

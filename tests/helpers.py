@@ -16,7 +16,6 @@ from django.contrib.messages import get_messages
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests import factories
@@ -38,11 +37,39 @@ def member_of(role: str, **fields):
 
 
 def client_for(user) -> APIClient:
-    """An API client that signs every request with the user's token."""
+    """A test client whose requests act as the user (signing in itself is tested in
+    test_api_auth.py and test_api_clients.py, through the token endpoint)."""
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.force_authenticate(user=user)
     return client
+
+
+def bearer_token(role: str, name: str = "", *, client=None, **fields) -> str:
+    """A bearer token from the real token endpoint, for a new API client acting with the
+    role (or `client`, an django.test.Client or APIClient to ask with)."""
+    from api import clients
+
+    call_command("setup_roles")
+    made, secret = clients.create(
+        name or f"{role} system", group=Group.objects.get(name=role), **fields
+    )
+    asker = client or APIClient()
+    response = asker.post(
+        "/api/oauth/token/",
+        {"grant_type": "client_credentials"},
+        HTTP_AUTHORIZATION=basic_auth(made.client_id, secret),
+    )
+    assert response.status_code == 200, response.content
+    return response.json()["access_token"]
+
+
+def basic_auth(client_id: str, secret: str) -> str:
+    """An HTTP Basic header of OAuth client credentials (each form-encoded first)."""
+    import base64
+    from urllib.parse import quote_plus
+
+    pair = f"{quote_plus(client_id)}:{quote_plus(secret)}".encode()
+    return "Basic " + base64.b64encode(pair).decode()
 
 
 # --- what a response shows --------------------------------------------------------------------

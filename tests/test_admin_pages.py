@@ -12,6 +12,7 @@ from accounts_pms.models import (
     StayNTouchRequest,
     StayNTouchSettings,
 )
+from api.models import ApiAuditEntry, ApiClient
 from bookings.models import (
     Account,
     Location,
@@ -61,6 +62,8 @@ FACTORIES = {
     SyncRequest: factories.SyncRequestFactory,
     SubscriptionRequest: factories.SubscriptionRequestFactory,
     IgnoredNotification: factories.IgnoredNotificationFactory,
+    ApiClient: factories.ApiClientFactory,
+    ApiAuditEntry: factories.ApiAuditEntryFactory,
 }
 
 # Written only by the system: no add page.
@@ -77,9 +80,10 @@ NO_ADD_PAGE = {
     SyncRequest,
     SubscriptionRequest,
     IgnoredNotification,
+    ApiAuditEntry,
 }
 
-PROJECT_APPS = {"bookings", "syncconnections", "errors", "cancellations", "accounts_pms"}
+PROJECT_APPS = {"bookings", "syncconnections", "errors", "cancellations", "accounts_pms", "api"}
 
 
 def url(model, view, *args):

@@ -1,23 +1,21 @@
-"""Signing in to the API (a token, or the admin's session), and its one error shape."""
-
-from io import StringIO
+"""Signing in to the API (an API client's bearer token, or the admin's session), and its
+one error shape. API clients and the token endpoint: test_api_clients.py."""
 
 import pytest
-from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from api.reservations import ReservationViewSet
 from tests import factories
-from tests.helpers import client_for, error_of, member_of
+from tests.helpers import bearer_token, client_for, error_of, member_of
 
 pytestmark = pytest.mark.django_db
 RESERVATIONS = "/api/reservations/"
 
 
-def test_a_token_signs_the_user_in():
+def test_a_bearer_token_signs_the_client_in():
     reservation = factories.ReservationFactory(title="Board meeting")
-    client = client_for(member_of("Support"))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {bearer_token('Support')}")
 
     response = client.get(RESERVATIONS)
 
@@ -51,7 +49,7 @@ def test_a_missing_token_is_a_401_in_the_error_shape():
     response = APIClient().get(RESERVATIONS)
 
     assert response.status_code == 401
-    assert response["WWW-Authenticate"] == "Token"
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
     assert error_of(response) == {
         "status": 401,
         "message": "Authentication credentials were not provided.",
@@ -62,37 +60,25 @@ def test_a_missing_token_is_a_401_in_the_error_shape():
 
 def test_a_wrong_token_is_a_401_in_the_error_shape():
     client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer 0123456789abcdef0123456789abcd")
+
+    response = client.get(RESERVATIONS)
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == (
+        'Bearer realm="api",error="invalid_token",error_description="The access token is invalid."'
+    )
+    assert error_of(response)["message"] == "The access token is invalid."
+
+
+def test_the_retired_token_scheme_is_not_signed_in():
+    client = APIClient()
     client.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef0123456789abcdef01234567")
 
     response = client.get(RESERVATIONS)
 
     assert response.status_code == 401
-    assert error_of(response)["message"] == "Invalid token."
-
-
-def test_the_token_of_a_deactivated_user_no_longer_works():
-    user = member_of("Support")
-    client = client_for(user)
-    user.is_active = False
-    user.save()
-
-    response = client.get(RESERVATIONS)
-
-    assert response.status_code == 401
-    assert error_of(response)["message"] == "User inactive or deleted."
-
-
-def test_drf_create_token_makes_a_token_that_works():
-    user = member_of("Support")
-    out = StringIO()
-
-    call_command("drf_create_token", user.username, stdout=out)
-
-    key = Token.objects.get(user=user).key
-    assert out.getvalue() == f"Generated token {key} for user {user.username}\n"
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    assert client.get(RESERVATIONS).status_code == 200
+    assert error_of(response)["message"] == "Authentication credentials were not provided."
 
 
 def test_the_admin_session_signs_in_too(client):

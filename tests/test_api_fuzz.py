@@ -2,8 +2,9 @@
 endpoint, the answer is never a server error (5xx), and it is one the schema documents, in the
 documented shape.
 
-The requests go straight to the WSGI application inside the test's transaction, signed in
-as a superuser, so every endpoint and action is reached. Ids in paths and bodies are pointed
+The requests go straight to the WSGI application inside the test's transaction, with the
+bearer token of an API client holding every permission (from the real token endpoint), so
+every endpoint and action is reached. Ids in paths and bodies are pointed
 at objects that exist, so the actions really run. Microsoft Graph is aimed at a closed local
 port and StayNTouch is not set up, so actions that call out fail at once, and nothing leaves
 the machine. Bounded: a few examples per operation, no example database, derandomized (the
@@ -16,12 +17,13 @@ import socket
 
 import pytest
 import schemathesis
+from django.contrib.auth.models import Permission
 from django.core import signals
 from django.db import close_old_connections
+from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -29,8 +31,10 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from api import clients
 from config.wsgi import application
 from tests import factories
+from tests.helpers import basic_auth
 
 # A few examples per operation keep `make test` quick; API_FUZZ_EXAMPLES=200 digs deeper,
 # with fresh random inputs on each run instead of the same ones.
@@ -54,12 +58,18 @@ def closed_port() -> int:
 
 @pytest.fixture
 def fuzz_target(db, settings):
-    """A superuser's token and the id of an existing object for each kind of path."""
+    """An all-permissions API client's bearer token, and the id of an existing object for
+    each kind of path."""
     nowhere = f"https://127.0.0.1:{closed_port()}"
     settings.GRAPH_API_ROOT = nowhere
     settings.GRAPH_AUTHORITY_HOST = nowhere
     settings.API_RATE_LIMIT = None  # hundreds of requests in a few seconds
-    admin = factories.UserFactory(username="fuzzer", is_superuser=True)
+    client, secret = clients.create("Fuzzer", permissions=Permission.objects.all())
+    token = Client().post(
+        "/api/oauth/token/",
+        {"grant_type": "client_credentials"},
+        HTTP_AUTHORIZATION=basic_auth(client.client_id, secret),
+    )
     tenant = factories.TenantFactory(email_domains="contoso.test")
     connection = factories.SyncConnectionFactory(tenant=tenant, valid=True)
     reservation = factories.ReservationFactory(
@@ -92,7 +102,7 @@ def fuzz_target(db, settings):
     }
     ids["reservation-series"] = ids["series"]
     return {
-        "headers": {"Authorization": f"Token {Token.objects.create(user=admin).key}"},
+        "headers": {"Authorization": f"Bearer {token.json()['access_token']}"},
         "ids": ids,
     }
 

@@ -62,7 +62,16 @@ def test_the_schema_is_openapi_3_with_every_endpoint():
         ("POST", "/api/sync-errors/{id}/retry/"),
         ("PUT", "/api/reservations/{id}/"),
     ]
-    assert set(schema["components"]["securitySchemes"]) == {"tokenAuth", "cookieAuth"}
+    assert set(schema["components"]["securitySchemes"]) == {"oauth2", "cookieAuth"}
+    oauth2 = schema["components"]["securitySchemes"]["oauth2"]
+    assert (oauth2["type"], oauth2["flows"]) == (
+        "oauth2",
+        {"clientCredentials": {"tokenUrl": "/api/oauth/token/", "scopes": {}}},
+    )
+    assert schema["paths"]["/api/reservations/"]["post"]["security"] == [
+        {"oauth2": []},
+        {"cookieAuth": []},
+    ]
 
 
 def test_the_schema_documents_the_error_shape_and_the_conflicts():

@@ -21,7 +21,7 @@ def test_reports_with_verbosity_2():
     call_command("load_demo", force=True, verbosity=2, stdout=out)
     assert out.getvalue().splitlines() == [
         "Back office: 43 permissions",
-        "Support: 17 permissions",
-        "Integration admin: 49 permissions",
+        "Support: 18 permissions",
+        "Integration admin: 55 permissions",
         "Demo data ready: 2 locations, 12 rooms, 53 reservations, 13 sync connections.",
     ]

@@ -6,10 +6,9 @@ import json
 import pytest
 import requests
 from django_q.models import OrmQ
-from rest_framework.authtoken.models import Token
 
 from syncconnections.models import IgnoredNotification, SyncRequest
-from tests.helpers import member_of
+from tests.helpers import bearer_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,12 +40,12 @@ def test_the_webhooks_answer_an_unreadable_body_with_a_clear_400(live_server, pa
 
 @pytest.mark.parametrize("body", [HOSTILE["nested 100,000 deep"], HOSTILE["nested objects"]])
 def test_the_api_answers_a_body_nested_too_deeply_with_a_clear_400(live_server, body):
-    token, _ = Token.objects.get_or_create(user=member_of("Back office"))
+    token = bearer_token("Back office")
 
     answer = requests.post(
         f"{live_server.url}/api/reservations/",
         data=body,
-        headers={"Content-Type": "application/json", "Authorization": f"Token {token.key}"},
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
         timeout=30,
     )
 
