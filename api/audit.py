@@ -28,14 +28,20 @@ class AuditClientWrites:
                 ApiAuditEntry.Kind.WRITE,
                 client=client,
                 status=response.status_code,
-                detail=_object_of(response),
+                detail=_outcome(response),
             )
         return response
 
 
-def _object_of(response: HttpResponse) -> str:
-    """What the write made or changed, when the answer names it (its id)."""
+def _outcome(response: HttpResponse) -> str:
+    """What the write made or changed (its id), or why it was refused (the error's message),
+    when the answer says."""
     data = getattr(response, "data", None)
-    if isinstance(data, dict) and "id" in data:
+    if not isinstance(data, dict):
+        return ""
+    if "id" in data:
         return f"id {data['id']}"
+    error = data.get("error")
+    if isinstance(error, dict) and error.get("message"):
+        return str(error["message"])
     return ""
