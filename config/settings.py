@@ -270,6 +270,8 @@ API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/minute") or None
 # valid API_TOKEN_SECONDS; at most API_TOKEN_RATE_LIMIT token requests per address.
 API_TOKEN_SECONDS = env.int("API_TOKEN_SECONDS", default=3600)
 API_TOKEN_RATE_LIMIT = env.str("API_TOKEN_RATE_LIMIT", default="30/minute") or None
+# The API audit log keeps entries this long (api.tasks.purge_api_audit, daily).
+API_AUDIT_KEPT_DAYS = env.int("API_AUDIT_KEPT_DAYS", default=365)
 OAUTH2_PROVIDER = {
     "ACCESS_TOKEN_EXPIRE_SECONDS": API_TOKEN_SECONDS,
     # RFC 9700 (the OAuth security BCP) throughout: tokens stored as checksums, accepted in

@@ -36,12 +36,23 @@ def member_of(role: str, **fields):
     return user
 
 
+class StaffClient(APIClient):
+    """Requests acting as a member of staff, who is read afresh for each request as signing
+    in reads them (so permissions are not cached between requests, and a deactivated user is
+    seen). Signing in itself is tested in test_api_auth.py and test_api_clients.py."""
+
+    def __init__(self, user, **defaults):
+        super().__init__(**defaults)
+        self.user_model, self.user_pk = type(user), user.pk
+
+    def request(self, **kwargs):
+        self.force_authenticate(user=self.user_model.objects.get(pk=self.user_pk))
+        return super().request(**kwargs)
+
+
 def client_for(user) -> APIClient:
-    """A test client whose requests act as the user (signing in itself is tested in
-    test_api_auth.py and test_api_clients.py, through the token endpoint)."""
-    client = APIClient()
-    client.force_authenticate(user=user)
-    return client
+    """A test client whose requests act as the user."""
+    return StaffClient(user)
 
 
 def bearer_token(role: str, name: str = "", *, client=None, **fields) -> str:

@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from api import clients
 from api.models import ApiAuditEntry, ApiClient
 from api.oauth import TokenRequestThrottle
+from api.tasks import purge_api_audit
 from bookings.models import Reservation
 from tests import factories
 from tests.helpers import basic_auth, error_of, member_of
@@ -457,3 +458,25 @@ def test_create_api_client_refuses_a_name_in_use():
         call_command("create_api_client", "Billing", "--group", "Support", stdout=StringIO())
 
     assert str(refused.value) == "An API client named 'Billing' exists already."
+
+
+# --- keeping the audit log and the token table small ---------------------------------------
+
+
+def test_the_daily_purge_drops_old_audit_entries_and_expired_tokens(settings):
+    settings.API_AUDIT_KEPT_DAYS = 30
+    client, secret = a_client()
+    ask_token(client.client_id, secret)
+    ask_token(client.client_id, secret)
+    AccessToken.objects.filter(pk=AccessToken.objects.order_by("pk").first().pk).update(
+        expires=timezone.now() - timedelta(seconds=1)
+    )
+    now = timezone.now()
+    for days in (31, 40, 29, 0):
+        factories.ApiAuditEntryFactory(client=client, at=now - timedelta(days=days))
+
+    purged = purge_api_audit()
+
+    assert purged == 2
+    assert sorted((now - e.at).days for e in ApiAuditEntry.objects.all()) == [0, 29]
+    assert AccessToken.objects.count() == 1

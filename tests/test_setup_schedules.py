@@ -12,6 +12,7 @@ def test_schedules_are_registered_once():
 
     assert sorted(Schedule.objects.values_list("name", "func", "schedule_type", "minutes")) == [
         ("Nightly sync", "syncconnections.tasks.nightly_sync", "D", None),
+        ("Purge old API audit entries and expired tokens", "api.tasks.purge_api_audit", "D", None),
         ("Purge old sign-in failures", "backoffice.tasks.purge_sign_in_failures", "D", None),
         ("Push reservations to Outlook", "syncconnections.tasks.push_outbound", "I", 1),
         ("Refresh live-sync subscriptions", "syncconnections.tasks.refresh_subscriptions", "I", 60),
