@@ -25,6 +25,9 @@ def for_run(host: str, port: str, sandbox_port: str, ca_file: str, root: Path) -
         f"GRAPH_API_ROOT={sandbox}",
         f"GRAPH_AUTHORITY_HOST={sandbox}",
         f"GRAPH_CA_BUNDLE={(root / ca_file).resolve()}",
+        # Google's APIs and token endpoint too (the CA bundle follows GRAPH_CA_BUNDLE).
+        f"GOOGLE_API_ROOT={sandbox}",
+        f"GOOGLE_TOKEN_URI={sandbox}/token",
     ]
 
 

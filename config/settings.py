@@ -222,6 +222,13 @@ GRAPH_AUTHORITY_HOST = env.str(
 ).rstrip("/")
 GRAPH_CA_BUNDLE = env.str("GRAPH_CA_BUNDLE", default="") or None
 
+# Google Workspace: the Calendar and Directory APIs' root, the service accounts' token
+# endpoint, and the CA bundle trusted for both (default: the Graph one: the sandbox serves all
+# three in development).
+GOOGLE_API_ROOT = env.str("GOOGLE_API_ROOT", default="https://www.googleapis.com").rstrip("/")
+GOOGLE_TOKEN_URI = env.str("GOOGLE_TOKEN_URI", default="https://oauth2.googleapis.com/token")
+GOOGLE_CA_BUNDLE = env.str("GOOGLE_CA_BUNDLE", default="") or GRAPH_CA_BUNDLE
+
 # StayNTouch Rover: the CA bundle trusted for its hosts (default: the Graph one, as both are
 # the sandbox in development) and the path of the undocumented charges call.
 ROVER_CA_BUNDLE = env.str("ROVER_CA_BUNDLE", default="") or GRAPH_CA_BUNDLE

@@ -149,3 +149,23 @@ class SandboxControl:
 
     def expire_rover_tokens(self) -> None:
         self.call("POST", "rover/expire-tokens")
+
+    # --- Google Workspace ------------------------------------------------------------------
+
+    def google_service_account(self, **body: Any) -> dict[str, Any]:
+        """A new service account's key file (JSON); see control.google_service_account."""
+        return self.call("POST", "google/service-accounts", body)
+
+    def google_delegation(self, email: str, scopes: list[str]) -> None:
+        self.call("PUT", f"google/service-accounts/{email}/delegation", {"scopes": scopes})
+
+    def google_user(self, email: str, *, admin: bool = False) -> None:
+        self.call("POST", "google/users", {"email": email, "admin": admin})
+
+    def google_resource(self, email: str, name: str, **fields: Any) -> dict[str, Any]:
+        return self.call(
+            "POST", "google/resources", {"resourceEmail": email, "resourceName": name, **fields}
+        )
+
+    def google_expire_sync(self, calendar: str) -> None:
+        self.call("POST", f"google/calendars/{calendar}/sync/expire")

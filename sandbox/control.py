@@ -485,3 +485,75 @@ def expire_rover_tokens(app: Any, request: Request) -> Response:
         count = len(app.state.rover.tokens)
         app.state.rover.tokens.clear()
     return Response.json(200, {"expired": count})
+
+
+# --- Google Workspace ---------------------------------------------------------------------
+
+
+@router.route("POST", "/_sandbox/google/service-accounts")
+def google_service_account(app: Any, request: Request) -> Response:
+    """A service account of the Workspace's project: answers its key file (JSON), as the
+    Cloud console's "Add key" does. `delegated_scopes` (default: what Bookbridge asks for)
+    are the scopes an admin granted its client id domain-wide delegation for."""
+    body = body_of(request)
+    email = str(body.get("email") or "bookbridge@bookbridge-sync.iam.gserviceaccount.com")
+    scopes = body.get("delegated_scopes")
+    if scopes is not None and not (
+        isinstance(scopes, list) and all(isinstance(s, str) for s in scopes)
+    ):
+        raise bad("'delegated_scopes' is a list of scope URLs.")
+    with app.state.lock:
+        key = app.state.google.add_service_account(
+            email, f"{app.origin(request)}/token", None if scopes is None else set(scopes)
+        )
+    return Response.json(201, key)
+
+
+@router.route("PUT", "/_sandbox/google/service-accounts/{email}/delegation")
+def google_delegation(app: Any, request: Request) -> Response:
+    """What the admin console's domain-wide delegation grants the account's client id now."""
+    scopes = body_of(request).get("scopes")
+    if not (isinstance(scopes, list) and all(isinstance(s, str) for s in scopes)):
+        raise bad("'scopes' is a list of scope URLs.")
+    with app.state.lock:
+        account = app.state.google.service_accounts.get(request.params["email"])
+        if account is None:
+            raise bad(f"No service account {request.params['email']}.", 404)
+        account.delegated_scopes = set(scopes)
+    return Response.json(200, {"scopes": sorted(scopes)})
+
+
+@router.route("POST", "/_sandbox/google/users")
+def google_user(app: Any, request: Request) -> Response:
+    body = body_of(request)
+    email = str(body.get("email", "")).lower()
+    if "@" not in email:
+        raise bad("'email' is the user's address.")
+    with app.state.lock:
+        app.state.google.users[email] = bool(body.get("admin", False))
+        app.state.google.add_calendar(email)
+    return Response.json(201, {"email": email, "admin": bool(body.get("admin", False))})
+
+
+@router.route("POST", "/_sandbox/google/calendars/{calendar}/sync/expire")
+def google_expire_sync(app: Any, request: Request) -> Response:
+    """Google invalidates sync tokens as it likes (expiry, ACL changes): the calendar's next
+    incremental list answers 410 fullSyncRequired."""
+    with app.state.lock:
+        calendar = app.state.google.calendars.get(request.params["calendar"].lower())
+        if calendar is None:
+            raise bad(f"No calendar {request.params['calendar']}.", 404)
+        calendar["sync_floor"] = app.state.google.next_change()
+    return Response.json(200, {"sync_floor": calendar["sync_floor"]})
+
+
+@router.route("POST", "/_sandbox/google/resources")
+def google_resource(app: Any, request: Request) -> Response:
+    """A calendar resource (room) of the Workspace, with its calendar."""
+    body = body_of(request)
+    email, name = body.pop("resourceEmail", None), body.pop("resourceName", None)
+    if not isinstance(email, str) or not isinstance(name, str):
+        raise bad("'resourceEmail' and 'resourceName' are required.")
+    with app.state.lock:
+        resource = app.state.google.add_resource(email, name, **body)
+    return Response.json(201, resource)

@@ -19,7 +19,15 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from sandbox import control, graph_api, identity, rover_api, subscriptions
+from sandbox import (
+    control,
+    google_api,
+    google_calendar,
+    graph_api,
+    identity,
+    rover_api,
+    subscriptions,
+)
 from sandbox.calendar import InvalidEvent, UnsupportedTimeZone
 from sandbox.certs import Certificates, generate
 from sandbox.notifier import Notifier
@@ -43,8 +51,8 @@ class SandboxApp:
             subscriptions.notify_event_change(self, mailbox, event, change, event_id)
         )
         self.router = Router()
-        # The control API and Rover first: identity's "/{tenant}/…" would match anything.
-        for module in (control, rover_api, graph_api, identity):
+        # The control API, Rover and Google first: identity's "/{tenant}/…" would match anything.
+        for module in (control, rover_api, google_api, google_calendar, graph_api, identity):
             self.router.include(module.router)
         self.changes = 0  # requests that may have changed the world (all but GETs)
         self._in_flight: dict[str, int] = {}

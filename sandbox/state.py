@@ -29,6 +29,7 @@ from sandbox.calendar import (
     new_id,
     parse_graph_time,
 )
+from sandbox.google_state import GoogleState
 
 logger = logging.getLogger(__name__)
 
@@ -222,6 +223,7 @@ class State:
             }
             self.seq = 0
             self.rover = RoverState()
+            self.google = GoogleState()
             self.add_app(DEFAULT_TENANT, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
 
     def next_seq(self) -> int:
@@ -245,6 +247,7 @@ class State:
         "transactions",
         "seq",
         "rover",
+        "google",
     )
 
     def save(self, path: Path) -> None:
@@ -266,7 +269,8 @@ class State:
             return False
         with self.lock:
             for name in self.KEPT:
-                setattr(self, name, kept[name])
+                if name in kept:  # a part an older sandbox did not have starts fresh
+                    setattr(self, name, kept[name])
         return True
 
     # --- identity --------------------------------------------------------------------------

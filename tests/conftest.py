@@ -66,18 +66,24 @@ def sandbox(sandbox_server, settings):
     """A freshly reset sandbox, with Graph and Rover settings aimed at it."""
     from accounts_pms.rover import forget_tokens
     from sandbox.client import SandboxControl
+    from syncconnections.google import GoogleTokens
     from syncconnections.graph import TokenProvider
 
     settings.GRAPH_API_ROOT = sandbox_server.url
     settings.GRAPH_AUTHORITY_HOST = sandbox_server.url
     settings.GRAPH_CA_BUNDLE = str(sandbox_server.ca_file)
     settings.ROVER_CA_BUNDLE = str(sandbox_server.ca_file)
+    settings.GOOGLE_API_ROOT = sandbox_server.url
+    settings.GOOGLE_TOKEN_URI = f"{sandbox_server.url}/token"
+    settings.GOOGLE_CA_BUNDLE = str(sandbox_server.ca_file)
     control = SandboxControl(sandbox_server.url, str(sandbox_server.ca_file))
     control.reset()
     TokenProvider.forget_all()
+    GoogleTokens.forget_all()
     forget_tokens()
     yield control
     TokenProvider.forget_all()
+    GoogleTokens.forget_all()
     forget_tokens()
 
 

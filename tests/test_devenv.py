@@ -67,6 +67,8 @@ def test_what_make_run_writes_reaches_a_command_in_another_shell(tmp_path):
         "GRAPH_API_ROOT",
         "GRAPH_AUTHORITY_HOST",
         "GRAPH_CA_BUNDLE",
+        "GOOGLE_API_ROOT",
+        "GOOGLE_TOKEN_URI",
     )
     clean = {k: v for k, v in os.environ.items() if k not in names}
     shown = (
@@ -96,6 +98,8 @@ def test_what_make_run_writes_reaches_a_command_in_another_shell(tmp_path):
         "https://127.0.0.1:8444",
         "https://127.0.0.1:8444",
         str(ROOT / ".sandbox" / "ca.pem"),
+        "https://127.0.0.1:8444",
+        "https://127.0.0.1:8444/token",
     ]
 
 

@@ -109,7 +109,7 @@ def test_a_new_tenant_needs_a_secret(admin_client):
 
     assert response.status_code == 200
     assert response.context["adminform"].form.errors == {
-        "client_secret": ["This field is required."]
+        "client_secret": ["The client secret is required."]
     }
     assert Tenant.objects.count() == 0
 

@@ -11,40 +11,43 @@ from syncconnections.models import Tenant
 
 @admin.register(Tenant)
 class TenantAdmin(ObjectActionsMixin, SecretFieldsAdminMixin, admin.ModelAdmin):
-    secret_fields = ("client_secret",)
+    secret_fields = ("client_secret", "google_service_account_key")
     actions = ("test_credentials",)
     object_actions = ("test_credentials",)
     list_display = (
         "name",
+        "calendar_provider",
         "directory_id",
         "client_id",
         "sync_mode",
         "graph_api_version",
         "connection_count",
     )
-    list_filter = ("sync_mode",)
+    list_filter = ("calendar_provider", "sync_mode")
     search_fields = ("name", "directory_id", "client_id")
     readonly_fields = ("created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("name",)}),
+        (None, {"fields": ("name", "calendar_provider", "email_domains")}),
         (
-            "Microsoft Graph settings",
+            "Microsoft 365: Microsoft Graph settings",
             {
                 "fields": (
                     "graph_api_version",
                     "directory_id",
                     "client_id",
                     "client_secret",
-                    "email_domains",
                 )
             },
+        ),
+        (
+            "Google Workspace settings",
+            {"fields": ("google_service_account_key", "google_admin_email")},
         ),
         (
             "Sync settings",
             {
                 "fields": (
                     "sync_mode",
-                    "calendar_provider",
                     "failure_notification_emails",
                     "max_occurrences",
                     "max_updates",

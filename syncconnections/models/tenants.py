@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -19,6 +20,7 @@ class SyncMode(models.TextChoices):
 
 class CalendarProvider(models.TextChoices):
     MICROSOFT_EXCHANGE = "microsoft_exchange", "Microsoft Exchange"
+    GOOGLE_WORKSPACE = "google_workspace", "Google Workspace"
 
 
 class GraphApiVersion(models.TextChoices):
@@ -27,22 +29,26 @@ class GraphApiVersion(models.TextChoices):
 
 
 class Tenant(TimestampedModel):
-    """Microsoft Graph settings of one Microsoft 365 tenant (app registration)."""
+    """One organisation's calendars: a Microsoft 365 tenant (its app registration for Graph)
+    or a Google Workspace (a service account with domain-wide delegation)."""
 
     name = models.CharField(max_length=100, unique=True, help_text="A label, e.g. Contoso.")
     directory_id = models.CharField(
         "directory (tenant) ID",
         max_length=100,
+        blank=True,
         help_text="The Azure Account Directory ID: the Tenant ID value provided by the client.",
     )
     client_id = models.CharField(
         "application (client) ID",
         max_length=100,
+        blank=True,
         help_text="The Application (client) ID value provided by the client.",
     )
     client_secret = EncryptedTextField(
+        blank=True,
         help_text="The Client Secret value provided by the client. Stored encrypted; never "
-        "shown again."
+        "shown again.",
     )
     graph_api_version = models.CharField(
         "Graph API version",
@@ -68,6 +74,21 @@ class Tenant(TimestampedModel):
         max_length=30,
         choices=CalendarProvider.choices,
         default=CalendarProvider.MICROSOFT_EXCHANGE,
+        help_text="Whose calendars: Microsoft 365 (Exchange) through Microsoft Graph, or "
+        "Google Workspace through the Google Calendar API.",
+    )
+    google_service_account_key = EncryptedTextField(
+        "service account key (JSON)",
+        blank=True,
+        help_text="Google Workspace: the key file of a service account with domain-wide "
+        "delegation for the Calendar and the Directory's calendar resources "
+        "(docs/google.md). Stored encrypted; never shown again.",
+    )
+    google_admin_email = models.EmailField(
+        "admin user to act as",
+        blank=True,
+        help_text="Google Workspace: a super admin of the domain, whom the service account acts "
+        "as to read the rooms (calendar resources).",
     )
     failure_notification_emails = models.TextField(
         "failure notification e-mails (CSV)",
@@ -107,6 +128,7 @@ class Tenant(TimestampedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["directory_id", "client_id"],
+                condition=Q(calendar_provider="microsoft_exchange"),
                 name="tenant_unique_app_registration",
                 violation_error_message="These credentials are already configured.",
             ),
@@ -118,6 +140,34 @@ class Tenant(TimestampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_google(self) -> bool:
+        return self.calendar_provider == CalendarProvider.GOOGLE_WORKSPACE
+
+    def clean(self) -> None:
+        """Each provider's own settings are required; the other's may stay empty."""
+        super().clean()
+        if self.is_google:
+            required = {
+                "google_service_account_key": "The service account's key file is required.",
+                "google_admin_email": "The admin user to act as is required.",
+            }
+        else:
+            required = {
+                "directory_id": "The directory (tenant) ID is required.",
+                "client_id": "The application (client) ID is required.",
+                "client_secret": "The client secret is required.",
+            }
+        missing = {name: msg for name, msg in required.items() if not getattr(self, name)}
+        if missing:
+            raise ValidationError(missing)
+        if self.is_google:
+            from syncconnections.google_keys import key_problem
+
+            problem = key_problem(self.google_service_account_key)
+            if problem:
+                raise ValidationError({"google_service_account_key": problem})
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.email_domains = ", ".join(split_csv(self.email_domains))

@@ -1,0 +1,155 @@
+"""Google Workspace: the one client module for Google's Calendar and Directory APIs, on the
+thin HTTP base (common/http_client.py). Tokens come from google-auth's service-account
+credentials with domain-wide delegation (a JWT signed with the tenant's key, exchanged at
+GOOGLE_TOKEN_URI), as msal's come for Microsoft Graph."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import requests
+from django.conf import settings
+from google.auth import exceptions as google_exceptions
+from google.auth.transport.requests import Request as GoogleAuthRequest
+from google.oauth2 import service_account
+
+from common.http_client import HttpClient, TransportError, json_or_none
+from syncconnections.google_keys import parse_key
+from syncconnections.models import Tenant
+
+CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
+DIRECTORY_RESOURCES_SCOPE = (
+    "https://www.googleapis.com/auth/admin.directory.resource.calendar.readonly"
+)
+SCOPES = (CALENDAR_SCOPE, DIRECTORY_RESOURCES_SCOPE)
+RESOURCES_PAGE = 500  # the Directory's largest page of calendar resources
+
+
+class GoogleError(TransportError):
+    """A failed Google call; `code` is Google's reason (rateLimitExceeded, notFound, …) or,
+    for a token, the OAuth error (unauthorized_client, invalid_grant)."""
+
+
+def error_from_body(status: int, body: Any) -> GoogleError:
+    """Google APIs answer {"error": {"code", "message", "errors": [{"reason", …}]}}."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        reasons = [e.get("reason", "") for e in error.get("errors") or [] if isinstance(e, dict)]
+        return GoogleError(
+            str(error.get("message") or ""), status=status, code=reasons[0] if reasons else ""
+        )
+    return GoogleError(str(body or "")[:500] or f"HTTP {status}", status=status)
+
+
+class GoogleTokens:
+    """Access tokens for one key, one user acted as, and some scopes; one google-auth
+    credentials object per process for each, refreshed under a lock."""
+
+    _credentials: dict[tuple[str, str, str, tuple[str, ...]], Any] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, key: dict[str, Any], subject: str, scopes: Sequence[str]) -> None:
+        self.key, self.subject, self.scopes = key, subject, tuple(scopes)
+        self.cache_key = (key["client_email"], key.get("private_key_id", ""), subject, self.scopes)
+
+    def credentials(self) -> Any:
+        with self._lock:
+            held = self._credentials.get(self.cache_key)
+            if held is None:
+                held = service_account.Credentials.from_service_account_info(
+                    {**self.key, "token_uri": settings.GOOGLE_TOKEN_URI},
+                    scopes=self.scopes,
+                    subject=self.subject,
+                )
+                self._credentials[self.cache_key] = held
+            return held
+
+    def token(self) -> str:
+        credentials = self.credentials()
+        with self._lock:
+            if not credentials.valid:
+                try:
+                    credentials.refresh(GoogleAuthRequest(session=token_session()))
+                except google_exceptions.RefreshError as exc:
+                    raise token_error(exc) from exc
+                except google_exceptions.TransportError as exc:
+                    raise GoogleError(
+                        f"Google's token endpoint could not be reached: {exc}", permanent=False
+                    ) from exc
+            return str(credentials.token)
+
+    def forget(self) -> None:
+        with self._lock:
+            self._credentials.pop(self.cache_key, None)
+
+    @classmethod
+    def forget_all(cls) -> None:
+        with cls._lock:
+            cls._credentials.clear()
+
+
+def token_session() -> requests.Session:
+    """For google-auth's token calls: our CA bundle, not the environment's."""
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = settings.GOOGLE_CA_BUNDLE or True
+    return session
+
+
+def token_error(exc: google_exceptions.RefreshError) -> GoogleError:
+    data = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], dict) else {}
+    code = str(data.get("error") or "")
+    message = str(data.get("error_description") or exc.args[0] if exc.args else exc)
+    return GoogleError(message, code=code, permanent=not getattr(exc, "retryable", False))
+
+
+class GoogleClient(HttpClient):
+    service = "Google"
+    ca_setting = "GOOGLE_CA_BUNDLE"
+    error_class = GoogleError
+
+    def __init__(
+        self, key: dict[str, Any], subject: str, scopes: Sequence[str] = SCOPES, **kw: Any
+    ) -> None:
+        super().__init__(verify=settings.GOOGLE_CA_BUNDLE or True, **kw)
+        self.tokens = GoogleTokens(key, subject, scopes)
+        self.root = settings.GOOGLE_API_ROOT
+
+    @classmethod
+    def for_tenant(cls, tenant: Tenant, scopes: Sequence[str] = SCOPES, **kw: Any) -> GoogleClient:
+        """Acting as the tenant's admin user; ValueError when its key file is not one."""
+        key = parse_key(tenant.google_service_account_key)
+        return cls(key, tenant.google_admin_email, scopes, **kw)
+
+    # --- HttpClient hooks ------------------------------------------------------------------
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens.token()}"}
+
+    def refresh_auth(self) -> bool:
+        self.tokens.forget()
+        return True
+
+    def error_from(self, response: requests.Response) -> GoogleError:
+        return error_from_body(response.status_code, json_or_none(response))
+
+    # --- calls -----------------------------------------------------------------------------
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.send("GET", f"{self.root}{path}", params=params or None).json()
+
+    def calendar_resources(self) -> Iterator[dict[str, Any]]:
+        """The domain's rooms (calendar resources), page by page."""
+        page_token = ""
+        while True:
+            page = self.get(
+                "/admin/directory/v1/customer/my_customer/resources/calendars",
+                maxResults=RESOURCES_PAGE,
+                **({"pageToken": page_token} if page_token else {}),
+            )
+            yield from page.get("items") or []
+            page_token = page.get("nextPageToken") or ""
+            if not page_token:
+                return
