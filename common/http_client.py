@@ -130,6 +130,10 @@ class HttpClient:
     def error_from(self, response: requests.Response) -> TransportError:
         return self.error_class(response.text[:500] or response.reason, status=response.status_code)
 
+    def is_throttled(self, response: requests.Response) -> bool:
+        """An answer worth sending again after a wait (a service may throttle otherwise)."""
+        return response.status_code in RETRY_STATUSES
+
     # --- sending ---------------------------------------------------------------------------
 
     def backoff(self, attempt: int) -> float:
@@ -143,7 +147,7 @@ class HttpClient:
     def failure(self, response: requests.Response) -> TransportError:
         """The error for an answer; a throttled one says how long the service asked to wait."""
         error = self.error_from(response)
-        if response.status_code in RETRY_STATUSES:
+        if self.is_throttled(response):
             error.retry_after = retry_after_seconds(response.headers)
         return error
 
@@ -201,7 +205,7 @@ class HttpClient:
                 continue
             # A gateway time-out may come after the service acted: like a dropped
             # connection, it is retried only when sending again is harmless.
-            retryable = response.status_code in RETRY_STATUSES and (
+            retryable = self.is_throttled(response) and (
                 retry_on_disconnect or response.status_code != 504
             )
             wait = retry_after_seconds(response.headers) if retryable else None

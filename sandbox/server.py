@@ -209,6 +209,9 @@ class SandboxApp:
             response = rover_api.errors(status, code.upper(), message)
         elif request.path.startswith(("/v1.0/", "/beta/")):
             response = graph_api.graph_error(request, status, code, message)
+        elif request.path.startswith(("/calendar/", "/admin/directory/", "/batch/")):
+            # Google's shape; `code` is its reason (rateLimitExceeded, backendError, …).
+            response = google_api.api_error(status, code, message)
         else:
             response = identity.oauth_error(status, code, message, [])
         response.headers.update(headers)

@@ -6,8 +6,10 @@ GOOGLE_TOKEN_URI), as msal's come for Microsoft Graph."""
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import requests
 from django.conf import settings
@@ -25,11 +27,27 @@ DIRECTORY_RESOURCES_SCOPE = (
 )
 SCOPES = (CALENDAR_SCOPE, DIRECTORY_RESOURCES_SCOPE)
 RESOURCES_PAGE = 500  # the Directory's largest page of calendar resources
+EVENTS_PAGE = 2500  # the Calendar API's largest page of events
+# Google's answers worth waiting for and sending again (its errors guide: "exponential
+# backoff"): rate limits come as 403 or 429, and a 500 backendError may pass.
+THROTTLE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+RETRY_STATUSES = frozenset({429, 500, 503, 504})
 
 
 class GoogleError(TransportError):
     """A failed Google call; `code` is Google's reason (rateLimitExceeded, notFound, …) or,
     for a token, the OAuth error (unauthorized_client, invalid_grant)."""
+
+
+class GoogleResyncNeeded(GoogleError):
+    """A sync token Google no longer honours (410 fullSyncRequired): read everything again."""
+
+
+def event_id(key: str) -> str:
+    """The id of the event Bookbridge makes for a reservation (its uuid, hex): chosen by us, so
+    that an insert sent twice finds the first (409) instead of making a second event. Hex
+    digits are base32hex, as Google asks (a-v, 0-9, 5 to 1024 characters)."""
+    return "bb" + uuid.UUID(str(key)).hex
 
 
 def error_from_body(status: int, body: Any) -> GoogleError:
@@ -133,12 +151,86 @@ class GoogleClient(HttpClient):
         return True
 
     def error_from(self, response: requests.Response) -> GoogleError:
-        return error_from_body(response.status_code, json_or_none(response))
+        error = error_from_body(response.status_code, json_or_none(response))
+        if error.code in THROTTLE_REASONS or response.status_code in RETRY_STATUSES:
+            error.permanent = False
+        return error
+
+    def is_throttled(self, response: requests.Response) -> bool:
+        if response.status_code in RETRY_STATUSES:
+            return True
+        return (
+            response.status_code == 403
+            and error_from_body(403, json_or_none(response)).code in THROTTLE_REASONS
+        )
 
     # --- calls -----------------------------------------------------------------------------
 
     def get(self, path: str, **params: Any) -> Any:
         return self.send("GET", f"{self.root}{path}", params=params or None).json()
+
+    # --- events ------------------------------------------------------------------------------
+
+    @staticmethod
+    def events_path(calendar: str) -> str:
+        return f"/calendar/v3/calendars/{quote(calendar, safe='@')}/events"
+
+    def insert_event(
+        self, calendar: str, event_id: str, body: dict[str, Any]
+    ) -> tuple[dict[str, Any], bool]:
+        """The event made with our id, and whether it was there already (adopted): an insert
+        whose answer was lost is sent again, and Google answers the second with 409
+        duplicate. A deleted event's id stays taken, so a deleted one is restored."""
+        url = f"{self.root}{self.events_path(calendar)}"
+        try:
+            # Safe to send again: the id makes a second insert a 409, never a second event.
+            made = self.send("POST", url, json={**body, "id": event_id}, idempotent=True)
+            return made.json(), False
+        except GoogleError as exc:
+            if exc.status != 409:
+                raise
+        return self.patch_event(calendar, event_id, {**body, "status": "confirmed"}), True
+
+    def get_event(self, calendar: str, event_id: str) -> dict[str, Any]:
+        return self.get(f"{self.events_path(calendar)}/{quote(event_id)}")
+
+    def patch_event(self, calendar: str, event_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        url = f"{self.root}{self.events_path(calendar)}/{quote(event_id)}"
+        return self.send("PATCH", url, json=fields).json()
+
+    def delete_event(self, calendar: str, event_id: str) -> bool:
+        """Deletes the event; False when it was gone already (410 deleted, 404)."""
+        url = f"{self.root}{self.events_path(calendar)}/{quote(event_id)}"
+        try:
+            self.send("DELETE", url)
+        except GoogleError as exc:
+            if exc.status in (404, 410):
+                return False
+            raise
+        return True
+
+    def event_changes(
+        self, calendar: str, sync_token: str = ""
+    ) -> Iterator[tuple[list[dict[str, Any]], str]]:
+        """Pages of the calendar's events, each with the sync token for next time ("" but on
+        the last page): all of them (deleted ones too) without a token, what changed since
+        with one. Raises GoogleResyncNeeded when Google no longer honours the token."""
+        params: dict[str, Any] = {"maxResults": EVENTS_PAGE, "showDeleted": "true"}
+        if sync_token:
+            params["syncToken"] = sync_token
+        while True:
+            try:
+                page = self.get(self.events_path(calendar), **params)
+            except GoogleError as exc:
+                if exc.status == 410 and exc.code == "fullSyncRequired":
+                    raise GoogleResyncNeeded(exc.message, status=410, code=exc.code) from exc
+                raise
+            yield page.get("items") or [], page.get("nextSyncToken") or ""
+            if not page.get("nextPageToken"):
+                return
+            params["pageToken"] = page["nextPageToken"]
+
+    # --- the Directory ---------------------------------------------------------------------
 
     def calendar_resources(self) -> Iterator[dict[str, Any]]:
         """The domain's rooms (calendar resources), page by page."""
