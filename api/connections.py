@@ -139,8 +139,8 @@ class SyncConnectionViewSet(FilteredListMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary="Activate a sync connection",
         operation_id="sync_connections_activate",
-        description="Only a valid connection can be active (409 otherwise). Its future "
-        "reservations are then sent to Outlook.",
+        description="Only a valid connection can be active (409 otherwise), and not yet one of "
+        "a Google Workspace tenant (409). Its future reservations are then sent to Outlook.",
         request=None,
         responses={200: ConnectionActionSerializer, 409: ErrorSerializer},
     )
@@ -148,6 +148,11 @@ class SyncConnectionViewSet(FilteredListMixin, viewsets.ReadOnlyModelViewSet):
     def activate(self, request: Request, pk: str | None = None) -> Response:
         connection = self.get_object()
         result = connection_setup.activate([connection])
+        if result.not_syncable:
+            raise Conflict(
+                "Not activated: syncing Google Workspace calendars is not built yet "
+                f"(docs/google.md): {connection}."
+            )
         if result.refused:
             raise Conflict(f"Not activated, because not valid: {connection}. Validate first.")
         if result.activated:

@@ -25,6 +25,8 @@ import datetime as dt
 import json
 import re
 import secrets
+import time
+from email.message import Message
 from typing import Any
 
 from sandbox.google_api import api_error, authorized
@@ -105,7 +107,27 @@ def _stored(app: Any, calendar: dict[str, Any], event: dict[str, Any]) -> dict[s
     event["updated"] = _now_rfc3339()
     calendar["events"][event["id"]] = event
     calendar["changed"][event["id"]] = state.next_change()
+    _notify(app, calendar["id"], "exists")
     return event
+
+
+@router.route("GET", "/calendar/v3/calendars/{calendar}")
+def get_calendar(app: Any, request: Request) -> Response:
+    """calendars.get: the calendar's metadata, for a user who may use it (404 otherwise)."""
+    with app.state.lock:
+        calendar = _calendar(app, request, READ_SCOPES)
+        state = app.state.google
+        names = {r["resourceEmail"].lower(): r["resourceName"] for r in state.resources.values()}
+        return Response.json(
+            200,
+            {
+                "kind": "calendar#calendar",
+                "etag": json.dumps(str(state.changes)),
+                "id": calendar["id"],
+                "summary": names.get(calendar["id"], calendar["id"]),
+                "timeZone": calendar["time_zone"],
+            },
+        )
 
 
 @router.route("POST", BASE)
@@ -121,6 +143,8 @@ def insert(app: Any, request: Request) -> Response:
         if event_id in calendar["events"]:  # deleted ones too: an id is never used twice
             return api_error(409, "duplicate", "The requested identifier already exists.")
         _checked_times(body)
+        if body.get("recurrence"):
+            _checked_recurrence(body)
         event = {
             **body,
             "kind": "calendar#event",
@@ -136,7 +160,10 @@ def insert(app: Any, request: Request) -> Response:
 
 
 def _event(calendar: dict[str, Any], request: Request) -> dict[str, Any]:
-    event = calendar["events"].get(request.params["event"])
+    """The event the path names: a stored one (an exception of a series too), or an
+    instance of a recurring event by its id, `<series id>_<start, UTC, basic ISO>`."""
+    event_id = request.params["event"]
+    event = calendar["events"].get(event_id) or _instance_by_id(calendar, event_id)
     if event is None:
         raise HttpError(api_error(404, "notFound", "Not Found"))
     return event
@@ -237,6 +264,8 @@ def list_events(app: Any, request: Request) -> Response:
         ]
         if not show_deleted:
             chosen = [e for e in chosen if e.get("status") != "cancelled"]
+        if query.get("singleEvents") == "true" and not incremental:
+            chosen = _as_single_events(calendar, chosen, show_deleted)
         chosen = [e for e in chosen if _in_window(e, query)]
         page = chosen[offset : offset + size]
         body: dict[str, Any] = {
@@ -254,6 +283,26 @@ def list_events(app: Any, request: Request) -> Response:
         else:
             body["nextSyncToken"] = _encode(upto, 0, upto)
     return Response.json(200, body)
+
+
+def _as_single_events(
+    calendar: dict[str, Any], chosen: list[dict[str, Any]], show_deleted: bool
+) -> list[dict[str, Any]]:
+    """singleEvents: recurring events give way to their instances (their exceptions in
+    place); the series themselves are not listed."""
+    singles: list[dict[str, Any]] = []
+    for event in chosen:
+        if event.get("recurringEventId"):
+            continue  # an exception: listed among its series' instances
+        if event.get("recurrence") and event.get("status") != "cancelled":
+            singles += [
+                i
+                for i in _instances(calendar, event)
+                if show_deleted or i.get("status") != "cancelled"
+            ]
+        else:
+            singles.append(event)
+    return singles
 
 
 def _in_window(event: dict[str, Any], query: dict[str, str]) -> bool:
@@ -288,3 +337,396 @@ def _decode(token: str) -> tuple[int, int, int]:
         return int(since), int(offset), int(upto)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError(token) from exc
+
+
+# --- free/busy ---------------------------------------------------------------------------------
+
+MAX_FREEBUSY_CALENDARS = 50  # freeBusy.query: calendarExpansionMax, "Maximum value is 50"
+
+
+@router.route("POST", "/calendar/v3/freeBusy")
+def free_busy(app: Any, request: Request) -> Response:
+    """Busy times of up to 50 calendars: confirmed and tentative events that are not
+    "transparent" (shown as available), clipped to the range and merged where they touch. A
+    calendar the user may not see, or that does not exist, has `errors: [notFound]` in the
+    200 answer; more than 50 calendars is a 400 tooManyCalendarsRequested."""
+    body = request.json(lambda m: api_error(400, "parseError", m))
+    if not isinstance(body, dict):
+        return api_error(400, "parseError", "The body must be a JSON object.")
+    low, high = _when({"dateTime": body.get("timeMin")}), _when({"dateTime": body.get("timeMax")})
+    if low is None or high is None:
+        return api_error(400, "required", "Missing timeMin or timeMax.")
+    if high <= low:
+        return api_error(400, "timeRangeEmpty", "The specified time range is empty.")
+    items = body.get("items")
+    if not isinstance(items, list) or not all(isinstance(i, dict) and "id" in i for i in items):
+        return api_error(400, "required", "Required parameter: items.")
+    if len(items) > MAX_FREEBUSY_CALENDARS:
+        return api_error(400, "tooManyCalendarsRequested", "Too many calendars requested.")
+    calendars: dict[str, Any] = {}
+    with app.state.lock:
+        subject = authorized(app, request, READ_SCOPES)
+        state = app.state.google
+        for item in items:
+            calendar_id = str(item["id"]).lower()
+            calendar = state.calendars.get(calendar_id)
+            visible = calendar is not None and (
+                subject == calendar_id
+                or (state.users.get(subject) and calendar_id in state.room_emails())
+            )
+            if not visible:
+                calendars[item["id"]] = {
+                    "errors": [{"domain": "global", "reason": "notFound"}],
+                    "busy": [],
+                }
+                continue
+            calendars[item["id"]] = {"busy": _busy(calendar, low, high)}
+    return Response.json(
+        200,
+        {
+            "kind": "calendar#freeBusy",
+            "timeMin": body["timeMin"],
+            "timeMax": body["timeMax"],
+            "calendars": calendars,
+        },
+    )
+
+
+def _busy(calendar: dict[str, Any], low: dt.datetime, high: dt.datetime) -> list[dict[str, str]]:
+    spans = []
+    for event in calendar["events"].values():
+        if event.get("status") == "cancelled" or event.get("transparency") == "transparent":
+            continue
+        start, end = _when(event.get("start")), _when(event.get("end"))
+        if start is None or end is None or end <= low or start >= high:
+            continue
+        spans.append((max(start, low), min(end, high)))
+    merged: list[list[dt.datetime]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [{"start": _rfc3339(start), "end": _rfc3339(end)} for start, end in merged]
+
+
+def _rfc3339(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+# --- push notifications ------------------------------------------------------------------------
+
+DEFAULT_CHANNEL_TTL = 604800  # seconds: "Default is 604800 seconds" (a week)
+CHANNEL_ID = re.compile(r"^[A-Za-z0-9\-_+/=]{1,64}$")
+
+
+@router.route("POST", BASE + "/watch")
+def watch(app: Any, request: Request) -> Response:
+    """events.watch: a channel that POSTs, with no body, to `address` after every change of
+    the calendar (`X-Goog-Resource-State: exists`, deletions too), and once when made
+    (`sync`, message number 1, possibly before this answer). Channels do not renew: a new
+    one, with a new id, replaces one before it expires. The address must be HTTPS; the
+    sandbox lets loopback HTTP through, for a development server."""
+    body = request.json(lambda m: api_error(400, "parseError", m))
+    if not isinstance(body, dict):
+        return api_error(400, "parseError", "The body must be a JSON object.")
+    channel_id, address = str(body.get("id", "")), str(body.get("address", ""))
+    if not CHANNEL_ID.match(channel_id):
+        return api_error(400, "push.channelIdInvalid", f"Channel id {channel_id!r} is invalid.")
+    if body.get("type") not in ("web_hook", "webhook"):
+        return api_error(400, "invalid", "The channel type must be web_hook.")
+    loopback = address.startswith(("http://127.0.0.1", "http://localhost"))
+    if not (address.startswith("https://") or loopback):
+        return api_error(
+            400, "push.webhookUrlNotHttps", f"WebHook callback must be HTTPS: {address}"
+        )
+    token = body.get("token")
+    if token is not None and (not isinstance(token, str) or len(token) > 256):
+        return api_error(400, "invalid", "The channel token is at most 256 characters.")
+    ttl = DEFAULT_CHANNEL_TTL
+    try:
+        ttl = int((body.get("params") or {}).get("ttl", ttl))
+    except (TypeError, ValueError, AttributeError):
+        return api_error(400, "invalid", "params.ttl is a number of seconds.")
+    expiration = int(time.time() * 1000) + min(ttl, DEFAULT_CHANNEL_TTL) * 1000
+    if isinstance(body.get("expiration"), int | str) and str(body["expiration"]).isdigit():
+        expiration = min(expiration, int(body["expiration"]))
+    with app.state.lock:
+        calendar = _calendar(app, request, READ_SCOPES)
+        state = app.state.google
+        if channel_id in state.channels:
+            return api_error(400, "channelIdNotUnique", f"Channel id {channel_id} not unique")
+        channel = {
+            "kind": "api#channel",
+            "id": channel_id,
+            "resourceId": secrets.token_urlsafe(20),
+            "resourceUri": f"{app.origin(request)}/calendar/v3/calendars/{calendar['id']}/events",
+            "expiration": expiration,
+            **({"token": token} if token is not None else {}),
+        }
+        state.channels[channel_id] = {
+            **channel,
+            "calendar": calendar["id"],
+            "address": address,
+            "message_number": 1,
+        }
+        _deliver(app, state.channels[channel_id], "sync")
+    return Response.json(200, {**channel, "expiration": str(expiration)})
+
+
+@router.route("POST", "/calendar/v3/channels/stop")
+def stop(app: Any, request: Request) -> Response:
+    body = request.json(lambda m: api_error(400, "parseError", m))
+    if not isinstance(body, dict):
+        return api_error(400, "parseError", "The body must be a JSON object.")
+    authorized(app, request, READ_SCOPES | {CALENDAR_SCOPE + ".settings.readonly"})
+    with app.state.lock:
+        channel = app.state.google.channels.get(str(body.get("id", "")))
+        if channel is None or channel["resourceId"] != body.get("resourceId"):
+            return api_error(404, "notFound", f"Channel '{body.get('id')}' not found for project")
+        del app.state.google.channels[channel["id"]]
+    return Response(204)
+
+
+def _notify(app: Any, calendar_id: str, state_name: str) -> None:
+    """A change of the calendar, to each of its live channels (the lock is held)."""
+    now_ms = time.time() * 1000
+    for channel in list(app.state.google.channels.values()):
+        if channel["calendar"] != calendar_id:
+            continue
+        if channel["expiration"] < now_ms:
+            del app.state.google.channels[channel["id"]]  # expired: it says nothing more
+            continue
+        # Message numbers grow, but not one by one.
+        channel["message_number"] += 1 + secrets.randbelow(3)
+        _deliver(app, channel, state_name)
+
+
+def _deliver(app: Any, channel: dict[str, Any], state_name: str) -> None:
+    expires = dt.datetime.fromtimestamp(channel["expiration"] / 1000, dt.UTC)
+    headers = {
+        "X-Goog-Channel-ID": channel["id"],
+        "X-Goog-Message-Number": str(channel["message_number"]),
+        "X-Goog-Resource-ID": channel["resourceId"],
+        "X-Goog-Resource-State": state_name,
+        "X-Goog-Resource-URI": channel["resourceUri"],
+        "X-Goog-Channel-Expiration": expires.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+        "User-Agent": "APIs-Google",
+        **({"X-Goog-Channel-Token": channel["token"]} if "token" in channel else {}),
+    }
+    app.notifier.send(channel["address"], None, headers)
+
+
+# --- batch -------------------------------------------------------------------------------------
+
+MAX_BATCH_CALLS = 1000  # "You're limited to 1000 calls in a single batch request."
+HTTP_REASONS = {
+    200: "OK",
+    204: "No Content",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    410: "Gone",
+    412: "Precondition Failed",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+@router.route("POST", "/batch/calendar/v3")
+def batch(app: Any, request: Request) -> Response:
+    """Google's batch: a multipart/mixed body of `application/http` parts, each a whole
+    request with its path (`POST /calendar/v3/calendars/…/events`), run one by one (each
+    counts as a call of its own) and answered in one multipart/mixed body, part for part in
+    order, each with `Content-ID: <response-…>` echoing the request part's."""
+    content_type = request.header("Content-Type")
+    boundary = re.search(r'boundary="?([^";]+)"?', content_type)
+    if not content_type.startswith("multipart/mixed") or boundary is None:
+        return api_error(400, "invalid", "A batch request is multipart/mixed, with a boundary.")
+    parts = _parts(request.body, boundary.group(1))
+    if not parts:
+        return api_error(400, "invalid", "The batch holds no request.")
+    if len(parts) > MAX_BATCH_CALLS:
+        return api_error(400, "invalid", "Exceeded the maximum calls(1000) in a single batch.")
+    answers = []
+    for part_headers, http_request in parts:
+        inner = _inner_request(request, http_request)
+        if inner is None:
+            answer = api_error(400, "invalid", "A batched part is not an HTTP request.")
+        else:
+            handled = app.handle(inner, inner=True)
+            answer = (
+                handled
+                if isinstance(handled, Response)
+                else api_error(503, "backendError", "Backend Error")
+            )
+        answers.append((part_headers.get("content-id", ""), answer))
+    out_boundary = "batch_" + secrets.token_hex(12)
+    return Response(
+        200,
+        _multipart(out_boundary, answers),
+        {"Content-Type": f"multipart/mixed; boundary={out_boundary}"},
+    )
+
+
+def _parts(body: bytes, boundary: str) -> list[tuple[dict[str, str], bytes]]:
+    """Each part's headers (lower-case names) and its content (an HTTP request)."""
+    parts = []
+    for chunk in body.split(b"--" + boundary.encode())[1:]:
+        if chunk.startswith(b"--"):
+            break  # the closing delimiter
+        chunk = chunk.strip(b"\r\n")
+        head, _, content = chunk.replace(b"\r\n", b"\n").partition(b"\n\n")
+        headers = {}
+        for line in head.decode("utf-8", "replace").splitlines():
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        parts.append((headers, content))
+    return parts
+
+
+def _inner_request(outer: Request, http_request: bytes) -> Request | None:
+    head, _, body = http_request.partition(b"\n\n")
+    lines = head.decode("utf-8", "replace").splitlines()
+    if not lines or len(lines[0].split()) < 2:
+        return None
+    method, target = lines[0].split()[:2]
+    headers = Message()
+    headers["Authorization"] = outer.header("Authorization")  # the outer headers apply
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name.strip():
+            del headers[name.strip()]
+            headers[name.strip()] = value.strip()
+    return Request.from_target(method, target, headers, body.strip())
+
+
+def _multipart(boundary: str, answers: list[tuple[str, Response]]) -> bytes:
+    out = []
+    for content_id, answer in answers:
+        reason = HTTP_REASONS.get(answer.status, "")
+        inner = [f"HTTP/1.1 {answer.status} {reason}".rstrip()]
+        inner += [f"{k}: {v}" for k, v in answer.headers.items()]
+        response_id = "<response-" + content_id.strip("<>") + ">" if content_id else ""
+        part = [f"--{boundary}", "Content-Type: application/http"]
+        if response_id:
+            part.append(f"Content-ID: {response_id}")
+        out.append(
+            "\r\n".join(part).encode()
+            + b"\r\n\r\n"
+            + "\r\n".join(inner).encode()
+            + b"\r\n\r\n"
+            + answer.body
+            + b"\r\n"
+        )
+    return b"".join(out) + f"--{boundary}--\r\n".encode()
+
+
+# --- recurring events ------------------------------------------------------------------------
+
+INSTANCE_ID = re.compile(r"^(?P<series>[a-v0-9]{5,1024})_(?P<start>\d{8}T\d{6}Z)$")
+MAX_INSTANCES = 730  # how far a series is expanded (two years of days)
+
+
+def _checked_recurrence(body: dict[str, Any]) -> None:
+    """A recurring event needs its start's time zone (the one its rule is expanded in) and
+    RFC 5545 lines Google takes: RRULE, EXRULE, RDATE, EXDATE (no DTSTART)."""
+    start = body["start"]
+    if "dateTime" in start and not start.get("timeZone"):
+        raise HttpError(api_error(400, "required", "Missing time zone definition for start time."))
+    lines = body["recurrence"]
+    if not isinstance(lines, list) or not all(
+        isinstance(line, str)
+        and line.split(":")[0].split(";")[0] in ("RRULE", "EXRULE", "RDATE", "EXDATE")
+        for line in lines
+    ):
+        raise HttpError(api_error(400, "invalid", "Invalid recurrence rule."))
+    try:
+        _occurrences(body, limit=1)
+    except (ValueError, TypeError, KeyError):
+        raise HttpError(api_error(400, "invalid", "Invalid recurrence rule.")) from None
+
+
+def _occurrences(series: dict[str, Any], limit: int = MAX_INSTANCES) -> list[dt.datetime]:
+    """The starts of a recurring event, in its start's time zone (dates at midnight)."""
+    from zoneinfo import ZoneInfo
+
+    from dateutil import rrule
+
+    start = series["start"]
+    if "dateTime" in start:
+        zone = ZoneInfo(start.get("timeZone") or "UTC")
+        first = dt.datetime.fromisoformat(start["dateTime"].replace("Z", "+00:00"))
+        first = first.astimezone(zone) if first.tzinfo else first.replace(tzinfo=zone)
+    else:
+        first = dt.datetime.fromisoformat(start["date"]).replace(tzinfo=dt.UTC)
+    rules = rrule.rrulestr("\n".join(series["recurrence"]), dtstart=first, forceset=True)
+    found = []
+    for moment in rules:
+        found.append(moment)
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _instances(calendar: dict[str, Any], series: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each instance of the series: its exception where one is stored, else as the rule
+    makes it (id, recurringEventId, originalStartTime, the series' fields)."""
+    made = []
+    duration = _when(series["end"]) - _when(series["start"])  # type: ignore[operator]
+    for moment in _occurrences(series):
+        instance_id = f"{series['id']}_{moment.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
+        stored = calendar["events"].get(instance_id)
+        if stored is not None:
+            made.append(stored)
+            continue
+        if "date" in series["start"]:
+            when = {"date": moment.date().isoformat()}
+            until = {"date": (moment + duration).date().isoformat()}
+        else:
+            zone = series["start"].get("timeZone")
+            when = {"dateTime": moment.isoformat(), "timeZone": zone}
+            until = {"dateTime": (moment + duration).isoformat(), "timeZone": zone}
+        fields = {k: v for k, v in series.items() if k not in ("recurrence", "id", "etag")}
+        made.append(
+            {
+                **fields,
+                "id": instance_id,
+                "etag": series.get("etag"),
+                "start": when,
+                "end": until,
+                "recurringEventId": series["id"],
+                "originalStartTime": when,
+            }
+        )
+    return made
+
+
+def _instance_by_id(calendar: dict[str, Any], event_id: str) -> dict[str, Any] | None:
+    match = INSTANCE_ID.match(event_id)
+    series = calendar["events"].get(match.group("series")) if match else None
+    if series is None or not series.get("recurrence") or series.get("status") == "cancelled":
+        return None
+    return next((i for i in _instances(calendar, series) if i["id"] == event_id), None)
+
+
+@router.route("GET", BASE + "/{event}/instances")
+def instances(app: Any, request: Request) -> Response:
+    """events.instances: the series' instances in order, exceptions in their place;
+    cancelled ones only with showDeleted."""
+    with app.state.lock:
+        calendar = _calendar(app, request, READ_SCOPES)
+        series = _event(calendar, request)
+        if not series.get("recurrence"):
+            return api_error(400, "invalid", "The event is not a recurring event.")
+        made = _instances(calendar, series)
+    if request.query.get("showDeleted") != "true":
+        made = [i for i in made if i.get("status") != "cancelled"]
+    made = [i for i in made if _in_window(i, request.query)]
+    return Response.json(
+        200,
+        {"kind": "calendar#events", "items": made[: int(request.query.get("maxResults", 250))]},
+    )

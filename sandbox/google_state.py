@@ -55,6 +55,8 @@ class GoogleState:
     # oldest change a sync token may start from (older ones answer 410).
     calendars: dict[str, dict[str, Any]] = field(default_factory=dict)
     changes: int = 1
+    # Push notification channels (events.watch), by channel id.
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for email in self.users:

@@ -26,7 +26,9 @@ class Notifier:
         self.session = requests.Session()
         self.deliveries: list[dict[str, Any]] = []
         self._lock = threading.Lock()
-        self._queue: queue.Queue[tuple[str, dict[str, Any], float] | None] = queue.Queue()
+        self._queue: queue.Queue[
+            tuple[str, dict[str, Any] | None, float, dict[str, str]] | None
+        ] = queue.Queue()
         self._workers: list[threading.Thread] = []
         self.resize(1)
 
@@ -96,8 +98,12 @@ class Notifier:
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
             return list(pool.map(one, range(len(payloads))))
 
-    def send(self, url: str, payload: dict[str, Any]) -> None:
-        self._queue.put((url, payload, time.time()))
+    def send(
+        self, url: str, payload: dict[str, Any] | None, headers: dict[str, str] | None = None
+    ) -> None:
+        """Queue a POST of the payload as JSON, or with no body (None) and only `headers`,
+        as Google's push notifications come."""
+        self._queue.put((url, payload, time.time(), headers or {}))
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """True once everything queued has been delivered (or has failed)."""
@@ -122,16 +128,18 @@ class Notifier:
             if item is None:
                 self._queue.task_done()
                 return
-            url, payload, queued_at = item
+            url, payload, queued_at, headers = item
             started = time.monotonic()
             try:
-                answer = self.session.post(url, json=payload, timeout=DELIVERY_TIMEOUT)
+                body = {"json": payload} if payload is not None else {"data": b""}
+                answer = self.session.post(url, headers=headers, timeout=DELIVERY_TIMEOUT, **body)
                 status, error = answer.status_code, ""
             except requests.RequestException as exc:
                 status, error = None, f"{type(exc).__name__}: {exc}"
             record = {
                 "url": url,
                 "payload": payload,
+                "headers": headers,
                 "status": status,
                 "error": error,
                 "duration_ms": round((time.monotonic() - started) * 1000, 1),

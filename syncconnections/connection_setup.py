@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from common.http_client import TransportError
 from errors.models import Operation
 from errors.recording import record, resolve
 from syncconnections import outbound
+from syncconnections.google import GoogleClient, GoogleError
 from syncconnections.graph import GraphClient, GraphError, first_line
 from syncconnections.inbound import subscriptions
 from syncconnections.inbound.sync_requests import request_sync
@@ -63,6 +65,8 @@ def validate(connection_id: int) -> ValidationResult:
             f"{connection.user_id} is not in the e-mail domains of {tenant} "
             f"({tenant.email_domains}).",
         )
+    if tenant.is_google:
+        return _validate_google(connection)
     client = GraphClient.for_tenant(tenant)
     stage = "get user"
     try:
@@ -92,6 +96,33 @@ def validate(connection_id: int) -> ValidationResult:
     return _valid(connection, calendar["id"])
 
 
+def _validate_google(connection: SyncConnection) -> ValidationResult:
+    """A Google Workspace room's or user's own calendar, reached as the tenant's admin."""
+    stage = "get calendar"
+    if connection.calendar_name:
+        return _invalid(
+            connection,
+            stage,
+            "Google Workspace connections use the room's or user's own calendar: leave "
+            "Calendar name empty.",
+        )
+    try:
+        calendar = GoogleClient.for_tenant(connection.tenant).get_calendar(connection.user_id)
+    except GoogleError as exc:
+        if exc.status == 404:
+            return _invalid(
+                connection,
+                stage,
+                f"Google Workspace has no calendar {connection.user_id} that "
+                f"{connection.tenant.google_admin_email} may reach.",
+                status=404,
+            )
+        return _invalid(connection, stage, error=exc, temporary=not exc.permanent)
+    except ValueError as exc:  # the tenant's key file is none
+        return _invalid(connection, stage, str(exc))
+    return _valid(connection, calendar["id"])
+
+
 def _same_mailbox(connection: SyncConnection):  # type: ignore[no-untyped-def]
     # Only the mailbox that was checked: if someone pointed the connection elsewhere
     # meanwhile, this result no longer applies.
@@ -105,14 +136,18 @@ def _same_mailbox(connection: SyncConnection):  # type: ignore[no-untyped-def]
 
 def _valid(connection: SyncConnection, calendar_id: str) -> ValidationResult:
     was_active = connection.active
+    # "Activate after validation" waits while the tenant's provider cannot sync yet.
+    active = (
+        F("active")
+        if not connection.tenant.syncs
+        else Case(When(activate_after_validation=True, then=Value(True)), default=F("active"))
+    )
     with transaction.atomic():
         _same_mailbox(connection).update(
             valid=True,
             calendar_id=calendar_id,
             last_validated_at=timezone.now(),
-            active=Case(
-                When(activate_after_validation=True, then=Value(True)), default=F("active")
-            ),
+            active=active,
         )
         connection.refresh_from_db()
         resolve(Operation.CONNECTION_SETUP, connection)
@@ -126,7 +161,7 @@ def _invalid(
     stage: str,
     message: str | None = None,
     *,
-    error: GraphError | None = None,
+    error: TransportError | None = None,
     status: int | None = None,
     temporary: bool = False,
 ) -> ValidationResult:
@@ -152,19 +187,24 @@ class ActivationResult:
     activated: list[SyncConnection]
     refused: list[SyncConnection]
     reservations_queued: int
+    # Of tenants whose calendar provider cannot sync yet (Google Workspace).
+    not_syncable: list[SyncConnection] = field(default_factory=list)
 
 
 def activate(connections: Iterable[SyncConnection]) -> ActivationResult:
     """Activate the valid ones and push their future reservations; refuse the others."""
     connections = list(connections)
+    not_syncable = [c for c in connections if not c.tenant.syncs]
     with transaction.atomic():
-        ids = [c.pk for c in connections if not c.active]
+        ids = [c.pk for c in connections if not c.active and c.tenant.syncs]
         SyncConnection.objects.filter(pk__in=ids, valid=True).update(active=True)
         now_active = list(SyncConnection.objects.filter(pk__in=ids, active=True))
         queued = started(now_active)
     activated_ids = {c.pk for c in now_active}
-    refused = [c for c in connections if not c.valid]
-    return ActivationResult([c for c in connections if c.pk in activated_ids], refused, queued)
+    refused = [c for c in connections if not c.valid and c.tenant.syncs]
+    return ActivationResult(
+        [c for c in connections if c.pk in activated_ids], refused, queued, not_syncable
+    )
 
 
 def started(connections: list[SyncConnection]) -> int:

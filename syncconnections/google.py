@@ -5,6 +5,9 @@ GOOGLE_TOKEN_URI), as msal's come for Microsoft Graph."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import re
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -28,6 +31,10 @@ DIRECTORY_RESOURCES_SCOPE = (
 SCOPES = (CALENDAR_SCOPE, DIRECTORY_RESOURCES_SCOPE)
 RESOURCES_PAGE = 500  # the Directory's largest page of calendar resources
 EVENTS_PAGE = 2500  # the Calendar API's largest page of events
+FREEBUSY_CALENDARS = 50  # freeBusy.query's most calendars a call
+# Calls a batch request carries: Google takes up to 1000; fifty keeps one slow or refused
+# batch small, as the other providers' batches are.
+BATCH_CALLS = 50
 # Google's answers worth waiting for and sending again (its errors guide: "exponential
 # backoff"): rate limits come as 403 or 429, and a 500 backendError may pass.
 THROTTLE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
@@ -169,7 +176,12 @@ class GoogleClient(HttpClient):
     def get(self, path: str, **params: Any) -> Any:
         return self.send("GET", f"{self.root}{path}", params=params or None).json()
 
-    # --- events ------------------------------------------------------------------------------
+    # --- calendars and events -------------------------------------------------------------
+
+    def get_calendar(self, calendar: str) -> dict[str, Any]:
+        """calendars.get: the calendar of a room or user (404 notFound when the admin may not
+        reach it, or it does not exist)."""
+        return self.get(f"/calendar/v3/calendars/{quote(calendar, safe='@')}")
 
     @staticmethod
     def events_path(calendar: str) -> str:
@@ -230,6 +242,99 @@ class GoogleClient(HttpClient):
                 return
             params["pageToken"] = page["nextPageToken"]
 
+    def watch_events(
+        self, calendar: str, channel_id: str, address: str, token: str, ttl_seconds: int
+    ) -> dict[str, Any]:
+        """events.watch: a push channel to `address` for the calendar's changes; Google sends
+        `token` back in each notification's X-Goog-Channel-Token, for us to check."""
+        url = f"{self.root}{self.events_path(calendar)}/watch"
+        body = {
+            "id": channel_id,
+            "type": "web_hook",
+            "address": address,
+            "token": token,
+            "params": {"ttl": str(ttl_seconds)},
+        }
+        return self.send("POST", url, json=body).json()
+
+    def stop_channel(self, channel_id: str, resource_id: str) -> bool:
+        """channels.stop; False when Google knew no such channel (stopped or expired)."""
+        url = f"{self.root}/calendar/v3/channels/stop"
+        try:
+            self.send("POST", url, json={"id": channel_id, "resourceId": resource_id})
+        except GoogleError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    def free_busy(
+        self, calendars: Sequence[str], start: dt.datetime, end: dt.datetime
+    ) -> dict[str, list[tuple[dt.datetime, dt.datetime]] | GoogleError]:
+        """Each calendar's busy times in [start, end), or the error Google gave for it (one
+        it may not see, say); fifty calendars a call, as freeBusy allows."""
+        found: dict[str, list[tuple[dt.datetime, dt.datetime]] | GoogleError] = {}
+        for offset in range(0, len(calendars), FREEBUSY_CALENDARS):
+            chunk = calendars[offset : offset + FREEBUSY_CALENDARS]
+            answer = self.send(
+                "POST",
+                f"{self.root}/calendar/v3/freeBusy",
+                json={
+                    "timeMin": start.isoformat(),
+                    "timeMax": end.isoformat(),
+                    "items": [{"id": calendar} for calendar in chunk],
+                },
+                idempotent=True,  # a query: sending it again changes nothing
+            ).json()
+            for calendar in chunk:
+                entry = (answer.get("calendars") or {}).get(calendar) or {}
+                if entry.get("errors"):
+                    reason = str(entry["errors"][0].get("reason", ""))
+                    found[calendar] = GoogleError(
+                        f"Google gave no free/busy for {calendar}: {reason}", code=reason
+                    )
+                    continue
+                found[calendar] = [
+                    (_moment(span["start"]), _moment(span["end"]))
+                    for span in entry.get("busy") or []
+                ]
+        return found
+
+    # --- batch -----------------------------------------------------------------------------
+
+    def batch(self, calls: Sequence[tuple[str, str, Any]]) -> list[tuple[int, Any]]:
+        """(method, path, JSON body or None) calls sent fifty to a batch request; each call's
+        (status, decoded body), in order. A call counts against Google's quota as one of its
+        own; what each answered is the caller's to read."""
+        answers: list[tuple[int, Any]] = []
+        for offset in range(0, len(calls), BATCH_CALLS):
+            answers += self._batch_call(calls[offset : offset + BATCH_CALLS])
+        return answers
+
+    def _batch_call(self, calls: Sequence[tuple[str, str, Any]]) -> list[tuple[int, Any]]:
+        boundary = "bb_batch_" + uuid.uuid4().hex
+        parts = []
+        for n, (method, path, body) in enumerate(calls):
+            lines = [f"{method} {path} HTTP/1.1"]
+            payload = ""
+            if body is not None:
+                payload = json.dumps(body)
+                lines.append("Content-Type: application/json")
+            parts.append(
+                f"--{boundary}\r\nContent-Type: application/http\r\n"
+                f"Content-ID: <call-{n}>\r\n\r\n" + "\r\n".join(lines) + f"\r\n\r\n{payload}\r\n"
+            )
+        response = self.send(
+            "POST",
+            f"{self.root}/batch/calendar/v3",
+            data=("".join(parts) + f"--{boundary}--\r\n").encode(),
+            headers={"Content-Type": f"multipart/mixed; boundary={boundary}"},
+            # Safe to send again only when every call is (a read, or an insert of our own id).
+            idempotent=all(method == "GET" for method, _, _ in calls),
+        )
+        found = _batch_answers(response)
+        return [found.get(n, (502, None)) for n in range(len(calls))]
+
     # --- the Directory ---------------------------------------------------------------------
 
     def calendar_resources(self) -> Iterator[dict[str, Any]]:
@@ -245,3 +350,30 @@ class GoogleClient(HttpClient):
             page_token = page.get("nextPageToken") or ""
             if not page_token:
                 return
+
+
+def _moment(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _batch_answers(response: requests.Response) -> dict[int, tuple[int, Any]]:
+    """Each call's answer in a multipart/mixed batch response, by its number."""
+    match = re.search(r'boundary="?([^";]+)"?', response.headers.get("Content-Type", ""))
+    if match is None:
+        raise GoogleError("Google's batch answer is not multipart/mixed.", permanent=False)
+    found: dict[int, tuple[int, Any]] = {}
+    for chunk in response.content.split(b"--" + match.group(1).encode())[1:]:
+        if chunk.startswith(b"--"):
+            break
+        head, _, http_answer = chunk.strip(b"\r\n").partition(b"\r\n\r\n")
+        number = re.search(rb"Content-ID:\s*<response-call-(\d+)>", head, re.IGNORECASE)
+        status_line, _, rest = http_answer.partition(b"\r\n")
+        _, _, body = rest.partition(b"\r\n\r\n")
+        try:
+            status = int(status_line.split()[1])
+        except (IndexError, ValueError):
+            continue
+        if number is not None:
+            text = body.strip()
+            found[int(number.group(1))] = (status, json.loads(text) if text else None)
+    return found

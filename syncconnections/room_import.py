@@ -1,5 +1,5 @@
-"""Import rooms from Microsoft 365: list the tenant's rooms, match them to resources, and
-create one connection per chosen room."""
+"""Import rooms from Microsoft 365 or Google Workspace: list the tenant's rooms, match them
+to resources, and create one connection per chosen room."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.db import transaction
 
 from bookings.models import Location, Resource
 from syncconnections import connection_setup
+from syncconnections.google import GoogleClient
 from syncconnections.graph import GraphClient
 from syncconnections.models import SyncConnection, Tenant, UserType
 
@@ -24,14 +25,9 @@ class RoomRow:
 
 
 def rooms_of(tenant: Tenant) -> list[RoomRow]:
-    """The tenant's rooms, by room list (rooms in no list last). Raises GraphError."""
-    client = GraphClient.for_tenant(tenant)
-    seen: dict[str, tuple[dict, str]] = {}
-    for room_list in client.room_lists():
-        for room in client.rooms(room_list["emailAddress"]):
-            seen.setdefault(room["emailAddress"].lower(), (room, room_list["displayName"]))
-    for room in client.rooms():
-        seen.setdefault(room["emailAddress"].lower(), (room, ""))
+    """The tenant's rooms, by room list or building (rooms in none last). Raises GraphError
+    or GoogleError."""
+    seen = _google_rooms(tenant) if tenant.is_google else _microsoft_rooms(tenant)
     resources = {
         r.mailbox_email: r
         for r in Resource.objects.filter(mailbox_email__in=seen).select_related("location")
@@ -54,6 +50,27 @@ def rooms_of(tenant: Tenant) -> list[RoomRow]:
             seen.items(), key=lambda item: (not item[1][1], item[1][1], item[0])
         )
     ]
+
+
+def _microsoft_rooms(tenant: Tenant) -> dict[str, tuple[dict, str]]:
+    client = GraphClient.for_tenant(tenant)
+    seen: dict[str, tuple[dict, str]] = {}
+    for room_list in client.room_lists():
+        for room in client.rooms(room_list["emailAddress"]):
+            seen.setdefault(room["emailAddress"].lower(), (room, room_list["displayName"]))
+    for room in client.rooms():
+        seen.setdefault(room["emailAddress"].lower(), (room, ""))
+    return seen
+
+
+def _google_rooms(tenant: Tenant) -> dict[str, tuple[dict, str]]:
+    """The Workspace's calendar resources, in Graph's room words (displayName, capacity), by
+    building."""
+    seen: dict[str, tuple[dict, str]] = {}
+    for resource in GoogleClient.for_tenant(tenant).calendar_resources():
+        room = {"displayName": resource.get("resourceName"), "capacity": resource.get("capacity")}
+        seen[resource["resourceEmail"].lower()] = (room, resource.get("buildingId") or "")
+    return seen
 
 
 @dataclass

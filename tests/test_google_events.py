@@ -116,3 +116,130 @@ def test_changes_come_with_a_sync_token_and_a_dropped_token_asks_for_a_full_read
     assert next_token and next_token != token
     with pytest.raises(GoogleResyncNeeded):
         list(client.event_changes(ROOM, next_token))
+
+
+def test_free_busy_merges_a_rooms_busy_times_and_names_a_calendar_it_may_not_see(client, sandbox):
+    import datetime as dt
+
+    sandbox.google_resource("studio@fabrikam.test", "Studio")
+    client.insert_event(ROOM, "bb0001abc", meeting())  # 09:00-10:00 +01:00
+    client.insert_event(
+        ROOM,
+        "bb0002abc",
+        meeting(
+            start={"dateTime": "2027-01-12T09:30:00+01:00"},
+            end={"dateTime": "2027-01-12T11:00:00+01:00"},
+        ),
+    )
+    client.insert_event(
+        ROOM,
+        "bb0003abc",
+        meeting(
+            start={"dateTime": "2027-01-12T12:00:00+01:00"},
+            end={"dateTime": "2027-01-12T13:00:00+01:00"},
+            transparency="transparent",  # "Show me as available"
+        ),
+    )
+    client.insert_event(ROOM, "bb0004abc", meeting(summary="Gone"))
+    client.delete_event(ROOM, "bb0004abc")
+    utc = dt.UTC
+
+    busy = client.free_busy(
+        [ROOM, "studio@fabrikam.test", "nowhere@fabrikam.test"],
+        dt.datetime(2027, 1, 12, 7, 0, tzinfo=utc),
+        dt.datetime(2027, 1, 12, 17, 0, tzinfo=utc),
+    )
+
+    assert busy[ROOM] == [
+        (dt.datetime(2027, 1, 12, 8, 0, tzinfo=utc), dt.datetime(2027, 1, 12, 10, 0, tzinfo=utc))
+    ]
+    assert busy["studio@fabrikam.test"] == []
+    assert busy["nowhere@fabrikam.test"].code == "notFound"
+
+
+def test_free_busy_asks_fifty_calendars_a_call(client, sandbox):
+    import datetime as dt
+
+    rooms = [f"room{n}@fabrikam.test" for n in range(60)]
+    for room in rooms:
+        sandbox.google_resource(room, room)
+    sandbox.clear_requests()
+
+    busy = client.free_busy(
+        rooms,
+        dt.datetime(2027, 1, 12, 7, 0, tzinfo=dt.UTC),
+        dt.datetime(2027, 1, 12, 17, 0, tzinfo=dt.UTC),
+    )
+
+    assert busy == {room: [] for room in rooms}
+    calls = [r for r in sandbox.requests() if r["path"] == "/calendar/v3/freeBusy"]
+    assert [r["status"] for r in calls] == [200, 200]
+
+
+def test_a_channel_posts_headers_only_after_each_change_with_its_token(
+    client, sandbox, webhook_receiver
+):
+    address = f"{webhook_receiver.url}/google/notifications/"
+
+    channel = client.watch_events(ROOM, "chan-1", address, "secret-of-chan-1", 3600)
+    client.insert_event(ROOM, "bb0001abc", meeting())
+    client.delete_event(ROOM, "bb0001abc")
+    import time
+
+    deadline = time.monotonic() + 5
+    while len(webhook_receiver.received) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stopped = client.stop_channel("chan-1", channel["resourceId"])
+    client.insert_event(ROOM, "bb0002abc", meeting())
+    again = client.stop_channel("chan-1", channel["resourceId"])
+
+    got = [
+        (r["body"], r["headers"]["X-Goog-Channel-ID"], r["headers"]["X-Goog-Resource-State"])
+        for r in webhook_receiver.received
+    ]
+    assert got == [
+        (None, "chan-1", "sync"),
+        (None, "chan-1", "exists"),
+        (None, "chan-1", "exists"),  # a deletion is "exists" too
+    ]
+    headers = [r["headers"] for r in webhook_receiver.received]
+    assert {h["X-Goog-Channel-Token"] for h in headers} == {"secret-of-chan-1"}
+    assert {h["X-Goog-Resource-ID"] for h in headers} == {channel["resourceId"]}
+    numbers = [int(h["X-Goog-Message-Number"]) for h in headers]
+    assert numbers[0] == 1 and numbers == sorted(set(numbers))
+    assert (stopped, again) == (True, False)
+
+
+def test_a_channel_needs_an_https_address_and_a_new_id(client):
+    from syncconnections.google import GoogleError
+
+    with pytest.raises(GoogleError) as plain_http:
+        client.watch_events(ROOM, "chan-1", "http://bookbridge.example/hook", "t", 3600)
+    client.watch_events(ROOM, "chan-2", "https://bookbridge.example/hook", "t", 3600)
+    with pytest.raises(GoogleError) as reused:
+        client.watch_events(ROOM, "chan-2", "https://bookbridge.example/hook", "t", 3600)
+
+    assert (plain_http.value.status, plain_http.value.code) == (400, "push.webhookUrlNotHttps")
+    assert (reused.value.status, reused.value.code) == (400, "channelIdNotUnique")
+
+
+def test_a_batch_sends_fifty_calls_a_request_and_answers_each_in_order(client, sandbox):
+    path = f"/calendar/v3/calendars/{ROOM}/events"
+    calls = [("POST", path, meeting(id=f"bb{n:04d}abc")) for n in range(55)]
+    calls += [
+        ("POST", path, meeting(id="bb0001abc")),  # made just before: 409 duplicate
+        ("GET", f"{path}/bb0054abc", None),
+        ("GET", f"{path}/bb9999abc", None),  # never made
+    ]
+    sandbox.clear_requests()
+
+    answers = client.batch(calls)
+
+    statuses = [status for status, _ in answers]
+    assert statuses == [200] * 55 + [409, 200, 404]
+    assert answers[0][1]["id"] == "bb0000abc"
+    assert answers[55][1]["error"]["errors"][0]["reason"] == "duplicate"
+    assert answers[56][1]["summary"] == "Board meeting"
+    outer = [r for r in sandbox.requests() if r["path"] == "/batch/calendar/v3"]
+    assert len(outer) == 2  # fifty calls, then eight
+    assert sum(len(items) for items, _ in client.event_changes(ROOM)) == 55

@@ -193,3 +193,74 @@ def test_a_state_file_of_a_sandbox_before_google_still_loads(tmp_path):
     assert loaded
     assert state.mailboxes == {"room@contoso.test": "kept"}
     assert set(state.google.calendars) == {ADMIN}
+
+
+def test_free_busy_for_more_than_fifty_calendars_is_a_400(google):
+    answer = google(
+        "POST",
+        "/calendar/v3/freeBusy",
+        json={
+            "timeMin": "2027-01-12T00:00:00Z",
+            "timeMax": "2027-01-13T00:00:00Z",
+            "items": [{"id": f"room{n}@fabrikam.test"} for n in range(51)],
+        },
+    )
+
+    assert (answer.status_code, reason_of(answer)) == (400, "tooManyCalendarsRequested")
+
+
+def weekly(**fields):
+    return {
+        "summary": "Stand-up",
+        "start": {"dateTime": "2027-01-05T09:00:00", "timeZone": "Europe/Amsterdam"},
+        "end": {"dateTime": "2027-01-05T09:15:00", "timeZone": "Europe/Amsterdam"},
+        "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=4"],
+        **fields,
+    }
+
+
+def test_a_recurring_event_needs_its_start_time_zone_and_a_valid_rule(google):
+    no_zone = weekly(start={"dateTime": "2027-01-05T09:00:00+01:00"})
+    bad_rule = weekly(recurrence=["RRULE:FREQ=SOMETIMES"])
+
+    assert reason_of(google("POST", EVENTS, json=no_zone)) == "required"
+    assert reason_of(google("POST", EVENTS, json=bad_rule)) == "invalid"
+
+
+def test_a_series_with_a_moved_and_a_cancelled_instance(google):
+    google("POST", EVENTS, json=weekly(id="bbseries01"))
+    instances = google("GET", f"{EVENTS}/bbseries01/instances").json()["items"]
+    second, third = instances[1]["id"], instances[2]["id"]
+
+    moved = google(
+        "PATCH",
+        f"{EVENTS}/{second}",
+        json={
+            "start": {"dateTime": "2027-01-12T10:00:00", "timeZone": "Europe/Amsterdam"},
+            "end": {"dateTime": "2027-01-12T10:15:00", "timeZone": "Europe/Amsterdam"},
+        },
+    )
+    cancelled = google("DELETE", f"{EVENTS}/{third}")
+    after = google("GET", f"{EVENTS}/bbseries01/instances").json()["items"]
+    singles = google("GET", EVENTS, params={"singleEvents": "true"}).json()["items"]
+    plain = google("GET", EVENTS).json()["items"]
+
+    # Instances are named by the series and their original start, in UTC
+    assert [i["id"] for i in instances] == [
+        "bbseries01_20270105T080000Z",
+        "bbseries01_20270112T080000Z",
+        "bbseries01_20270119T080000Z",
+        "bbseries01_20270126T080000Z",
+    ]
+    assert instances[0]["recurringEventId"] == "bbseries01"
+    assert moved.status_code == 200 and cancelled.status_code == 204
+    # The moved one keeps its original start; the cancelled one is gone from the list
+    assert [(i["id"], i["start"]["dateTime"]) for i in after] == [
+        ("bbseries01_20270105T080000Z", "2027-01-05T09:00:00+01:00"),
+        ("bbseries01_20270112T080000Z", "2027-01-12T10:00:00"),
+        ("bbseries01_20270126T080000Z", "2027-01-26T09:00:00+01:00"),
+    ]
+    assert after[1]["originalStartTime"]["dateTime"] == "2027-01-12T09:00:00+01:00"
+    assert [e["id"] for e in singles] == [i["id"] for i in after]
+    # Without singleEvents: the series and its moved exception (the cancelled one is deleted)
+    assert sorted(e["id"] for e in plain) == ["bbseries01", "bbseries01_20270112T080000Z"]

@@ -216,3 +216,100 @@ def test_an_integration_admin_sets_up_and_tests_a_google_tenant_in_the_admin(san
         "Fabrikam: signed in to Google Workspace as admin@fabrikam.test with both scopes "
         "delegated, and read 1 room (calendar resources)."
     ]
+
+
+# --- rooms: import, validate, and (not yet) activate -------------------------------------------
+
+
+@pytest.fixture
+def google_rooms(sandbox):
+    key = sandbox.google_service_account()
+    sandbox.google_resource("boardroom@fabrikam.test", "Boardroom", capacity=12, buildingId="HQ")
+    sandbox.google_resource("studio@fabrikam.test", "Studio", capacity=4)
+    return google_tenant(key)
+
+
+def test_the_rooms_of_a_google_tenant_are_imported_and_validated_but_not_yet_activated(
+    google_rooms, client
+):
+    from django.urls import reverse
+
+    from syncconnections import connection_setup
+    from syncconnections.models import SyncConnection
+    from tests import factories
+    from tests.helpers import member_of, messages_of
+
+    boardroom = factories.ResourceFactory(mailbox_email="boardroom@fabrikam.test")
+    client.force_login(member_of("Integration admin"))
+    url = reverse("admin:syncconnections_syncconnection_import_rooms")
+
+    listed = client.get(url, {"tenant": google_rooms.pk})
+    imported = client.post(
+        f"{url}?tenant={google_rooms.pk}",
+        {"room": ["boardroom@fabrikam.test"], "resource:boardroom@fabrikam.test": boardroom.pk},
+        follow=True,
+    )
+    connection = SyncConnection.objects.get()
+    activated = connection_setup.activate([connection])
+
+    assert listed.context["title"] == "Import rooms from Google Workspace"
+    assert [(r.address, r.name, r.room_list, r.capacity) for r in listed.context["rows"]] == [
+        ("boardroom@fabrikam.test", "Boardroom", "HQ", 12),
+        ("studio@fabrikam.test", "Studio", "", 4),
+    ]
+    assert messages_of(imported)[-1] == (
+        "Created 1 connection(s); they are being validated (they stay inactive: syncing Google "
+        "Workspace calendars is not built yet). Already connected: 0."
+    )
+    assert (connection.valid, connection.calendar_id, connection.active) == (
+        True,
+        "boardroom@fabrikam.test",
+        False,  # "activate after validation" waits: Google syncing is not built yet
+    )
+    assert (activated.activated, activated.not_syncable) == ([], [connection])
+
+
+def test_a_google_room_the_admin_cannot_reach_is_invalid_naming_it(google_rooms):
+    from syncconnections import connection_setup
+    from syncconnections.models import SyncConnection
+    from tests import factories
+
+    connection = SyncConnection.objects.create(
+        tenant=google_rooms,
+        user_id="nowhere@fabrikam.test",
+        resource=factories.ResourceFactory(),
+        user_type="resource",
+    )
+
+    result = connection_setup.validate(connection.pk)
+
+    assert (result.valid, result.stage) == (False, "get calendar")
+    assert result.message == (
+        "Google Workspace has no calendar nowhere@fabrikam.test that admin@fabrikam.test may reach."
+    )
+
+
+def test_the_api_refuses_to_activate_a_google_connection_saying_why(google_rooms):
+    from syncconnections.models import SyncConnection
+    from tests import factories
+    from tests.helpers import client_for, error_of, member_of
+
+    connection = SyncConnection.objects.create(
+        tenant=google_rooms,
+        user_id="boardroom@fabrikam.test",
+        resource=factories.ResourceFactory(),
+        user_type="resource",
+        valid=True,
+    )
+
+    answer = client_for(member_of("Integration admin")).post(
+        f"/api/sync-connections/{connection.pk}/activate/"
+    )
+
+    assert answer.status_code == 409
+    assert error_of(answer)["message"] == (
+        "Not activated: syncing Google Workspace calendars is not built yet (docs/google.md): "
+        f"{connection}."
+    )
+    connection.refresh_from_db()
+    assert connection.active is False

@@ -1,5 +1,6 @@
 """A tiny HTTP server standing in for a subscriber: it answers Graph's validation handshake
-(correctly, or wrongly when told to) and records every notification it receives."""
+(correctly, or wrongly when told to) and records every notification it receives, with its
+headers (Google's notifications are headers only)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,13 @@ class WebhookReceiver:
                     answer = ("wrong " if receiver.echo_wrong else "") + token[0]
                     self._answer(200, answer.encode(), "text/plain")
                     return
-                receiver.received.append({"path": self.path, "body": json.loads(body)})
+                receiver.received.append(
+                    {
+                        "path": self.path,
+                        "body": json.loads(body) if body else None,  # Google's come empty
+                        "headers": dict(self.headers),
+                    }
+                )
                 self._answer(202, b"", "text/plain")
 
             def _answer(self, status: int, body: bytes, content_type: str) -> None:

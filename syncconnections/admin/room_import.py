@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 
 from bookings.models import Location, Resource
 from syncconnections import room_import
+from syncconnections.google import GoogleError
 from syncconnections.graph import GraphError
 from syncconnections.models import Tenant
 
@@ -29,12 +30,17 @@ def import_rooms_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
     if tenant is not None:
         try:
             rows = room_import.rooms_of(tenant)
-        except GraphError as exc:
-            problem = f"Microsoft 365 did not list the rooms of {tenant}: {exc}"
+        except (GraphError, GoogleError) as exc:
+            service = "Google Workspace" if tenant.is_google else "Microsoft 365"
+            problem = f"{service} did not list the rooms of {tenant}: {exc}"
+        except ValueError as exc:  # a Google tenant's key file that is none
+            problem = f"The rooms of {tenant} cannot be listed: {exc}"
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
-        "title": "Import rooms from Microsoft 365",
+        "title": "Import rooms from Google Workspace"
+        if tenant is not None and tenant.is_google
+        else "Import rooms from Microsoft 365",
         "tenants": tenants,
         "tenant": tenant,
         "rows": rows,
@@ -71,7 +77,12 @@ def _import(model_admin: Any, request: HttpRequest, tenant: Tenant) -> HttpRespo
     model_admin.message_user(
         request,
         f"Created {len(result.created)} connection(s); they are being validated"
-        + (" and become active once valid" if result.activate else "")
+        + (" and become active once valid" if result.activate and tenant.syncs else "")
+        + (
+            " (they stay inactive: syncing Google Workspace calendars is not built yet)"
+            if not tenant.syncs
+            else ""
+        )
         + f". Already connected: {len(result.existing)}.{new}",
         messages.SUCCESS,
     )

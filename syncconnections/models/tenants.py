@@ -145,6 +145,12 @@ class Tenant(TimestampedModel):
     def is_google(self) -> bool:
         return self.calendar_provider == CalendarProvider.GOOGLE_WORKSPACE
 
+    @property
+    def syncs(self) -> bool:
+        """Whether its connections can be activated: syncing Google Workspace calendars is
+        not built yet (its rooms are imported and validated)."""
+        return not self.is_google
+
     def clean(self) -> None:
         """Each provider's own settings are required; the other's may stay empty."""
         super().clean()
