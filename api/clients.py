@@ -119,7 +119,10 @@ def live_tokens(client: ApiClient) -> int:
 def touch(client: ApiClient) -> None:
     """Notes that the client was used now."""
     now = timezone.now()
-    # Conditional, so a busy client writes its row once a minute rather than per request.
+    used = client.last_used_at
+    if used is not None and used >= now - LAST_USED_PRECISION:
+        return  # noted within the minute: no statement on every request
+    # Conditional, so that requests at once still write the row once.
     ApiClient.objects.filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_PRECISION),
         pk=client.pk,

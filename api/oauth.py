@@ -11,7 +11,6 @@ import math
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
@@ -20,11 +19,11 @@ from oauth2_provider import views
 from oauth2_provider.models import Application
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.common import Request as OAuthRequest
-from rest_framework.throttling import SimpleRateThrottle
 
 from api import clients
 from api.models import ApiAuditEntry, ApiClient
-from common.middleware import address_in, client_address
+from api.throttling import TokenRequestThrottle
+from common.middleware import address_in
 
 
 class Validator(OAuth2Validator):
@@ -85,25 +84,6 @@ def _client_of(application: Application | None) -> ApiClient | None:
         return application.api_client
     except ApiClient.DoesNotExist:
         return None
-
-
-class TokenRequestThrottle(SimpleRateThrottle):
-    """Token requests per address (API_TOKEN_RATE_LIMIT): each one checks a secret hashed to
-    be slow to guess, so unlimited requests would be both a guessing run and a load."""
-
-    scope = "oauth_token"
-
-    def __init__(self) -> None:
-        from django.core.cache import caches
-
-        self.cache = caches["api"]
-        super().__init__()
-
-    def get_rate(self) -> str | None:
-        return settings.API_TOKEN_RATE_LIMIT
-
-    def get_cache_key(self, request: Any, view: Any) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
 
 
 def _too_many(throttle: TokenRequestThrottle) -> HttpResponse:

@@ -66,11 +66,16 @@ def _calendar(app: Any, request: Request, scopes: set[str]) -> dict[str, Any]:
     if calendar_id == "primary":
         calendar_id = subject
     calendar = state.calendars.get(calendar_id)
-    if calendar is None or not (
-        subject == calendar_id or (state.users.get(subject) and calendar_id in state.room_emails())
-    ):
+    if calendar is None or not _may_use(state, subject, calendar_id):
         raise HttpError(api_error(404, "notFound", "Not Found"))
     return calendar
+
+
+def _may_use(state: Any, subject: str, calendar_id: str) -> bool:
+    """A user's own calendar, and the rooms' for the domain's admins."""
+    return subject == calendar_id or bool(
+        state.users.get(subject) and calendar_id in state.room_emails()
+    )
 
 
 def _when(value: Any) -> dt.datetime | None:
@@ -370,11 +375,7 @@ def free_busy(app: Any, request: Request) -> Response:
         for item in items:
             calendar_id = str(item["id"]).lower()
             calendar = state.calendars.get(calendar_id)
-            visible = calendar is not None and (
-                subject == calendar_id
-                or (state.users.get(subject) and calendar_id in state.room_emails())
-            )
-            if not visible:
+            if calendar is None or not _may_use(state, subject, calendar_id):
                 calendars[item["id"]] = {
                     "errors": [{"domain": "global", "reason": "notFound"}],
                     "busy": [],

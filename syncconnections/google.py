@@ -70,30 +70,31 @@ def error_from_body(status: int, body: Any) -> GoogleError:
 
 class GoogleTokens:
     """Access tokens for one key, one user acted as, and some scopes; one google-auth
-    credentials object per process for each, refreshed under a lock."""
+    credentials object per process for each, refreshed under its own lock (a slow sign-in
+    holds up only the requests that need that token)."""
 
-    _credentials: dict[tuple[str, str, str, tuple[str, ...]], Any] = {}
-    _lock = threading.Lock()
+    _held: dict[tuple[str, str, str, tuple[str, ...]], tuple[Any, threading.Lock]] = {}
+    _lock = threading.Lock()  # guards _held
 
     def __init__(self, key: dict[str, Any], subject: str, scopes: Sequence[str]) -> None:
         self.key, self.subject, self.scopes = key, subject, tuple(scopes)
         self.cache_key = (key["client_email"], key.get("private_key_id", ""), subject, self.scopes)
 
-    def credentials(self) -> Any:
+    def credentials(self) -> tuple[Any, threading.Lock]:
         with self._lock:
-            held = self._credentials.get(self.cache_key)
+            held = self._held.get(self.cache_key)
             if held is None:
-                held = service_account.Credentials.from_service_account_info(
+                credentials = service_account.Credentials.from_service_account_info(
                     {**self.key, "token_uri": settings.GOOGLE_TOKEN_URI},
                     scopes=self.scopes,
                     subject=self.subject,
                 )
-                self._credentials[self.cache_key] = held
+                held = self._held[self.cache_key] = (credentials, threading.Lock())
             return held
 
     def token(self) -> str:
-        credentials = self.credentials()
-        with self._lock:
+        credentials, lock = self.credentials()
+        with lock:
             if not credentials.valid:
                 try:
                     credentials.refresh(GoogleAuthRequest(session=token_session()))
@@ -107,12 +108,12 @@ class GoogleTokens:
 
     def forget(self) -> None:
         with self._lock:
-            self._credentials.pop(self.cache_key, None)
+            self._held.pop(self.cache_key, None)
 
     @classmethod
     def forget_all(cls) -> None:
         with cls._lock:
-            cls._credentials.clear()
+            cls._held.clear()
 
 
 def token_session() -> requests.Session:
@@ -124,9 +125,10 @@ def token_session() -> requests.Session:
 
 
 def token_error(exc: google_exceptions.RefreshError) -> GoogleError:
+    """google-auth's RefreshError carries the token endpoint's answer as its second argument."""
     data = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], dict) else {}
     code = str(data.get("error") or "")
-    message = str(data.get("error_description") or exc.args[0] if exc.args else exc)
+    message = str(data.get("error_description") or exc)
     return GoogleError(message, code=code, permanent=not getattr(exc, "retryable", False))
 
 

@@ -11,14 +11,15 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
 from rest_framework.test import APIClient
 
 from api import clients
 from api.models import ApiAuditEntry, ApiClient
-from api.oauth import TokenRequestThrottle
 from api.tasks import purge_api_audit
+from api.throttling import TokenRequestThrottle
 from bookings.models import Reservation
 from tests import factories
 from tests.helpers import basic_auth, error_of, member_of
@@ -287,6 +288,10 @@ def test_using_the_client_notes_when_it_was_last_used():
 
     assert first is not None
     assert client.last_used_at > first - timedelta(minutes=5)
+    # Within the minute, a request writes nothing more to the client's row
+    with CaptureQueriesContext(connection) as queries:
+        assert bearer(token).get(RESERVATIONS).status_code == 200
+    assert not [q for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
 
 
 # --- nothing in clear -----------------------------------------------------------------------

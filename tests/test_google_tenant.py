@@ -15,14 +15,13 @@ pytestmark = pytest.mark.django_db
 ADMIN = "admin@fabrikam.test"
 
 
-def google_tenant(key, admin=ADMIN, **fields):
+def google_tenant(key, admin=ADMIN, name="Fabrikam", email_domains="fabrikam.test"):
     tenant = Tenant(
-        name="Fabrikam",
+        name=name,
         calendar_provider=CalendarProvider.GOOGLE_WORKSPACE,
         google_service_account_key=json.dumps(key),
         google_admin_email=admin,
-        email_domains="fabrikam.test",
-        **fields,
+        email_domains=email_domains,
     )
     tenant.full_clean()
     tenant.save()
@@ -158,15 +157,7 @@ def test_two_google_tenants_do_not_collide_on_empty_microsoft_ids(sandbox):
     key = sandbox.google_service_account()
     google_tenant(key)
 
-    other = Tenant(
-        name="Tailspin",
-        calendar_provider=CalendarProvider.GOOGLE_WORKSPACE,
-        google_service_account_key=json.dumps(key),
-        google_admin_email=ADMIN,
-        email_domains="tailspin.test",
-    )
-    other.full_clean()
-    other.save()
+    google_tenant(key, name="Tailspin", email_domains="tailspin.test")
 
     assert Tenant.objects.filter(directory_id="", client_id="").count() == 2
 
