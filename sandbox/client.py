@@ -167,5 +167,9 @@ class SandboxControl:
             "POST", "google/resources", {"resourceEmail": email, "resourceName": name, **fields}
         )
 
+    def google_events(self, calendar: str) -> list[dict[str, Any]]:
+        """A Workspace calendar's events as stored, deleted ones (status cancelled) too."""
+        return self.call("GET", f"google/calendars/{calendar}/events")["value"]
+
     def google_expire_sync(self, calendar: str) -> None:
         self.call("POST", f"google/calendars/{calendar}/sync/expire")

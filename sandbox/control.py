@@ -535,6 +535,16 @@ def google_user(app: Any, request: Request) -> Response:
     return Response.json(201, {"email": email, "admin": bool(body.get("admin", False))})
 
 
+@router.route("GET", "/_sandbox/google/calendars/{calendar}/events")
+def google_calendar_events(app: Any, request: Request) -> Response:
+    """Every event a Workspace calendar holds, deleted ones (status cancelled) too."""
+    with app.state.lock:
+        calendar = app.state.google.calendars.get(request.params["calendar"].lower())
+        if calendar is None:
+            raise bad(f"No calendar {request.params['calendar']}.", 404)
+        return Response.json(200, {"value": list(calendar["events"].values())})
+
+
 @router.route("POST", "/_sandbox/google/calendars/{calendar}/sync/expire")
 def google_expire_sync(app: Any, request: Request) -> Response:
     """Google invalidates sync tokens as it likes (expiry, ACL changes): the calendar's next

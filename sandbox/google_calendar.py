@@ -161,7 +161,9 @@ def insert(app: Any, request: Request) -> Response:
             "organizer": {"email": calendar["id"], "self": True},
             "creator": {"email": authorized(app, request, WRITE_SCOPES)},
         }
-        return Response.json(200, _stored(app, calendar, event))
+        made = _stored(app, calendar, event)
+        _invite(app, calendar, made, [])
+        return Response.json(200, made)
 
 
 def _event(calendar: dict[str, Any], request: Request) -> dict[str, Any]:
@@ -195,7 +197,10 @@ def patch(app: Any, request: Request) -> Response:
         _checked_times(changed)
         if any(name in fields for name in ("start", "end", "summary", "location", "status")):
             changed["sequence"] = int(event.get("sequence", 0)) + 1
-        return Response.json(200, _stored(app, calendar, changed))
+        before = _invited(event)
+        stored = _stored(app, calendar, changed)
+        _invite(app, calendar, stored, before)
+        return Response.json(200, stored)
 
 
 @router.route("DELETE", BASE + "/{event}")
@@ -205,8 +210,50 @@ def delete(app: Any, request: Request) -> Response:
         event = _event(calendar, request)
         if event.get("status") == "cancelled":
             return api_error(410, "deleted", "Resource has been deleted")
-        _stored(app, calendar, {**event, "status": "cancelled"})
+        gone = _stored(app, calendar, {**event, "status": "cancelled"})
+        _invite(app, calendar, gone, _invited(event))
     return Response(204)
+
+
+def _invited(event: dict[str, Any]) -> list[str]:
+    return [str(a.get("email") or "").lower() for a in event.get("attendees") or []]
+
+
+def _invite(app: Any, calendar: dict[str, Any], event: dict[str, Any], before: list[str]) -> None:
+    """The organizer's change reaches each invited calendar of the Workspace, as Google puts
+    an invitation there: the same event (id, iCalUID), the attendee marked `self`. A room
+    accepts (Workspace rooms accept invitations on their own); a person has not answered
+    yet. A calendar no longer invited, or every one when the event is cancelled, has its
+    copy cancelled. A copy's own changes stay in its calendar."""
+    if not (event.get("organizer") or {}).get("self") or event.get("recurringEventId"):
+        return
+    state = app.state.google
+    cancelled = event.get("status") == "cancelled"
+    now = set() if cancelled else set(_invited(event))
+    for email in dict.fromkeys([*before, *_invited(event)]):
+        target = state.calendars.get(email)
+        if target is None or email == calendar["id"]:
+            continue
+        held = target["events"].get(event["id"])
+        if email not in now:
+            if held is not None and held.get("status") != "cancelled":
+                _stored(app, target, {**held, "status": "cancelled"})
+            continue
+        attendees = []
+        for attendee in event.get("attendees") or []:
+            attendee = {k: v for k, v in attendee.items() if k != "self"}
+            if str(attendee.get("email") or "").lower() == email:
+                attendee["self"] = True
+                if attendee.get("resource"):
+                    attendee["responseStatus"] = "accepted"
+                else:
+                    previous = [a for a in (held or {}).get("attendees") or [] if a.get("self")]
+                    attendee["responseStatus"] = (
+                        previous[0].get("responseStatus") if previous else "needsAction"
+                    )
+            attendees.append(attendee)
+        organizer = {k: v for k, v in event["organizer"].items() if k != "self"}
+        _stored(app, target, {**event, "attendees": attendees, "organizer": organizer})
 
 
 @router.route("GET", BASE)

@@ -224,14 +224,20 @@ class GoogleClient(HttpClient):
         return True
 
     def event_changes(
-        self, calendar: str, sync_token: str = ""
+        self,
+        calendar: str,
+        sync_token: str = "",
+        window: tuple[dt.datetime, dt.datetime] | None = None,
     ) -> Iterator[tuple[list[dict[str, Any]], str]]:
         """Pages of the calendar's events, each with the sync token for next time ("" but on
-        the last page): all of them (deleted ones too) without a token, what changed since
-        with one. Raises GoogleResyncNeeded when Google no longer honours the token."""
+        the last page): all of them (deleted ones too) without a token, those in `window`
+        if given, what changed since with one (a window is not allowed then). Raises
+        GoogleResyncNeeded when Google no longer honours the token."""
         params: dict[str, Any] = {"maxResults": EVENTS_PAGE, "showDeleted": "true"}
         if sync_token:
             params["syncToken"] = sync_token
+        elif window is not None:
+            params["timeMin"], params["timeMax"] = (moment.isoformat() for moment in window)
         while True:
             try:
                 page = self.get(self.events_path(calendar), **params)

@@ -168,6 +168,25 @@ def series_event(
     return {**event, "subject": series.title, "recurrence": recurrence}
 
 
+def holds(body: dict[str, Any], payload: dict[str, Any]) -> bool:
+    """Whether the event Graph returned is the one asked for. A create that repeats an
+    earlier transactionId returns the earlier event, which may predate a later change."""
+    if body.get("subject") != payload.get("subject"):
+        return False
+    if bool(body.get("isAllDay")) != bool(payload.get("isAllDay")):
+        return False
+    for name in ("start", "end"):
+        sent, held = payload.get(name), body.get(name)
+        if not sent or not held:
+            return False
+        if payload.get("isAllDay"):  # midnights of whichever zone: the days must agree
+            if str(sent["dateTime"])[:10] != str(held["dateTime"])[:10]:
+                return False
+        elif utc_minute(parse_local(sent)) != utc_minute(parse_local(held)):
+            return False
+    return True
+
+
 def changes(desired: dict[str, Any], pushed: dict[str, Any]) -> dict[str, Any]:
     """The fields of `desired` that differ from what was last pushed."""
     return {key: value for key, value in desired.items() if pushed.get(key) != value}

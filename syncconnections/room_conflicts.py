@@ -20,6 +20,7 @@ from bookings.models import Reservation
 from bookings.overlaps import times_text
 from errors.models import Operation
 from errors.recording import record
+from syncconnections import google_events
 from syncconnections.models import (
     ConflictOrigin,
     OutlookConflict,
@@ -56,14 +57,21 @@ def found(
     """Record that this Outlook meeting is in the reservation's way, once while it is open
     (found again by the next push or a resync: nothing new), with a sync error that says so.
     The new conflict, or None when it was open already."""
-    start, end = times_from_graph(event, reservation.resource.location.time_zone)
+    zone = reservation.resource.location.time_zone
+    if connection.tenant.is_google:
+        start, end = google_events.times(event, zone)
+        subject = event.get("summary")
+        organizer = str((event.get("organizer") or {}).get("email") or "")
+    else:
+        start, end = times_from_graph(event, zone)
+        subject, organizer = event.get("subject"), organizer_of(event)
     conflict = OutlookConflict(
         reservation=reservation,
         sync_connection=connection,
         origin=origin,
         event_id=str(event["id"])[:255],
-        subject=str(event.get("subject") or "")[:255],
-        organizer_email=organizer_of(event)[:320],
+        subject=str(subject or "")[:255],
+        organizer_email=organizer[:320],
         start=start,
         end=end,
         outlook_data=event,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -11,7 +12,13 @@ from bookings.models import ReservationStatus
 from cancellations.models import CancellationRequest
 from syncconnections import connection_setup
 from syncconnections.inbound.delta import sync_down
-from syncconnections.models import OutlookEvent, SyncConnection, UserType
+from syncconnections.models import (
+    CalendarProvider,
+    OutlookEvent,
+    SyncConnection,
+    Tenant,
+    UserType,
+)
 from tests import factories
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -26,6 +33,40 @@ def sandbox_tenant(**fields):
         "email_domains": "contoso.test",
     }
     return factories.TenantFactory(**{**defaults, **fields})
+
+
+GOOGLE_ADMIN = "admin@fabrikam.test"
+
+
+def google_tenant(key, admin=GOOGLE_ADMIN, name="Fabrikam", email_domains="fabrikam.test"):
+    """A Google Workspace tenant with the service account's key file, checked as saved."""
+    tenant = Tenant(
+        name=name,
+        calendar_provider=CalendarProvider.GOOGLE_WORKSPACE,
+        google_service_account_key=json.dumps(key),
+        google_admin_email=admin,
+        email_domains=email_domains,
+    )
+    tenant.full_clean()
+    tenant.save()
+    return tenant
+
+
+def google_room(sandbox, tenant, name="Boardroom") -> SyncConnection:
+    """A Workspace room (calendar resource) with a validated connection, active: the Google
+    calendar's events go both ways."""
+    address = f"c_{name.lower().replace(' ', '')}@resource.calendar.google.com"
+    sandbox.google_resource(address, name)
+    resource = factories.ResourceFactory(
+        name=name, mailbox_email=address, location__time_zone="Europe/Amsterdam"
+    )
+    connection = SyncConnection.objects.create(
+        tenant=tenant, user_id=address, resource=resource, user_type=UserType.RESOURCE
+    )
+    assert connection_setup.validate(connection.pk).valid
+    SyncConnection.objects.filter(pk=connection.pk).update(active=True)
+    connection.refresh_from_db()
+    return connection
 
 
 def connected_room(sandbox, tenant, name="Boardroom", **connection_fields) -> SyncConnection:

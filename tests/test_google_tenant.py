@@ -10,22 +10,10 @@ from django.core.exceptions import ValidationError
 from syncconnections import tenant_check
 from syncconnections.google import CALENDAR_SCOPE, DIRECTORY_RESOURCES_SCOPE
 from syncconnections.models import CalendarProvider, Tenant
+from tests.sync_helpers import google_tenant
 
 pytestmark = pytest.mark.django_db
 ADMIN = "admin@fabrikam.test"
-
-
-def google_tenant(key, admin=ADMIN, name="Fabrikam", email_domains="fabrikam.test"):
-    tenant = Tenant(
-        name=name,
-        calendar_provider=CalendarProvider.GOOGLE_WORKSPACE,
-        google_service_account_key=json.dumps(key),
-        google_admin_email=admin,
-        email_domains=email_domains,
-    )
-    tenant.full_clean()
-    tenant.save()
-    return tenant
 
 
 def test_test_proves_key_delegation_and_rooms(sandbox):

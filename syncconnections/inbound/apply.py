@@ -26,7 +26,7 @@ from bookings.models import (
 )
 from bookings.overlaps import RoomDoubleBooked
 from common import bulk
-from syncconnections import payloads, room_conflicts, signals
+from syncconnections import providers, room_conflicts, signals
 from syncconnections.graph import BatchResult, GraphClient, GraphError
 from syncconnections.inbound.events import InboundEvent
 from syncconnections.models import (
@@ -62,7 +62,7 @@ class PageApplier:
     def __init__(
         self,
         connection: SyncConnection,
-        client: GraphClient,
+        client: GraphClient | None,
         events: list[InboundEvent],
         checked: dict[str, BatchResult] | None = None,
     ) -> None:
@@ -70,6 +70,9 @@ class PageApplier:
         # Graph's answers for removed events, asked already (delta.check_removals).
         self.checked = checked or {}
         self.tenant = connection.tenant
+        self.provider = providers.for_tenant(self.tenant)
+        # Graph's, to ask about removed events and series masters; None for a provider
+        # whose listing needs no such questions (Google).
         self.client = client
         self.events = list({e.id: e for e in events}.values())  # the last entry of an event
         self.result = PageResult()
@@ -141,7 +144,7 @@ class PageApplier:
         removed = [
             e for e in self.events if e.removed and (e.id in self.links or e.id[:255] in self.known)
         ]
-        if not removed:
+        if not removed or not self.provider.removals_need_checking or self.client is None:
             return
         unasked = [e for e in removed if e.id not in self.checked]
         requests = [
@@ -226,7 +229,7 @@ class PageApplier:
                 and e.series_master_id not in self.masters
             }
         )
-        if not unknown:
+        if not unknown or self.client is None:
             return set()
         requests = [
             self.client.get_event_request(str(i), self.connection.user_id, master_id)
@@ -273,7 +276,7 @@ class PageApplier:
             return set()
         found = CompanyLogEntry.objects.filter(
             sync_connection=self.connection, event_id__in=[e.id[:255] for e in events]
-        ).values_list("event_id", "operation", "outlook_data__changeKey")
+        ).values_list("event_id", "operation", f"outlook_data__{self.provider.version_field}")
         # A deletion is one entry whatever version it was logged with (see _recall_deleted).
         return {
             (event_id, operation if operation == LogOperation.DELETED else change_key or operation)
@@ -306,11 +309,7 @@ class PageApplier:
             return
         # What Outlook now holds is what was "pushed": the change is never sent back.
         time_zone = reservation.resource.location.time_zone
-        link.pushed = {
-            **link.pushed,
-            "subject": event.subject,
-            **payloads.event_times(event.start, event.end, time_zone),
-        }
+        link.pushed = {**link.pushed, **self.provider.pushed_from(event, time_zone)}
         for name, value in changes.items():
             setattr(reservation, name, value)
         self.modified.append((reservation, event))

@@ -12,26 +12,31 @@ duplicated. See docs/sync.md.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
-import queue
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from bookings.models import ReservationStatus
 from errors.models import Operation
-from errors.recording import record, resolve
+from errors.recording import resolve
 from syncconnections.graph import BatchResult, DeltaPage, GraphClient, GraphError, ResyncNeeded
+from syncconnections.inbound import google_sync
 from syncconnections.inbound.apply import PageApplier, PageResult
 from syncconnections.inbound.events import InboundEvent
+from syncconnections.inbound.reading import (
+    SyncResult,
+    current_window,
+    moment,
+    read_ahead,
+)
+from syncconnections.inbound.reading import (
+    failed as _failed,
+)
 from syncconnections.models import CompanyLogEntry, OutlookEvent, SyncConnection
 
 logger = logging.getLogger(__name__)
@@ -41,38 +46,6 @@ logger = logging.getLogger(__name__)
 PAGE_SIZE = 500
 
 T = TypeVar("T")
-
-
-def current_window(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
-    today = today or timezone.localdate()
-    return (
-        today - dt.timedelta(days=settings.SYNC_WINDOW_DAYS_BACK),
-        today + dt.timedelta(days=settings.SYNC_WINDOW_DAYS_AHEAD),
-    )
-
-
-def moment(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
-
-
-@dataclass
-class SyncResult:
-    connection: SyncConnection
-    pages: int = 0
-    events: int = 0
-    resynced: bool = False
-    error: GraphError | None = None
-    changes: PageResult = field(default_factory=PageResult)
-    caught_up: bool = False  # a roll of the window read the primary query to its end
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    @property
-    def throttled_for(self) -> float | None:
-        """Seconds Graph asked to wait before this calendar is read again, if it did."""
-        return self.error.retry_after if self.error is not None else None
 
 
 def _load(connection_id: int) -> SyncConnection:
@@ -131,6 +104,7 @@ def first_pages(connection_ids: list[int], *, secondary: bool = False) -> dict[i
         c
         for c in SyncConnection.objects.filter(pk__in=connection_ids).select_related("tenant")
         if c.syncs_down
+        and not c.tenant.is_google  # Google's are read on their own (google_sync)
         and not c.calendar_name  # a named calendar reads from beta
         and (due_to_roll(c) or not secondary)
     ]
@@ -219,6 +193,10 @@ def sync_down(connection_id: int, first: FirstPage | None = None) -> SyncResult:
     result = SyncResult(connection)
     if not connection.syncs_down:
         return result
+    if connection.tenant.is_google:
+        SyncConnection.objects.filter(pk=connection_id).update(delta_read_at=timezone.now())
+        google_sync.sync_down(connection, result)
+        return result
     first = _still_current(first, connection, secondary=False)
     read_at = first.read_at if first is not None else timezone.now()
     SyncConnection.objects.filter(pk=connection_id).update(delta_read_at=read_at)
@@ -268,8 +246,9 @@ def roll_window(
     first pages of both may have been fetched ahead (first_pages)."""
     connection = _load(connection_id)
     result = SyncResult(connection)
-    if not connection.syncs_down or not due_to_roll(connection):
-        return result  # less than a day old
+    if not connection.syncs_down or not due_to_roll(connection) or connection.tenant.is_google:
+        # Less than a day old; or Google's, whose sync token follows every change, whenever.
+        return result
     client = GraphClient.for_tenant(connection.tenant)
     try:
         primed = _follow(connection, client, result, secondary=True, first=secondary_first)
@@ -401,40 +380,6 @@ def read_events(page: DeltaPage) -> list[InboundEvent]:
     return [InboundEvent(data) for data in page.events]
 
 
-def read_ahead(pages: Iterator[T]) -> Iterator[T]:
-    """The same pages, the next one fetched and read (in a thread) while the caller applies
-    this one: Graph's latency and our writes overlap instead of adding up. Errors arrive in
-    order."""
-    ahead: queue.Queue[tuple[T | None, BaseException | None]] = queue.Queue(maxsize=1)
-    stop = threading.Event()
-
-    def fetch() -> None:
-        try:
-            for page in pages:
-                ahead.put((page, None))
-                if stop.is_set():
-                    return
-            ahead.put((None, None))
-        except BaseException as exc:  # handed to the caller, raised there
-            ahead.put((None, exc))
-
-    reader = threading.Thread(target=fetch, name="delta read-ahead", daemon=True)
-    reader.start()
-    try:
-        while True:
-            page, error = ahead.get()
-            if error is not None:
-                raise error
-            if page is None:
-                return
-            yield page
-    finally:
-        stop.set()
-        while reader.is_alive():  # unblock a pending put, then let the thread end
-            with contextlib.suppress(queue.Empty):
-                ahead.get(timeout=0.1)
-
-
 def unexpected_failure(connection_id: int, exc: Exception) -> SyncResult:
     """A transient Sync Down failure, recorded, for an error that is not Graph's."""
     connection = SyncConnection.objects.get(pk=connection_id)
@@ -442,18 +387,3 @@ def unexpected_failure(connection_id: int, exc: Exception) -> SyncResult:
     error = GraphError(f"{type(exc).__name__}: {exc}", permanent=False)
     _failed(connection, result, error, "unexpected error")
     return result
-
-
-def _failed(connection: SyncConnection, result: SyncResult, exc: GraphError, stage: str) -> None:
-    result.error = exc
-    if exc.retry_after is not None:
-        # Throttled: Graph said when to come back; the caller defers the sync by that much.
-        # What was read so far is committed, and the next read goes on from there.
-        logger.info("Sync Down of %s throttled for %.0f s: %s", connection, exc.retry_after, exc)
-        return
-    record(
-        operation=Operation.SYNC_DOWN,
-        stage=stage,
-        connection=connection,
-        error=exc,
-    )

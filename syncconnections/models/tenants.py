@@ -28,6 +28,11 @@ class GraphApiVersion(models.TextChoices):
     BETA = "beta", "beta"
 
 
+# The domain of every Google Workspace room's calendar address (resourceEmail), whichever
+# the Workspace's own domains.
+GOOGLE_RESOURCE_DOMAIN = "resource.calendar.google.com"
+
+
 class Tenant(TimestampedModel):
     """One organisation's calendars: a Microsoft 365 tenant (its app registration for Graph)
     or a Google Workspace (a service account with domain-wide delegation)."""
@@ -190,4 +195,6 @@ class Tenant(TimestampedModel):
 
     def accepts_mailbox(self, mailbox: str) -> bool:
         domain = mailbox.rsplit("@", 1)[-1].strip().lower()
+        if self.is_google and domain == GOOGLE_RESOURCE_DOMAIN:
+            return True  # a Workspace room's calendar: its address is Google's, not the domain's
         return domain in self.email_domain_list

@@ -7,8 +7,10 @@ from collections import defaultdict
 
 from errors.models import Operation
 from errors.recording import record
+from syncconnections.google import GoogleClient, GoogleError
 from syncconnections.graph import BatchResult, GraphClient, GraphError
 from syncconnections.models import OutlookEvent, SyncConnection
+from syncconnections.outbound import google_push
 from syncconnections.outbound.summary import PushSummary
 
 BATCH = 500
@@ -34,15 +36,7 @@ class OrphanRemover:
             by_tenant[orphan.sync_connection.tenant_id].append(orphan)
         gone = []
         for links in by_tenant.values():
-            client = GraphClient.for_tenant(links[0].sync_connection.tenant)
-            requests = [
-                client.delete_event_request(str(i), link.mailbox, link.event_id)
-                for i, link in enumerate(links)
-            ]
-            try:
-                results = client.batch(requests)
-            except GraphError as exc:
-                results = [BatchResult(str(i), 0, None, exc) for i in range(len(links))]
+            results = self._delete(links)
             for link, result in zip(links, results, strict=True):
                 if result.ok or result.status == 404:
                     gone.append(link.pk)
@@ -62,3 +56,33 @@ class OrphanRemover:
                     self.kept.add(link.pk)
                     self.summary.retrying += 1
         OutlookEvent.objects.filter(pk__in=gone).delete()
+
+    @staticmethod
+    def _delete(links: list[OutlookEvent]) -> list[BatchResult]:
+        """Delete these events of one tenant's calendars, in its provider's batches."""
+        tenant = links[0].sync_connection.tenant
+        if tenant.is_google:
+            try:
+                google = GoogleClient.for_tenant(tenant)
+            except ValueError as exc:  # the tenant's key file is none
+                error = GoogleError(str(exc), permanent=True)
+                return [BatchResult(str(i), 0, None, error) for i in range(len(links))]
+            writes = [
+                google_push.Write(
+                    google_push.DELETE,
+                    link.sync_connection.calendar_id or link.mailbox,
+                    link.event_id,
+                    {},
+                )
+                for link in links
+            ]
+            return google_push.send(google, writes)
+        client = GraphClient.for_tenant(tenant)
+        requests = [
+            client.delete_event_request(str(i), link.mailbox, link.event_id)
+            for i, link in enumerate(links)
+        ]
+        try:
+            return client.batch(requests)
+        except GraphError as exc:
+            return [BatchResult(str(i), 0, None, exc) for i in range(len(links))]

@@ -15,9 +15,11 @@ from django.utils import timezone
 
 from bookings.models import Reservation, ReservationSeries, ReservationStatus
 from common import work_queue
+from common.http_client import TransportError
 from errors.models import Operation, SyncError
 from errors.recording import record
-from syncconnections import payloads, room_conflicts
+from syncconnections import google_events, payloads, providers, room_conflicts
+from syncconnections.google import GoogleClient, GoogleError
 from syncconnections.graph import BatchRequest, BatchResult, GraphClient, GraphError
 from syncconnections.models import (
     ConflictOrigin,
@@ -30,6 +32,7 @@ from syncconnections.models import (
     link_order,
     lock_calendars,
 )
+from syncconnections.outbound import google_push
 from syncconnections.outbound import series as series_rules
 from syncconnections.outbound.summary import PushSummary
 
@@ -85,26 +88,15 @@ class Op:
             )
         return client.delete_event_request(request_id, self.link.mailbox, self.link.event_id)
 
-
-def holds(body: dict[str, Any], payload: dict[str, Any]) -> bool:
-    """Whether the event Graph returned is the one asked for. A create that repeats an
-    earlier transactionId returns the earlier event, which may predate a later change."""
-    if body.get("subject") != payload.get("subject"):
-        return False
-    if bool(body.get("isAllDay")) != bool(payload.get("isAllDay")):
-        return False
-    for name in ("start", "end"):
-        sent, held = payload.get(name), body.get(name)
-        if not sent or not held:
-            return False
-        if payload.get("isAllDay"):  # midnights of whichever zone: the days must agree
-            if str(sent["dateTime"])[:10] != str(held["dateTime"])[:10]:
-                return False
-        elif payloads.utc_minute(payloads.parse_local(sent)) != payloads.utc_minute(
-            payloads.parse_local(held)
-        ):
-            return False
-    return True
+    def google_write(self) -> google_push.Write:
+        calendar = self.connection.calendar_id or self.connection.user_id
+        if self.action.creates:
+            return google_push.Write(
+                google_push.CREATE, calendar, google_push.new_event_id(self.payload), self.payload
+            )
+        assert self.link is not None
+        kind = google_push.DELETE if self.action is Action.DELETE else google_push.UPDATE
+        return google_push.Write(kind, calendar, self.link.event_id, self.payload)
 
 
 # Slots of one room this far apart are read with two calendar views, not one long one.
@@ -242,10 +234,16 @@ class Pusher:
                 continue
             if link is not None:
                 self._plan_update(entry, connection, link)
-            elif reservation.series_id and key not in self.masters:
+            elif (
+                reservation.series_id
+                and key not in self.masters
+                and providers.for_tenant(connection.tenant).recurring_events
+            ):
                 self._plan_series(entry, connection, key, series_ops)
             else:
-                payload = payloads.reservation_event(reservation, connection, self.connected)
+                payload = providers.for_tenant(connection.tenant).event(
+                    reservation, connection, self.connected
+                )
                 payload["transactionId"] = str(self._creation(connection, reservation))
                 self.ops.append(
                     Op(Action.CREATE, connection, [entry], reservation, payload=payload)
@@ -339,7 +337,9 @@ class Pusher:
     def _plan_update(
         self, entry: OutboxEntry, connection: SyncConnection, link: OutlookEvent
     ) -> None:
-        desired = payloads.reservation_event(entry.reservation, connection, self.connected)
+        desired = providers.for_tenant(connection.tenant).event(
+            entry.reservation, connection, self.connected
+        )
         changed = payloads.changes(desired, link.pushed)
         if not changed:
             return
@@ -386,6 +386,9 @@ class Pusher:
             by_tenant[op.connection.tenant_id].append(op)
         for ops in by_tenant.values():
             tenant = ops[0].connection.tenant
+            if tenant.is_google:
+                self._execute_google(ops)
+                continue
             client = GraphClient.for_tenant(tenant)
             ops = self._clear_of_outlook(client, ops)
             results = self._send(client, [op.request(client, str(i)) for i, op in enumerate(ops)])
@@ -396,6 +399,20 @@ class Pusher:
                 [op for op in ops if op.action in (Action.CREATE_SERIES, Action.UPDATE_SERIES)],
             )
             self._delete_surplus(client)
+
+    def _execute_google(self, ops: list[Op]) -> None:
+        """The same ops through Google Calendar: its rooms read for the slots first, then the
+        writes, each in Google's batches."""
+        try:
+            client = GoogleClient.for_tenant(ops[0].connection.tenant)
+        except ValueError as exc:  # the tenant's key file is none
+            for op in ops:
+                self._failed(op, GoogleError(str(exc), permanent=True))
+            return
+        ops = self._clear_of_outlook(client, ops)
+        results = google_push.send(client, [op.google_write() for op in ops])
+        for op, result in zip(ops, results, strict=True):
+            self._apply(op, result)
 
     @staticmethod
     def _books_room(op: Op) -> bool:
@@ -420,7 +437,7 @@ class Pusher:
             return [r for r in op.occurrences if r.status != ReservationStatus.CANCELLED]
         return [op.reservation]
 
-    def _clear_of_outlook(self, client: GraphClient, ops: list[Op]) -> list[Op]:
+    def _clear_of_outlook(self, client: GraphClient | GoogleClient, ops: list[Op]) -> list[Op]:
         """Ask the room calendars what they hold in the slots of the events about to be made
         or moved there, and hold back those an Outlook meeting that Bookbridge does not know
         is in the way of: a conflict for a person to decide. One calendarView per room and
@@ -429,28 +446,13 @@ class Pusher:
         if not checked:
             return ops
         windows = _windows([(op, r) for op in checked for r in self._slots(op)])
-        requests = [
-            client.calendar_view_request(
-                str(i),
-                slots[0][0].connection.user_id,
-                slots[0][1].start,
-                max(r.end for _, r in slots),
-                slots[0][0].connection.calendar_id or None,
-            )
-            for i, slots in enumerate(windows)
-        ]
-        views: list[list[dict[str, Any]] | GraphError] = []
-        for result in self._send(client, requests):
-            try:
-                views.append(client.all_pages(first=result.body) if result.ok else result.error)
-            except GraphError as exc:
-                views.append(exc)
+        views = self._room_views(client, windows)
         seen = {
             e.get(name)
             for view in views
             if isinstance(view, list)
             for e in view
-            for name in ("id", "seriesMasterId")
+            for name in ("id", "seriesMasterId", "recurringEventId")
             if e.get(name)
         }
         known = set(
@@ -463,7 +465,7 @@ class Pusher:
             for op, reservation in slots:
                 if not isinstance(view, list):
                     if id(op) not in held_back:
-                        self._failed(op, view or GraphError("The room was not read", status=0))
+                        self._failed(op, view)
                     held_back[id(op)] = op
                     continue
                 blocking = self._in_the_way(op, reservation, view, known)
@@ -473,20 +475,70 @@ class Pusher:
                     held_back[id(op)] = op
         return [op for op in ops if id(op) not in held_back]
 
+    def _room_views(
+        self, client: GraphClient | GoogleClient, windows: list[list[tuple[Op, Reservation]]]
+    ) -> list[list[dict[str, Any]] | TransportError]:
+        """What each window's room calendar holds in it: one read each, in batches."""
+        if isinstance(client, GoogleClient):
+            return list(
+                google_push.room_views(
+                    client,
+                    [
+                        (
+                            slots[0][0].connection.calendar_id or slots[0][0].connection.user_id,
+                            slots[0][1].start,
+                            max(r.end for _, r in slots),
+                        )
+                        for slots in windows
+                    ],
+                )
+            )
+        requests = [
+            client.calendar_view_request(
+                str(i),
+                slots[0][0].connection.user_id,
+                slots[0][1].start,
+                max(r.end for _, r in slots),
+                slots[0][0].connection.calendar_id or None,
+            )
+            for i, slots in enumerate(windows)
+        ]
+        views: list[list[dict[str, Any]] | TransportError] = []
+        for result in self._send(client, requests):
+            try:
+                views.append(
+                    client.all_pages(first=result.body)
+                    if result.ok
+                    else result.error or GraphError("The room was not read", status=0)
+                )
+            except GraphError as exc:
+                views.append(exc)
+        return views
+
     @staticmethod
     def _in_the_way(
         op: Op, reservation: Reservation, events: list[dict[str, Any]], known: set[tuple[int, str]]
     ) -> dict[str, Any] | None:
         ours = {str(reservation.uuid), str(op.payload.get("transactionId", ""))}
         zone = reservation.resource.location.time_zone
+        google = op.connection.tenant.is_google
         for event in events:
-            if (op.connection.pk, event.get("id")) in known or event.get("transactionId") in ours:
+            if (op.connection.pk, event.get("id")) in known:
                 continue  # Bookbridge's own events: its reservations hold those slots
-            if (op.connection.pk, event.get("seriesMasterId")) in known:
+            made_for = (
+                google_events.transaction_id(str(event.get("id") or ""))
+                if google
+                else event.get("transactionId")
+            )
+            if made_for in ours:
+                continue  # made by an earlier try of this very push
+            master = event.get("recurringEventId" if google else "seriesMasterId")
+            if (op.connection.pk, master) in known:
                 continue  # an instance of one of its own series, as it stands until redrawn
             if op.action is Action.CREATE_SERIES and _same_occurrence(event, reservation, zone):
                 continue  # a retried series create: Graph answers with the series made before
-            if room_conflicts.in_the_way(event, reservation.start, reservation.end, zone):
+            blocks = google_events.in_the_way if google else room_conflicts.in_the_way
+            if blocks(event, reservation.start, reservation.end, zone):
                 return event
         return None
 
@@ -532,15 +584,17 @@ class Pusher:
         op.done = True
         body = result.body if isinstance(result.body, dict) else {}
         sent = {k: v for k, v in op.payload.items() if k != "transactionId"}
+        provider = providers.for_tenant(op.connection.tenant)
         if op.action.creates:
+            event_id, ical_uid, change_key = provider.link_fields(body)
             link = OutlookEvent(
                 sync_connection=op.connection,
                 mailbox=op.connection.user_id,
-                event_id=body["id"],
-                ical_uid=body.get("iCalUId", ""),
-                change_key=body.get("changeKey", ""),
+                event_id=event_id,
+                ical_uid=ical_uid,
+                change_key=change_key,
                 # An earlier event returned for a repeated transactionId is made right next.
-                pushed=sent if holds(body, op.payload) else {},
+                pushed=sent if provider.holds(body, op.payload) else {},
             )
             if op.action is Action.CREATE:
                 link.reservation = op.reservation
@@ -555,7 +609,9 @@ class Pusher:
             self.summary.created += 1
         elif op.action in (Action.UPDATE, Action.UPDATE_SERIES):
             op.link.pushed = {**op.link.pushed, **op.payload}
-            op.link.change_key = body.get("changeKey", op.link.change_key)
+            op.link.change_key = (
+                provider.link_fields(body)[2] if body.get("id") else ""
+            ) or op.link.change_key
             op.link.update_count += 1
             self.changed_links.append(op.link)
             self.summary.updated += 1
@@ -564,7 +620,7 @@ class Pusher:
             self.summary.deleted += 1
         self.succeeded.update((e.reservation_id, op.connection.pk) for e in op.entries)
 
-    def _failed(self, op: Op, error: GraphError) -> None:
+    def _failed(self, op: Op, error: TransportError) -> None:
         if error.retry_after is not None and not error.permanent:
             # Graph said when to come back (Retry-After): not a failure, and not a moment
             # sooner, whatever changes the reservation meanwhile.

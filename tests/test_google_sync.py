@@ -1,0 +1,250 @@
+"""A Google Workspace room's calendar kept in step both ways, through the sandbox's Calendar
+stand-in over HTTPS: reservations pushed as events (made with our own ids, moved, cancelled,
+an insert whose answer was lost adopted), and meetings people make, move and cancel in
+Google read back as reservations, cancellation requests and company log entries; a sync
+token Google drops is a full read that duplicates nothing."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from bookings.models import Direction, Reservation, ReservationStatus
+from cancellations.models import CancellationRequest
+from errors.models import SyncError
+from syncconnections.google import GoogleClient, event_id
+from syncconnections.inbound.delta import sync_down
+from syncconnections.models import CompanyLogEntry, OutboxEntry, OutlookConflict, OutlookEvent
+from syncconnections.outbound import push_outbound
+from tests import factories
+from tests.sync_helpers import AMSTERDAM, at, book, google_room, google_tenant
+
+pytestmark = pytest.mark.django_db
+EVA = "eva@fabrikam.test"
+
+
+@pytest.fixture
+def key(sandbox):
+    return sandbox.google_service_account()
+
+
+@pytest.fixture
+def room(sandbox, key):
+    return google_room(sandbox, google_tenant(key))
+
+
+@pytest.fixture
+def eva(sandbox, key):
+    """A person of the Workspace, making meetings in her own Google calendar."""
+    sandbox.google_user(EVA)
+    factories.StaffFactory(first_name="Eva", last_name="Smit", email=EVA)
+    return GoogleClient(key, EVA, sleep=lambda seconds: None)
+
+
+def events_of(sandbox, calendar):
+    return {e["id"]: e for e in sandbox.google_events(calendar)}
+
+
+def calendar_writes(sandbox, since=0):
+    """The calls inside batch requests are logged as the batch: (method, path) of each."""
+    return [
+        (r["method"], r["path"])
+        for r in sandbox.requests(since)
+        if r["path"].startswith("/batch/") or r["path"].startswith("/calendar/")
+    ]
+
+
+def invite_room(eva, room, summary="Design review", start=None, hours=1):
+    start = start or dt.datetime(2026, 12, 8, 14, 0, tzinfo=AMSTERDAM)
+    event, _ = eva.insert_event(
+        EVA,
+        "evameeting01",
+        {
+            "summary": summary,
+            "start": {"dateTime": start.isoformat(), "timeZone": "Europe/Amsterdam"},
+            "end": {
+                "dateTime": (start + dt.timedelta(hours=hours)).isoformat(),
+                "timeZone": "Europe/Amsterdam",
+            },
+            "attendees": [{"email": room.user_id, "resource": True}],
+        },
+    )
+    return event
+
+
+# --- outbound ------------------------------------------------------------------------------
+
+
+def test_a_reservation_becomes_an_event_with_our_id_in_the_room_calendar(sandbox, room):
+    staff = factories.StaffFactory(first_name="Ben", last_name="Vos", email="ben@fabrikam.test")
+
+    reservation = book(room, staff=staff, status=ReservationStatus.OPTION)
+
+    events = events_of(sandbox, room.user_id)
+    assert list(events) == [event_id(reservation.uuid)]
+    event = events[event_id(reservation.uuid)]
+    assert event["summary"] == "Quarterly review"
+    assert event["start"] == {
+        "dateTime": "2026-12-07T10:00:00+01:00",
+        "timeZone": "Europe/Amsterdam",
+    }
+    assert event["end"]["dateTime"] == "2026-12-07T11:00:00+01:00"
+    assert event["status"] == "tentative"  # an option
+    assert event["attendees"] == [{"email": "ben@fabrikam.test", "displayName": "Ben Vos"}]
+    assert event["location"] == f"Boardroom, {room.resource.location.name}"
+    link = OutlookEvent.objects.get()
+    assert (link.reservation, link.event_id, link.ical_uid, link.change_key) == (
+        reservation,
+        event["id"],
+        event["iCalUID"],
+        event["etag"],
+    )
+    assert OutboxEntry.objects.count() == 0
+
+
+def test_a_move_patches_only_the_times_and_a_cancellation_deletes(sandbox, room):
+    reservation = book(room)
+    since = sandbox.requests()[-1]["id"]
+
+    reservation.start, reservation.end = at(7, 14), at(7, 15)
+    reservation.save()
+
+    event = events_of(sandbox, room.user_id)[event_id(reservation.uuid)]
+    assert event["start"]["dateTime"] == "2026-12-07T14:00:00+01:00"
+    # One batch reads the room for the new slot, one sends the patch
+    batches = [r for r in sandbox.requests(since) if r["path"].startswith("/batch/")]
+    assert len(batches) == 2
+    assert event["sequence"] == 1  # patched in place, not made anew
+
+    reservation.status = ReservationStatus.CANCELLED
+    reservation.save()
+
+    assert events_of(sandbox, room.user_id)[event_id(reservation.uuid)]["status"] == "cancelled"
+    assert OutlookEvent.objects.count() == 0
+
+
+def test_an_insert_whose_answer_was_lost_is_adopted_on_the_next_try(sandbox, room):
+    # Given Google makes the event but the answer to the batch carrying the insert (after
+    # the one reading the room) never arrives
+    sandbox.call(
+        "POST",
+        "faults",
+        {"path": "^/batch/calendar/v3$", "method": "POST", "kind": "drop_after_write", "skip": 1},
+    )
+    reservation = book(room)
+    assert OutlookEvent.objects.count() == 0  # no answer: nothing linked, tried again later
+    assert len(events_of(sandbox, room.user_id)) == 1
+
+    # When the entry's back-off is over and the push runs again
+    OutboxEntry.objects.update(not_before=None)
+    push_outbound()
+
+    # Then Google's 409 for our id is the event made before: linked, not made twice
+    events = events_of(sandbox, room.user_id)
+    assert list(events) == [event_id(reservation.uuid)]
+    assert OutlookEvent.objects.get().event_id == event_id(reservation.uuid)
+    assert not SyncError.objects.filter(resolved=False).exists()
+
+
+def test_a_meeting_in_the_slot_holds_the_reservation_back_as_a_conflict(sandbox, room, eva):
+    invite_room(eva, room, "Budget talk", start=at(7, 10))
+
+    reservation = book(room)
+
+    assert event_id(reservation.uuid) not in events_of(sandbox, room.user_id)
+    conflict = OutlookConflict.objects.get(reservation=reservation)
+    assert (conflict.subject, conflict.organizer_email, conflict.start) == (
+        "Budget talk",
+        EVA,
+        at(7, 10),
+    )
+
+
+# --- inbound -------------------------------------------------------------------------------
+
+
+def test_a_meeting_booked_in_google_becomes_a_reservation_and_its_moves_and_deletion_follow(
+    sandbox, room, eva
+):
+    # Given Eva invites the room to a meeting in her Google calendar
+    event = invite_room(eva, room)
+
+    result = sync_down(room.pk)
+
+    reservation = Reservation.objects.get()
+    assert (reservation.title, reservation.start, reservation.end) == (
+        "Design review",
+        dt.datetime(2026, 12, 8, 14, 0, tzinfo=AMSTERDAM),
+        dt.datetime(2026, 12, 8, 15, 0, tzinfo=AMSTERDAM),
+    )
+    assert reservation.direction == Direction.INBOUND
+    assert (reservation.staff.email, reservation.organizer_email) == (EVA, EVA)
+    assert OutlookEvent.objects.get().ical_uid == event["iCalUID"]
+    created = CompanyLogEntry.objects.get()
+    assert (created.operation, created.subject, created.organizer_email) == (
+        "created",
+        "Design review",
+        EVA,
+    )
+    assert created.outlook_data["id"] == "evameeting01"  # Google's own JSON
+    assert created.outlook_data["attendees"][0]["responseStatus"] == "accepted"
+    assert result.changes.created == 1
+
+    # When she moves it an hour later
+    moved = dt.datetime(2026, 12, 8, 15, 0, tzinfo=AMSTERDAM)
+    eva.patch_event(
+        EVA,
+        "evameeting01",
+        {
+            "start": {"dateTime": moved.isoformat(), "timeZone": "Europe/Amsterdam"},
+            "end": {"dateTime": (moved + dt.timedelta(hours=1)).isoformat()},
+        },
+    )
+    sync_down(room.pk)
+
+    reservation.refresh_from_db()
+    assert reservation.start == moved
+    assert list(CompanyLogEntry.objects.order_by("id").values_list("operation", flat=True)) == [
+        "created",
+        "updated",
+    ]
+    assert OutboxEntry.objects.count() == 0  # Google's change is not sent back
+
+    # And when she deletes it, a person is asked
+    eva.delete_event(EVA, "evameeting01")
+    sync_down(room.pk)
+
+    request = CancellationRequest.objects.get()
+    assert request.reservation == reservation
+    reservation.refresh_from_db()
+    assert reservation.status == ReservationStatus.CONFIRMED  # until someone decides
+    deleted = CompanyLogEntry.objects.order_by("-id").first()
+    assert (deleted.operation, deleted.subject) == ("deleted", "Design review")
+
+
+def test_our_own_events_read_back_are_echoes(sandbox, room):
+    book(room)
+
+    result = sync_down(room.pk)
+
+    assert result.changes.echoes == 1
+    assert Reservation.objects.count() == 1
+    assert CompanyLogEntry.objects.count() == 0
+
+
+def test_a_sync_token_google_drops_is_a_full_read_that_duplicates_nothing(sandbox, room, eva):
+    invite_room(eva, room)
+    sync_down(room.pk)
+    room.refresh_from_db()
+    assert room.delta_token  # the sync token of the last page
+
+    sandbox.google_expire_sync(room.user_id)
+    result = sync_down(room.pk)
+
+    assert result.resynced is True
+    assert result.ok
+    assert Reservation.objects.count() == 1
+    assert CompanyLogEntry.objects.count() == 1
+    assert OutlookEvent.objects.count() == 1
+    room.refresh_from_db()
+    assert room.delta_token and room.last_synced_at > timezone.now() - dt.timedelta(minutes=1)
