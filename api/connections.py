@@ -150,7 +150,7 @@ class SyncConnectionViewSet(FilteredListMixin, viewsets.ReadOnlyModelViewSet):
         result = connection_setup.activate([connection])
         if result.not_syncable:
             raise Conflict(
-                "Not activated: syncing Google Workspace calendars is not built yet "
+                "Not activated: syncing Google Workspace calendars is not complete yet "
                 f"(docs/google.md): {connection}."
             )
         if result.refused:

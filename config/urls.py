@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from backoffice.health import healthz
-from syncconnections.inbound import webhooks
+from syncconnections.inbound import google_webhooks, webhooks
 
 admin.site.site_header = "Bookbridge"
 admin.site.site_title = "Bookbridge"
@@ -14,6 +14,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("graph/notifications/", webhooks.notifications, name="graph-notifications"),
     path("graph/lifecycle/", webhooks.lifecycle, name="graph-lifecycle"),
+    path("google/notifications/", google_webhooks.notifications, name="google-notifications"),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
 ]

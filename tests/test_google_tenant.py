@@ -243,7 +243,7 @@ def test_the_rooms_of_a_google_tenant_are_imported_and_validated_but_not_yet_act
     assert (connection.valid, connection.calendar_id, connection.active) == (
         True,
         "boardroom@fabrikam.test",
-        False,  # "activate after validation" waits: Google syncing is not built yet
+        False,  # "activate after validation" waits: Google syncing is not complete yet
     )
     assert (activated.activated, activated.not_syncable) == ([], [connection])
 
@@ -287,7 +287,7 @@ def test_the_api_refuses_to_activate_a_google_connection_saying_why(google_rooms
 
     assert answer.status_code == 409
     assert error_of(answer)["message"] == (
-        "Not activated: syncing Google Workspace calendars is not built yet (docs/google.md): "
+        "Not activated: syncing Google Workspace calendars is not complete yet (docs/google.md): "
         f"{connection}."
     )
     connection.refresh_from_db()

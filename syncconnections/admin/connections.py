@@ -169,7 +169,7 @@ class SyncConnectionAdmin(ObjectActionsMixin, admin.ModelAdmin):
         if result.not_syncable:
             self.message_user(
                 request,
-                "Not activated: syncing Google Workspace calendars is not built yet "
+                "Not activated: syncing Google Workspace calendars is not complete yet "
                 f"(docs/google.md): {_names(result.not_syncable)}.",
                 messages.ERROR,
             )

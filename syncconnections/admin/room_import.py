@@ -79,7 +79,7 @@ def _import(model_admin: Any, request: HttpRequest, tenant: Tenant) -> HttpRespo
         f"Created {len(result.created)} connection(s); they are being validated"
         + (" and become active once valid" if result.activate and tenant.syncs else "")
         + (
-            " (they stay inactive: syncing Google Workspace calendars is not built yet)"
+            " (they stay inactive: syncing Google Workspace calendars is not complete yet)"
             if not tenant.syncs
             else ""
         )

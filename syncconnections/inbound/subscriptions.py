@@ -22,6 +22,7 @@ from errors.models import Operation
 from errors.recording import record, resolve
 from syncconnections import wakeups
 from syncconnections.graph import BatchResult, GraphClient, GraphError, parse_datetime
+from syncconnections.inbound import google_channels
 from syncconnections.inbound.sync_requests import request_sync
 from syncconnections.models import SubscriptionRequest, SyncConnection
 
@@ -45,6 +46,8 @@ def notification_url() -> str:
 def subscribe(connection: SyncConnection) -> bool:
     """Create the connection's subscription, replacing (and deleting) any it had; True on
     success."""
+    if connection.tenant.is_google:
+        return google_channels.watch(connection)
     client = GraphClient.for_tenant(connection.tenant)
     wanted = _new_subscription(client, connection)
     try:
@@ -61,8 +64,8 @@ def subscribe_many(connections: list[SyncConnection]) -> dict[int, bool]:
     connection. {connection id: subscribed}."""
     if len(connections) == 1:
         return {connections[0].pk: subscribe(connections[0])}
-    outcomes: dict[int, bool] = {}
-    for group in _by_tenant(connections):
+    outcomes = {c.pk: google_channels.watch(c) for c in connections if c.tenant.is_google}
+    for group in _by_tenant([c for c in connections if not c.tenant.is_google]):
         client = GraphClient.for_tenant(group[0].tenant)
         wanted = [_new_subscription(client, connection) for connection in group]
         requests = [
@@ -140,6 +143,8 @@ def renew(connection: SyncConnection) -> bool:
     """Extend the subscription; one Graph no longer knows is made again (with a catch-up)."""
     if not connection.subscription_id:
         return resubscribe(connection)
+    if connection.tenant.is_google:
+        return google_channels.watch(connection)  # a channel is replaced, never extended
     client = GraphClient.for_tenant(connection.tenant)
     try:
         renewed = client.renew_subscription(connection.subscription_id, timezone.now() + LIFETIME)
@@ -160,8 +165,11 @@ def renew_many(connections: list[SyncConnection]) -> tuple[int, int]:
     subscriptions in a hundred calls). Each answer counts for its own connection: one Graph
     no longer knows is made again, a failure is recorded for it alone. (renewed, failed)."""
     outcomes: list[bool] = []
-    subscribed = [c for c in connections if c.subscription_id]
+    subscribed = [c for c in connections if c.subscription_id and not c.tenant.is_google]
     outcomes += [resubscribe(c) for c in connections if not c.subscription_id]
+    outcomes += [
+        google_channels.watch(c) for c in connections if c.subscription_id and c.tenant.is_google
+    ]
     for group in _by_tenant(subscribed):
         client = GraphClient.for_tenant(group[0].tenant)
         expires = timezone.now() + LIFETIME
@@ -291,6 +299,9 @@ def on_lifecycle(connection_id: int, subscription_id: str, event: str) -> bool:
 def unsubscribe(connection: SyncConnection) -> None:
     if not connection.subscription_id:
         return
+    if connection.tenant.is_google:
+        google_channels.stop(connection)
+        return
     client = GraphClient.for_tenant(connection.tenant)
     try:
         client.delete_subscription(connection.subscription_id)
@@ -360,6 +371,8 @@ def remove_extra_subscriptions() -> int:
     ):
         connections = SyncConnection.objects.filter(tenant_id=tenant_id).select_related("tenant")
         tenant = connections[0].tenant
+        if tenant.is_google:
+            continue  # Google lists no channels: a lost one expires, its notifications ignored
         client = GraphClient.for_tenant(tenant)
         try:
             listed = client.list_subscriptions()

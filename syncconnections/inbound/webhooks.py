@@ -129,7 +129,7 @@ def verified(items: list[dict[str, Any]]) -> list[tuple[Subscriber, dict[str, An
 
 def ignore(reason: str, subscription_id: str, count: int = 1) -> None:
     logger.warning(
-        "ignored %d Graph notification(s): %s (subscription %r)",
+        "ignored %d notification(s): %s (subscription or channel %r)",
         count,
         reason,
         subscription_id[:100],
@@ -153,7 +153,7 @@ def bad_request(exc: MalformedBody) -> JsonResponse:
 
 
 def not_stored(exc: DatabaseError) -> JsonResponse:
-    logger.error("could not store Graph notifications: %s", exc)
+    logger.error("could not store notifications: %s", exc)
     return JsonResponse(
         {"error": "The notification could not be stored; send it again."}, status=503
     )

@@ -153,6 +153,11 @@ class SyncConnection(TimestampedModel):
         help_text="Id of the current live subscription for this connection.",
     )
     subscription_expires_at = models.DateTimeField(null=True, blank=True)
+    channel_resource_id = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Google's id of the calendar a push channel watches, to stop the channel.",
+    )
     subscription_client_state = EncryptedTextField(
         blank=True, help_text="The random clientState of the current subscription."
     )
@@ -242,6 +247,7 @@ class SyncConnection(TimestampedModel):
         "subscription_id": "",
         "subscription_expires_at": None,
         "subscription_client_state": "",
+        "channel_resource_id": "",
         "last_validated_at": None,
     }
 

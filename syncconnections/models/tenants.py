@@ -153,7 +153,8 @@ class Tenant(TimestampedModel):
     @property
     def syncs(self) -> bool:
         """Whether its connections can be activated: syncing Google Workspace calendars is
-        not built yet (its rooms are imported and validated)."""
+        not complete yet (docs/google.md: the engine syncs them; decisions, the planner and
+        Find a free room speak only Graph)."""
         return not self.is_google
 
     def clean(self) -> None:
