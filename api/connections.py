@@ -148,11 +148,6 @@ class SyncConnectionViewSet(FilteredListMixin, viewsets.ReadOnlyModelViewSet):
     def activate(self, request: Request, pk: str | None = None) -> Response:
         connection = self.get_object()
         result = connection_setup.activate([connection])
-        if result.not_syncable:
-            raise Conflict(
-                "Not activated: syncing Google Workspace calendars is not complete yet "
-                f"(docs/google.md): {connection}."
-            )
         if result.refused:
             raise Conflict(f"Not activated, because not valid: {connection}. Validate first.")
         if result.activated:

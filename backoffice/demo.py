@@ -7,6 +7,7 @@ around the day of the first load.
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -35,7 +38,15 @@ from bookings.models import (
 from cancellations.models import CancellationRequest, snapshot
 from errors.models import Operation, SyncError
 from syncconnections import connection_setup
-from syncconnections.models import CompanyLogEntry, LogOperation, SyncConnection, Tenant, UserType
+from syncconnections.models import (
+    CalendarProvider,
+    CompanyLogEntry,
+    LogOperation,
+    SyncConnection,
+    Tenant,
+    UserType,
+)
+from syncconnections.models.tenants import GOOGLE_RESOURCE_DOMAIN
 
 DEMO_DOMAIN = "contoso.example"
 _NAMESPACE = uuid.UUID("5b0c7f0e-8d3c-4e7a-9d55-6f1c2b7a0d10")
@@ -43,7 +54,16 @@ _NAMESPACE = uuid.UUID("5b0c7f0e-8d3c-4e7a-9d55-6f1c2b7a0d10")
 LOCATIONS = {
     "Amsterdam HQ": ("Gustav Mahlerlaan 350b", "Amsterdam"),
     "Rotterdam Office": ("Wilhelminakade 91", "Rotterdam"),
+    "Utrecht Office": ("Catharijnesingel 30", "Utrecht"),
 }
+
+# The Utrecht office books its rooms in Google Workspace: a second tenant, on Google.
+GOOGLE_TENANT = "Contoso Utrecht (Google Workspace sandbox)"
+GOOGLE_SERVICE_ACCOUNT = "bookbridge@contoso-utrecht.iam.gserviceaccount.com"
+GOOGLE_ROOMS = [
+    ("Utrecht Office", "Domtoren", 10, "180.00", "100301"),
+    ("Utrecht Office", "Oudegracht", 6, "120.00", "100302"),
+]
 
 # (location, room, capacity, price, charge code)
 ROOMS = [
@@ -138,6 +158,11 @@ def mailbox(name: str) -> str:
     return f"room.{slug}@{DEMO_DOMAIN}"
 
 
+def google_room_address(name: str) -> str:
+    """A Workspace room's calendar address is Google's, whatever the company's domain."""
+    return f"c_{name.lower().replace(' ', '')}@{GOOGLE_RESOURCE_DOMAIN}"
+
+
 def staff_email(first: str, last: str) -> str:
     local = f"{first}.{last}".lower().replace(" ", "").replace("é", "e")
     return f"{local}@{DEMO_DOMAIN}"
@@ -168,14 +193,17 @@ def load(today: date | None = None) -> DemoSummary:
         _series(today, resources["Rembrandt"], staff[0])
         tenant = _tenant()
         connections = _connections(tenant, resources, staff)
+        google_rooms = _google_rooms(locations)
+        _google_connections(_google_tenant(), google_rooms)
+        _google_reservations(today, google_rooms, staff)
         _inbound(today, resources, connections, reservations)
         _sync_errors(connections, reservations)
         _stayntouch()
     return DemoSummary(
         locations=len(locations),
-        resources=len(resources),
+        resources=len(resources) + len(google_rooms),
         reservations=Reservation.objects.count(),
-        connections=len(connections),
+        connections=SyncConnection.objects.count(),
     )
 
 
@@ -407,6 +435,99 @@ def _connections(
             task_name=f"validate {connection.user_id}",
         )
     return connections
+
+
+def _google_tenant() -> Tenant:
+    """The Google Workspace tenant, with a service account key of its own, made once (the
+    sandbox learns the account from it: sandbox/seed.py)."""
+    tenant = Tenant.objects.filter(name=GOOGLE_TENANT).first()
+    if tenant is None:
+        tenant = Tenant.objects.create(
+            name=GOOGLE_TENANT,
+            calendar_provider=CalendarProvider.GOOGLE_WORKSPACE,
+            google_service_account_key=json.dumps(_service_account_key()),
+            google_admin_email=f"admin@{DEMO_DOMAIN}",
+            email_domains=DEMO_DOMAIN,
+            failure_notification_emails=f"it-ops@{DEMO_DOMAIN}",
+        )
+    return tenant
+
+
+def _service_account_key() -> dict[str, str]:
+    """A key file as the Cloud console gives one, with a new RSA key."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return {
+        "type": "service_account",
+        "project_id": "contoso-utrecht",
+        "private_key_id": uuid.uuid4().hex,
+        "private_key": pem,
+        "client_email": GOOGLE_SERVICE_ACCOUNT,
+        "client_id": str(100000000000000000000 + random.SystemRandom().randrange(10**20)),
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }
+
+
+def _google_rooms(locations: dict[str, Location]) -> dict[str, Resource]:
+    return {
+        name: Resource.objects.get_or_create(
+            location=locations[location],
+            name=name,
+            defaults={
+                "mailbox_email": google_room_address(name),
+                "capacity": capacity,
+                "price": Decimal(price),
+                "charge_code": code,
+            },
+        )[0]
+        for location, name, capacity, price, code in GOOGLE_ROOMS
+    }
+
+
+def _google_connections(tenant: Tenant, rooms: dict[str, Resource]) -> None:
+    """The Utrecht rooms' Google calendars, live, activated once valid."""
+    for resource in rooms.values():
+        connection, created = SyncConnection.objects.get_or_create(
+            tenant=tenant,
+            user_id=resource.mailbox_email,
+            calendar_name="",
+            defaults={
+                "user_type": UserType.RESOURCE,
+                "resource": resource,
+                "activate_after_validation": True,
+                "use_live_sync": True,
+            },
+        )
+        if created:
+            async_task(
+                connection_setup.validate_job,
+                connection.pk,
+                sync=False,
+                task_name=f"validate {connection.user_id}",
+            )
+
+
+def _google_reservations(today: date, rooms: dict[str, Resource], staff: list[Staff]) -> None:
+    """A few bookings of the Utrecht rooms in the coming days, sent to Google."""
+    days = working_days(today, before=0, after=3)[1:]
+    for index, day in enumerate(days):
+        for slot, room in enumerate(rooms.values()):
+            Reservation.objects.get_or_create(
+                uuid=demo_uuid(f"google-reservation:{index}:{slot}"),
+                defaults={
+                    "title": MEETING_TITLES[(index + slot) % len(MEETING_TITLES)],
+                    "resource": room,
+                    "staff": staff[(index + slot) % len(staff)],
+                    "start": _at(day, 10 + slot * 3),
+                    "end": _at(day, 11 + slot * 3),
+                    "status": ReservationStatus.CONFIRMED,
+                    "direction": Direction.OUTBOUND,
+                },
+            )
 
 
 def _graph_event(reservation: Reservation, event_id: str, **extra: object) -> dict:

@@ -17,6 +17,7 @@ from bookings.times import shown_in
 from cancellations import decisions
 from cancellations.models import CancellationRequest, Decision
 from common.admin_helpers import ObjectActionsMixin, is_changelist, pretty_json
+from syncconnections import google_events
 from syncconnections.payloads import times_from_graph
 
 # Each status check is a Graph call made while the person waits.
@@ -220,8 +221,14 @@ def _status_row(info: decisions.StatusInfo) -> dict[str, Any]:
     zone = _zone(request)
     start = end = None
     if event.get("start") and event.get("end"):
-        start, end = times_from_graph(event, zone)
-    modified = parse_datetime(event.get("lastModifiedDateTime") or "")
+        start, end = (google_events.times if info.google else times_from_graph)(event, zone)
+    if info.google:
+        subject, organizer = event.get("summary", ""), (event.get("organizer") or {}).get("email")
+        modified = parse_datetime(event.get("updated") or "")
+    else:
+        subject = event.get("subject", "")
+        organizer = ((event.get("organizer") or {}).get("emailAddress") or {}).get("address")
+        modified = parse_datetime(event.get("lastModifiedDateTime") or "")
     return {
         "request": request,
         "time_zone": zone,
@@ -233,10 +240,10 @@ def _status_row(info: decisions.StatusInfo) -> dict[str, Any]:
         "error": info.error,
         "event": info.event,
         "cancelled": info.outlook_state == "cancelled",
-        "subject": event.get("subject", ""),
+        "subject": subject,
         "start": shown_in(start, zone),
         "end": shown_in(end, zone),
-        "organizer": ((event.get("organizer") or {}).get("emailAddress") or {}).get("address", ""),
+        "organizer": organizer or "",
         "last_modified": shown_in(modified, zone),
         "data": pretty_json(info.event) if info.event else "",
     }

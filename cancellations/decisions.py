@@ -19,8 +19,9 @@ from bookings.models import Reservation, ReservationStatus
 from bookings.times import shown_in
 from cancellations.models import SNAPSHOT_FIELDS, CancellationRequest, Decision, snapshot
 from syncconnections import outbound
+from syncconnections.google import GoogleClient, GoogleError
 from syncconnections.graph import GraphClient, GraphError
-from syncconnections.models import OutlookEvent
+from syncconnections.models import OutlookEvent, SyncConnection
 
 
 @dataclass
@@ -177,6 +178,7 @@ class StatusInfo:
     event: dict[str, Any] | None = None
     deleted: bool = False
     error: str = ""
+    google: bool = False  # the event is Google's JSON (else Graph's)
 
     @property
     def outlook_state(self) -> str:
@@ -191,6 +193,8 @@ def status_info(request: CancellationRequest) -> StatusInfo:
     connection = request.sync_connection
     if connection is None:
         return StatusInfo(request, error="The request has no connection, so no calendar to ask.")
+    if connection.tenant.is_google:
+        return _google_status(request, connection)
     client = GraphClient.for_tenant(connection.tenant)
     try:
         event = client.get_event(connection.user_id, request.outlook_event_id)
@@ -199,6 +203,21 @@ def status_info(request: CancellationRequest) -> StatusInfo:
             return StatusInfo(request, deleted=True)
         return StatusInfo(request, error=f"Microsoft Graph answered: {exc}")
     return StatusInfo(request, event=event)
+
+
+def _google_status(request: CancellationRequest, connection: SyncConnection) -> StatusInfo:
+    """Google keeps a deleted event, with status "cancelled": that is a deletion."""
+    calendar = connection.calendar_id or connection.user_id
+    try:
+        client = GoogleClient.for_tenant(connection.tenant)
+        event = client.get_event(calendar, request.outlook_event_id)
+    except GoogleError as exc:
+        if exc.status in (404, 410):
+            return StatusInfo(request, deleted=True)
+        return StatusInfo(request, error=f"Google Calendar answered: {exc}")
+    except ValueError as exc:  # the tenant's key file is none
+        return StatusInfo(request, error=f"Google Calendar could not be asked: {exc}")
+    return StatusInfo(request, event=event, deleted=event.get("status") == "cancelled", google=True)
 
 
 def describe(changes: list[Change]) -> str:

@@ -119,6 +119,8 @@ def seed_everything(app: Any, data: dict[str, Any]) -> dict[str, int]:
                 item.get("building", ""),
                 (item.get("room_list") or "").lower() or None,
             )
+        for workspace in data.get("google", []):
+            _seed_google(state.google, workspace)
         for item in data.get("rover_accounts", []):
             account_id = state.rover.allocate_id()
             state.rover.accounts[account_id] = {"type": "COMPANY", **item, "id": account_id}
@@ -128,6 +130,24 @@ def seed_everything(app: Any, data: dict[str, Any]) -> dict[str, int]:
             "rooms": len(state.rooms),
             "room_lists": len(state.room_lists),
         }
+
+
+def _seed_google(google: Any, workspace: dict[str, Any]) -> None:
+    """A Google Workspace tenant of the database: its service account (by its key file), its
+    admin, its people and its rooms (calendar resources)."""
+    if not isinstance(workspace, dict) or not isinstance(workspace.get("key"), dict):
+        raise bad("Each 'google' item has the tenant's service account 'key' (its key file).")
+    try:
+        google.register_key(workspace["key"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise bad(f"The service account key cannot be read: {exc}") from None
+    if workspace.get("admin"):
+        google.add_user(str(workspace["admin"]), admin=True)
+    for email in workspace.get("users") or []:
+        google.add_user(str(email))
+    for room in workspace.get("rooms") or []:
+        fields = {k: v for k, v in room.items() if k in ("capacity", "buildingId")}
+        google.add_resource(str(room["email"]), str(room["name"]), **fields)
 
 
 def processing(item: dict[str, Any]) -> dict[str, Any]:

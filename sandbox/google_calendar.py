@@ -224,8 +224,9 @@ def _invite(app: Any, calendar: dict[str, Any], event: dict[str, Any], before: l
     an invitation there: the same event (id, iCalUID), the attendee marked `self`. A room
     accepts (Workspace rooms accept invitations on their own); a person has not answered
     yet. A calendar no longer invited, or every one when the event is cancelled, has its
-    copy cancelled. A copy's own changes stay in its calendar."""
-    if not (event.get("organizer") or {}).get("self") or event.get("recurringEventId"):
+    copy cancelled. A copy's own changes stay in its calendar. An instance of a recurring
+    event that the organizer moves or cancels becomes an exception in every copy."""
+    if not (event.get("organizer") or {}).get("self"):
         return
     state = app.state.google
     cancelled = event.get("status") == "cancelled"
@@ -236,8 +237,11 @@ def _invite(app: Any, calendar: dict[str, Any], event: dict[str, Any], before: l
             continue
         held = target["events"].get(event["id"])
         if email not in now:
-            if held is not None and held.get("status") != "cancelled":
-                _stored(app, target, {**held, "status": "cancelled"})
+            # An instance not stored there yet is one the rule makes: cancelled, it is stored.
+            base = held if held is not None else event if event.get("recurringEventId") else None
+            if base is not None and (held is None or held.get("status") != "cancelled"):
+                organizer = {k: v for k, v in event["organizer"].items() if k != "self"}
+                _stored(app, target, {**base, "organizer": organizer, "status": "cancelled"})
             continue
         attendees = []
         for attendee in event.get("attendees") or []:
@@ -316,8 +320,8 @@ def list_events(app: Any, request: Request) -> Response:
         ]
         if not show_deleted:
             chosen = [e for e in chosen if e.get("status") != "cancelled"]
-        if query.get("singleEvents") == "true" and not incremental:
-            chosen = _as_single_events(calendar, chosen, show_deleted)
+        if query.get("singleEvents") == "true":
+            chosen = _as_single_events(calendar, chosen, show_deleted, incremental)
         chosen = [e for e in chosen if _in_window(e, query)]
         page = chosen[offset : offset + size]
         body: dict[str, Any] = {
@@ -338,23 +342,30 @@ def list_events(app: Any, request: Request) -> Response:
 
 
 def _as_single_events(
-    calendar: dict[str, Any], chosen: list[dict[str, Any]], show_deleted: bool
+    calendar: dict[str, Any],
+    chosen: list[dict[str, Any]],
+    show_deleted: bool,
+    incremental: bool = False,
 ) -> list[dict[str, Any]]:
     """singleEvents: recurring events give way to their instances (their exceptions in
-    place); the series themselves are not listed."""
-    singles: list[dict[str, Any]] = []
+    place; every instance cancelled with a cancelled series); the series themselves are not
+    listed. On an incremental sync (Google's sync guide lists with singleEvents and a
+    syncToken) a changed series lists all its instances, a changed exception itself."""
+    singles: dict[str, dict[str, Any]] = {}
     for event in chosen:
         if event.get("recurringEventId"):
-            continue  # an exception: listed among its series' instances
-        if event.get("recurrence") and event.get("status") != "cancelled":
-            singles += [
-                i
-                for i in _instances(calendar, event)
-                if show_deleted or i.get("status") != "cancelled"
-            ]
-        else:
-            singles.append(event)
-    return singles
+            if incremental:
+                singles[event["id"]] = event
+            continue  # a full listing: listed among its series' instances
+        if not event.get("recurrence"):
+            singles[event["id"]] = event
+            continue
+        for instance in _instances(calendar, event):
+            if event.get("status") == "cancelled":
+                instance = {**instance, "status": "cancelled"}
+            if show_deleted or instance.get("status") != "cancelled":
+                singles[instance["id"]] = instance
+    return list(singles.values())
 
 
 def _in_window(event: dict[str, Any], query: dict[str, str]) -> bool:

@@ -110,12 +110,39 @@ class GoogleState:
             "universe_domain": "googleapis.com",
         }
 
+    def register_key(self, key: dict[str, Any]) -> None:
+        """A service account known by a key file made elsewhere (the demo tenant's, kept in
+        Bookbridge's database): its public key derived from the file's private key, as the
+        Cloud console keeps the public half of a key it made. Delegated what Bookbridge asks
+        for; registering it again changes nothing."""
+        email = str(key["client_email"])
+        if email in self.service_accounts:
+            return
+        private = serialization.load_pem_private_key(str(key["private_key"]).encode(), None)
+        public_pem = private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        self.service_accounts[email] = ServiceAccount(
+            email,
+            str(key["client_id"]),
+            public_pem,
+            str(key.get("private_key_id") or ""),
+            set(DEFAULT_SCOPES),
+        )
+
+    def add_user(self, email: str, admin: bool = False) -> None:
+        self.users[email.lower()] = self.users.get(email.lower(), False) or admin
+        self.add_calendar(email.lower())
+
     def issue_token(self, subject: str, scopes: frozenset[str]) -> str:
         token = "ya29.sandbox-" + secrets.token_urlsafe(32)
         self.tokens[token] = GoogleToken(subject, scopes, _now() + TOKEN_LIFETIME)
         return token
 
     def add_resource(self, email: str, name: str, **fields: Any) -> dict[str, Any]:
+        for resource in self.resources.values():  # seeded again: the room it is already
+            if resource["resourceEmail"].lower() == email.lower():
+                return resource
         resource_id = fields.pop("resourceId", None) or str(secrets.randbelow(10**11))
         resource = {
             "kind": "admin#directory#resources#calendars#CalendarResource",

@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from bookings.models import Resource, Staff
-from syncconnections.models import SyncConnection, Tenant
+from syncconnections.google_keys import parse_key
+from syncconnections.models import CalendarProvider, SyncConnection, Tenant
+from syncconnections.models.tenants import GOOGLE_RESOURCE_DOMAIN
 
 
 def from_database() -> dict[str, Any]:
@@ -20,7 +22,14 @@ def from_database() -> dict[str, Any]:
     ):
         named_calendars.setdefault(mailbox, []).append(calendar)
     rooms, room_lists = [], {}
-    for resource in Resource.objects.select_related("location").exclude(mailbox_email=""):
+    google_rooms = Resource.objects.filter(
+        mailbox_email__iendswith="@" + GOOGLE_RESOURCE_DOMAIN
+    ).select_related("location")
+    for resource in (
+        Resource.objects.select_related("location")
+        .exclude(mailbox_email="")
+        .exclude(pk__in=google_rooms.values("pk"))
+    ):
         slug = resource.location.name.lower().replace(" ", "")
         room_list = f"rooms.{slug}@{resource.mailbox_email.split('@')[1]}"
         room_lists[room_list] = {
@@ -46,8 +55,45 @@ def from_database() -> dict[str, Any]:
         for s in Staff.objects.all()
     ]
     return {
+        "google": _google_workspaces(list(google_rooms)),
         "apps": apps,
         "rooms": rooms,
         "room_lists": list(room_lists.values()),
         "mailboxes": mailboxes,
     }
+
+
+def _google_workspaces(rooms: list[Resource]) -> list[dict[str, Any]]:
+    """Each Google Workspace tenant's service account (its key file), admin, people (the
+    staff in its domains) and rooms (those of its connections)."""
+    found = []
+    for tenant in Tenant.objects.filter(calendar_provider=CalendarProvider.GOOGLE_WORKSPACE):
+        try:
+            key = parse_key(tenant.google_service_account_key)
+        except ValueError:
+            continue  # no key file the sandbox could know
+        connected = set(
+            SyncConnection.objects.filter(tenant=tenant).values_list("user_id", flat=True)
+        )
+        found.append(
+            {
+                "key": key,
+                "admin": tenant.google_admin_email,
+                "users": [
+                    s.email
+                    for s in Staff.objects.exclude(email="")
+                    if tenant.accepts_mailbox(s.email)
+                ],
+                "rooms": [
+                    {
+                        "email": r.mailbox_email,
+                        "name": r.name,
+                        "capacity": r.capacity,
+                        "buildingId": r.location.name,
+                    }
+                    for r in rooms
+                    if r.mailbox_email.lower() in connected
+                ],
+            }
+        )
+    return found

@@ -16,6 +16,8 @@ from django_q.tasks import async_task
 from bookings.models import Reservation, ReservationStatus
 from errors.models import Operation, SyncError
 from errors.recording import record
+from syncconnections.google import GoogleClient, GoogleError
+from syncconnections.google_events import GoogleEvent
 from syncconnections.graph import GraphClient, GraphError
 from syncconnections.inbound.apply import PageApplier
 from syncconnections.inbound.events import InboundEvent
@@ -130,6 +132,9 @@ def _resolve_errors(conflict: OutlookConflict) -> None:
 def _decline(connection: SyncConnection, conflict: OutlookConflict, comment: str) -> None:
     """An attendee declines (event-decline.md); the organizer cannot, and cancels its own
     meeting instead (event-cancel.md). A meeting gone already counts as done."""
+    if connection.tenant.is_google:
+        _decline_in_google(connection, conflict)
+        return
     client = GraphClient.for_tenant(connection.tenant)
     try:
         if conflict.organizer_email.lower() == connection.user_id.lower():
@@ -149,21 +154,69 @@ def _decline(connection: SyncConnection, conflict: OutlookConflict, comment: str
         raise DecisionRefused(f"Outlook refused to decline the meeting: {exc.message}") from exc
 
 
+def _decline_in_google(connection: SyncConnection, conflict: OutlookConflict) -> None:
+    """The room declines its copy of the meeting (its own answer among the attendees); a
+    meeting the room's calendar organizes itself is deleted. Gone already counts as done."""
+    calendar = connection.calendar_id or connection.user_id
+    try:
+        client = GoogleClient.for_tenant(connection.tenant)
+        event = client.get_event(calendar, conflict.event_id)
+        if event.get("status") == "cancelled":
+            return
+        attendees = [a for a in event.get("attendees") or [] if isinstance(a, dict)]
+        if not any(a.get("self") for a in attendees):
+            client.delete_event(calendar, conflict.event_id)
+            return
+        declined = [{**a, "responseStatus": "declined"} if a.get("self") else a for a in attendees]
+        client.patch_event(calendar, conflict.event_id, {"attendees": declined})
+    except GoogleError as exc:
+        if exc.status in (404, 410):
+            return
+        record(
+            operation=Operation.DELETE,
+            stage="decline meeting",
+            connection=connection,
+            reservation=conflict.reservation,
+            error=exc,
+        )
+        raise DecisionRefused(f"Google refused to decline the meeting: {exc.message}") from exc
+    except ValueError as exc:  # the tenant's key file is none
+        raise DecisionRefused(f"Google could not be asked: {exc}") from exc
+
+
+def _read_again(connection: SyncConnection, event_id: str) -> InboundEvent | None:
+    """The meeting as its calendar holds it now; None when it is gone."""
+    if connection.tenant.is_google:
+        calendar = connection.calendar_id or connection.user_id
+        try:
+            data = GoogleClient.for_tenant(connection.tenant).get_event(calendar, event_id)
+        except GoogleError as exc:
+            if exc.status in (404, 410):
+                return None
+            raise
+        return None if data.get("status") == "cancelled" else GoogleEvent(data)
+    try:
+        return InboundEvent(
+            GraphClient.for_tenant(connection.tenant).get_event(connection.user_id, event_id)
+        )
+    except GraphError as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
 def book_meeting_job(conflict_id: int) -> str:
     """The meeting that won the slot, read again and applied as Sync Down would have: a delta
     read does not bring it back, it was read already."""
     conflict = OutlookConflict.objects.select_related("sync_connection__tenant").get(pk=conflict_id)
     connection = conflict.sync_connection
-    client = GraphClient.for_tenant(connection.tenant)
-    try:
-        data = client.get_event(connection.user_id, conflict.event_id)
-    except GraphError as exc:
-        if exc.status == 404:
-            return "the meeting is gone from Outlook"
-        raise
+    event = _read_again(connection, conflict.event_id)
+    if event is None:
+        return "the meeting is gone from its calendar"
     # Read before, and refused then: its version is not an echo to skip now.
     OutlookEvent.objects.filter(sync_connection=connection, event_id=conflict.event_id).update(
         change_key=""
     )
-    result = PageApplier(connection, client, [InboundEvent(data)]).apply()
+    client = None if connection.tenant.is_google else GraphClient.for_tenant(connection.tenant)
+    result = PageApplier(connection, client, [event]).apply()
     return f"booked {result.created} reservation(s)"

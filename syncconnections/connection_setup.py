@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Case, F, Value, When
@@ -136,18 +136,14 @@ def _same_mailbox(connection: SyncConnection):  # type: ignore[no-untyped-def]
 
 def _valid(connection: SyncConnection, calendar_id: str) -> ValidationResult:
     was_active = connection.active
-    # "Activate after validation" waits while the tenant's provider cannot sync yet.
-    active = (
-        F("active")
-        if not connection.tenant.syncs
-        else Case(When(activate_after_validation=True, then=Value(True)), default=F("active"))
-    )
     with transaction.atomic():
         _same_mailbox(connection).update(
             valid=True,
             calendar_id=calendar_id,
             last_validated_at=timezone.now(),
-            active=active,
+            active=Case(
+                When(activate_after_validation=True, then=Value(True)), default=F("active")
+            ),
         )
         connection.refresh_from_db()
         resolve(Operation.CONNECTION_SETUP, connection)
@@ -187,24 +183,19 @@ class ActivationResult:
     activated: list[SyncConnection]
     refused: list[SyncConnection]
     reservations_queued: int
-    # Of tenants whose calendar provider cannot sync yet (Google Workspace).
-    not_syncable: list[SyncConnection] = field(default_factory=list)
 
 
 def activate(connections: Iterable[SyncConnection]) -> ActivationResult:
     """Activate the valid ones and push their future reservations; refuse the others."""
     connections = list(connections)
-    not_syncable = [c for c in connections if not c.tenant.syncs]
     with transaction.atomic():
-        ids = [c.pk for c in connections if not c.active and c.tenant.syncs]
+        ids = [c.pk for c in connections if not c.active]
         SyncConnection.objects.filter(pk__in=ids, valid=True).update(active=True)
         now_active = list(SyncConnection.objects.filter(pk__in=ids, active=True))
         queued = started(now_active)
     activated_ids = {c.pk for c in now_active}
-    refused = [c for c in connections if not c.valid and c.tenant.syncs]
-    return ActivationResult(
-        [c for c in connections if c.pk in activated_ids], refused, queued, not_syncable
-    )
+    refused = [c for c in connections if not c.valid]
+    return ActivationResult([c for c in connections if c.pk in activated_ids], refused, queued)
 
 
 def started(connections: list[SyncConnection]) -> int:

@@ -12,7 +12,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import requests
 from django.conf import settings
@@ -228,12 +228,16 @@ class GoogleClient(HttpClient):
         calendar: str,
         sync_token: str = "",
         window: tuple[dt.datetime, dt.datetime] | None = None,
+        single_events: bool = False,
     ) -> Iterator[tuple[list[dict[str, Any]], str]]:
         """Pages of the calendar's events, each with the sync token for next time ("" but on
         the last page): all of them (deleted ones too) without a token, those in `window`
         if given, what changed since with one (a window is not allowed then). Raises
-        GoogleResyncNeeded when Google no longer honours the token."""
+        GoogleResyncNeeded when Google no longer honours the token. With `single_events`,
+        recurring events come as their instances (the same on every read of one token)."""
         params: dict[str, Any] = {"maxResults": EVENTS_PAGE, "showDeleted": "true"}
+        if single_events:
+            params["singleEvents"] = "true"
         if sync_token:
             params["syncToken"] = sync_token
         elif window is not None:
@@ -249,6 +253,38 @@ class GoogleClient(HttpClient):
             if not page.get("nextPageToken"):
                 return
             params["pageToken"] = page["nextPageToken"]
+
+    def events_in(
+        self, windows: Sequence[tuple[str, dt.datetime, dt.datetime]]
+    ) -> list[list[dict[str, Any]] | GoogleError]:
+        """What each (calendar, start, end) window holds: its events and the instances of its
+        recurring events (singleEvents), cancelled ones left out; all windows in batches. A
+        window Google refused is its error."""
+        calls = [
+            (
+                "GET",
+                self.events_path(calendar)
+                + "?"
+                + urlencode(
+                    {
+                        "timeMin": start.isoformat(),
+                        "timeMax": end.isoformat(),
+                        "singleEvents": "true",
+                        "maxResults": EVENTS_PAGE,
+                    }
+                ),
+                None,
+            )
+            for calendar, start, end in windows
+        ]
+        try:
+            answers = self.batch(calls) if calls else []
+        except GoogleError as exc:
+            return [exc for _ in calls]
+        return [
+            list((body or {}).get("items") or []) if status < 400 else error_from_body(status, body)
+            for status, body in answers
+        ]
 
     def watch_events(
         self, calendar: str, channel_id: str, address: str, token: str, ttl_seconds: int

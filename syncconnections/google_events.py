@@ -4,6 +4,7 @@ Graph's (developers.google.com/workspace/calendar/api/v3/reference/events)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import uuid
@@ -120,6 +121,18 @@ def transaction_id(event_id: str) -> str:
     return str(uuid.UUID(match.group(1))) if match else ""
 
 
+def meeting_uid(data: dict[str, Any]) -> str:
+    """What names one meeting in every calendar holding it: the iCalUID, and for an instance
+    of a recurring event also its original start (Google gives all instances the series'
+    iCalUID, as iCalendar names them by RECURRENCE-ID; Graph gives each its own)."""
+    uid = str(data.get("iCalUID") or "")
+    original = data.get("originalStartTime")
+    if uid and isinstance(original, dict) and original:
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            uid += "/" + moment(original).astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return uid[:255]
+
+
 class GoogleEvent(InboundEvent):
     """An event of a Google calendar as the engine reads one. Google lists a deleted event
     (showDeleted, or any incremental sync) with status "cancelled", often with its id alone:
@@ -137,7 +150,7 @@ class GoogleEvent(InboundEvent):
         self.end = moment(end) if isinstance(end, dict) and end else None
         self.all_day = isinstance(start, dict) and "date" in start and self.end is not None
         self.change_key = str(data.get("etag") or "")
-        self.ical_uid = str(data.get("iCalUID") or "")[:255]
+        self.ical_uid = meeting_uid(data)
         self.series_master_id = str(data.get("recurringEventId") or "")
         self.transaction_id = transaction_id(self.id)
         self.organizer = str((data.get("organizer") or {}).get("email") or "").lower()

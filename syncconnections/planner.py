@@ -20,7 +20,8 @@ from django.urls import reverse
 
 from bookings.models import Location, Reservation, ReservationStatus, Resource
 from common.http_client import TransportError
-from syncconnections import payloads, room_conflicts
+from syncconnections import google_events, payloads, room_conflicts
+from syncconnections.google import GoogleClient, GoogleError
 from syncconnections.graph import GraphClient
 from syncconnections.models import OutlookConflict, OutlookEvent, SyncConnection, Tenant
 
@@ -154,6 +155,20 @@ class OutlookItem:
     cancelled: bool = False
 
     @classmethod
+    def from_google(cls, event: dict[str, Any], time_zone: str = "UTC") -> OutlookItem:
+        """An event or instance as Google lists it (singleEvents); an all-day one spans days
+        of `time_zone`. Our own carry the uuid they were made for in their id."""
+        start, end = google_events.times(event, time_zone)
+        return cls(
+            id=event["id"],
+            subject=event.get("summary") or "",
+            start=start,
+            end=end,
+            transaction_id=google_events.transaction_id(str(event["id"])),
+            cancelled=event.get("status") == "cancelled",
+        )
+
+    @classmethod
     def from_graph(cls, event: dict[str, Any], time_zone: str = "UTC") -> OutlookItem:
         """An event as a calendar view lists it; an all-day one spans days of `time_zone`."""
         start, end = payloads.times_from_graph(event, time_zone)
@@ -189,7 +204,40 @@ def fetch_calendars(
         by_tenant[connection.tenant_id].append(connection)
     reads: dict[int, CalendarRead] = {}
     for group in by_tenant.values():
-        reads.update(_fetch_tenant(group, start, end, client_for, time_zone))
+        fetch = _fetch_google if group[0].tenant.is_google else _fetch_tenant
+        reads.update(fetch(group, start, end, client_for, time_zone))
+    return reads
+
+
+def _fetch_google(
+    connections: list[SyncConnection],
+    start: dt.datetime,
+    end: dt.datetime,
+    client_for: ClientFactory,
+    time_zone: str,
+) -> dict[int, CalendarRead]:
+    """A Google tenant's calendars, all in its batches (`client_for` is Graph's)."""
+    try:
+        client = GoogleClient.for_tenant(connections[0].tenant)
+        views = client.events_in([(c.calendar_id or c.user_id, start, end) for c in connections])
+    except (TransportError, ValueError) as exc:
+        error = f"The calendar could not be read from Google: {exc}"
+        return {c.pk: CalendarRead(error=error) for c in connections}
+    reads = {}
+    for connection, view in zip(connections, views, strict=True):
+        if isinstance(view, GoogleError):
+            reads[connection.pk] = CalendarRead(
+                error=f"The calendar could not be read from Google: {view}"
+            )
+            continue
+        try:
+            reads[connection.pk] = CalendarRead(
+                [OutlookItem.from_google(e, time_zone) for e in view]
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            reads[connection.pk] = CalendarRead(
+                error=f"Google sent an event that could not be read ({exc!r})."
+            )
     return reads
 
 

@@ -10,7 +10,17 @@ from sandbox.client import SandboxControl
 from syncconnections.models import EventKind, OutboxEntry, OutlookEvent, SyncConnection
 
 sandbox = SandboxControl(settings.SANDBOX_ORIGIN, settings.GRAPH_CA_BUNDLE)
-connections = SyncConnection.objects.order_by("user_id")
+connections = SyncConnection.objects.select_related("tenant").order_by("user_id")
+
+
+def calendar(connection):
+    """The ids of the events the connection's calendar holds (Google keeps deleted ones)."""
+    if connection.tenant.is_google:
+        events = sandbox.google_events(connection.user_id)
+        return sorted(e["id"] for e in events if e.get("status") != "cancelled")
+    return sorted(e["id"] for e in sandbox.events(connection.user_id))
+
+
 print(
     json.dumps(
         {
@@ -23,9 +33,7 @@ print(
                     "sync_connection__user_id", "event_id"
                 )
             ),
-            "events": {
-                c.user_id: sorted(e["id"] for e in sandbox.events(c.user_id)) for c in connections
-            },
+            "events": {c.user_id: calendar(c) for c in connections},
         }
     )
 )

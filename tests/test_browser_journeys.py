@@ -13,10 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts_pms.models import StayNTouchRequest
-from bookings.models import Account, Reservation, Resource, Staff
+from bookings.models import Account, Reservation, ReservationStatus, Resource, Staff
 from cancellations.models import CancellationRequest
 from errors.models import SyncError
 from sandbox.seed import from_database
+from syncconnections.google import GoogleClient, event_id
+from syncconnections.google_keys import parse_key
 from syncconnections.models import (
     CompanyLogEntry,
     OutboxEntry,
@@ -24,6 +26,7 @@ from syncconnections.models import (
     OutlookEvent,
     SyncConnection,
     SyncRequest,
+    Tenant,
 )
 from syncconnections.payloads import parse_local
 from tests.helpers import log_in, member_of, wait_until
@@ -63,7 +66,7 @@ def demo(demo_and_cluster):
 
 def settled():
     return (
-        SyncConnection.objects.count() == 13
+        SyncConnection.objects.count() == 15
         and not SyncConnection.objects.filter(valid=False).exists()
         and not OutboxEntry.objects.exists()
     )
@@ -448,3 +451,107 @@ def instances(sandbox, resource, subject):
         for e in sorted(seen, key=lambda e: e["start"]["dateTime"])
         if e["subject"] == subject and e.get("seriesMasterId") and not e.get("isCancelled")
     ]
+
+
+# --- the Utrecht office, on Google Workspace ----------------------------------------------
+
+
+def in_google(sandbox, room):
+    """The room's Google calendar as Google holds it: its live events by id."""
+    return {
+        e["id"]: e
+        for e in sandbox.google_events(room.mailbox_email)
+        if e.get("status") != "cancelled"
+    }
+
+
+def test_back_office_books_utrecht_rooms_in_google_and_decides_a_cancellation_from_google(
+    demo_and_cluster, browser_page, start_cluster, live_server
+):
+    sandbox, cluster = demo_and_cluster
+    page = browser_page
+    page.set_viewport_size({"width": 1400, "height": 900})
+    domtoren = Resource.objects.get(name="Domtoren")
+    oudegracht = Resource.objects.get(name="Oudegracht")
+    google = Tenant.objects.get(calendar_provider="google_workspace")
+    assert all(
+        c.active and c.subscription_id for c in SyncConnection.objects.filter(tenant=google)
+    )  # live: a push channel each
+    day = timezone.localdate() + dt.timedelta(days=4)
+
+    # The demo's Utrecht bookings are in the rooms' Google calendars, with our ids.
+    demo_booked = Reservation.objects.filter(resource=domtoren, end__gt=timezone.now())
+    assert demo_booked.exists()
+    assert {event_id(r.uuid) for r in demo_booked} <= set(in_google(sandbox, domtoren))
+
+    # The back office books the Domtoren in the admin: it reaches Google.
+    log_in(page, member_of("Back office"))
+    page.goto("/admin/bookings/reservation/add/")
+    page.fill("#id_title", "Strategy day")
+    page.fill("#id_start_0", day.isoformat())
+    page.fill("#id_start_1", "16:00")
+    page.fill("#id_end_0", day.isoformat())
+    page.fill("#id_end_1", "17:30")
+    page.select_option("#id_status", "confirmed")
+    page.click(".field-resource .select2-selection")
+    page.fill(".select2-search__field", "Domtoren")
+    page.click(".select2-results__option:has-text('Domtoren')")
+    page.click("input[name=_continue]")
+    messages(page, "success")
+    ours = Reservation.objects.get(title="Strategy day")
+    assert wait_until(lambda: event_id(ours.uuid) in in_google(sandbox, domtoren), timeout=60)
+    event = in_google(sandbox, domtoren)[event_id(ours.uuid)]
+    assert event["start"] == {
+        "dateTime": dt.datetime.combine(day, dt.time(16), ZoneInfo("Europe/Amsterdam")).isoformat(),
+        "timeZone": "Europe/Amsterdam",
+    }
+    page.reload()
+    assert "Nothing waiting to be sent." in page.inner_text(".field-in_outlook")
+
+    # Eva books the Oudegracht in her Google calendar: the channel brings it in.
+    eva = Staff.objects.get(first_name="Eva")
+    as_eva = GoogleClient(parse_key(google.google_service_account_key), eva.email)
+    start = dt.datetime.combine(day, dt.time(14), ZoneInfo("Europe/Amsterdam"))
+    as_eva.insert_event(
+        eva.email,
+        "evacall0001",
+        {
+            "summary": "Customer call",
+            "start": {"dateTime": start.isoformat(), "timeZone": "Europe/Amsterdam"},
+            "end": {
+                "dateTime": (start + dt.timedelta(hours=1)).isoformat(),
+                "timeZone": "Europe/Amsterdam",
+            },
+            "attendees": [{"email": oudegracht.mailbox_email, "resource": True}],
+        },
+    )
+    call = wait_until(lambda: Reservation.objects.filter(title="Customer call").first(), 60)
+    assert call and (call.resource, call.start, call.staff) == (oudegracht, start, eva)
+    page.goto("/admin/bookings/reservation/?q=Customer+call")
+    row = page.locator("#result_list tbody tr", has_text="Customer call").inner_text()
+    assert "Oudegracht" in row and "2 p.m." in row  # in the location's time
+
+    # The cluster stops (a deploy); meanwhile Eva deletes the meeting in Google.
+    os.killpg(cluster.pid, signal.SIGTERM)
+    cluster.wait(30)
+    as_eva.delete_event(eva.email, "evacall0001")
+    assert wait_until(  # the site took Google's notification and kept it
+        lambda: [d for d in sandbox.notifications() if d["status"] == 200][-1:], timeout=30
+    )
+    start_cluster(**CLUSTER_SETTINGS, PUBLIC_BASE_URL=live_server.url)
+    request = wait_until(
+        lambda: CancellationRequest.objects.filter(reservation=call).first(), timeout=90
+    )
+    assert request is not None
+
+    # The back office sees Google's deletion and cancels the reservation.
+    page.goto("/admin/cancellations/cancellationrequest/")
+    assert "Customer call" in page.inner_text("#result_list")
+    page.goto(f"/admin/cancellations/cancellationrequest/{request.pk}/change/")
+    page.click("button:has-text('Cancel the reservation')")
+    page.click("input[type=submit][value^='Yes, cancel']")
+    assert messages(page, "success") == [f"Cancelled {call}."]
+    call.refresh_from_db()
+    assert call.status == ReservationStatus.CANCELLED
+    assert "evacall0001" not in in_google(sandbox, oudegracht)  # nothing made again
+    assert event_id(ours.uuid) in in_google(sandbox, domtoren)  # ours untouched

@@ -248,3 +248,62 @@ def test_a_sync_token_google_drops_is_a_full_read_that_duplicates_nothing(sandbo
     assert OutlookEvent.objects.count() == 1
     room.refresh_from_db()
     assert room.delta_token and room.last_synced_at > timezone.now() - dt.timedelta(minutes=1)
+
+
+def test_a_recurring_meeting_with_a_moved_and_a_cancelled_occurrence(sandbox, room, eva):
+    # Given Eva's weekly meeting for three weeks in the room
+    start = dt.datetime(2026, 12, 8, 9, 0, tzinfo=AMSTERDAM)
+    eva.insert_event(
+        EVA,
+        "evaplanning01",
+        {
+            "summary": "Weekly planning",
+            "start": {"dateTime": start.isoformat(), "timeZone": "Europe/Amsterdam"},
+            "end": {
+                "dateTime": (start + dt.timedelta(hours=1)).isoformat(),
+                "timeZone": "Europe/Amsterdam",
+            },
+            "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=3"],
+            "attendees": [{"email": room.user_id, "resource": True}],
+        },
+    )
+
+    sync_down(room.pk)
+
+    occurrences = list(Reservation.objects.order_by("start"))
+    assert [(r.title, r.start) for r in occurrences] == [
+        ("Weekly planning", start + dt.timedelta(weeks=n)) for n in range(3)
+    ]
+    assert len({r.series_id for r in occurrences}) == 1 and occurrences[0].series_id
+    assert occurrences[0].series.direction == Direction.INBOUND
+
+    # When she moves the second to 11:00 and cancels the third
+    second = f"evaplanning01_{(start + dt.timedelta(weeks=1)).astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
+    third = f"evaplanning01_{(start + dt.timedelta(weeks=2)).astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
+    moved = start + dt.timedelta(weeks=1, hours=2)
+    eva.patch_event(
+        EVA,
+        second,
+        {
+            "start": {"dateTime": moved.isoformat(), "timeZone": "Europe/Amsterdam"},
+            "end": {
+                "dateTime": (moved + dt.timedelta(hours=1)).isoformat(),
+                "timeZone": "Europe/Amsterdam",
+            },
+        },
+    )
+    eva.delete_event(EVA, third)
+    sync_down(room.pk)
+
+    # Then the second follows, the third is put to a person, the first is untouched
+    first, second_r, third_r = (Reservation.objects.get(pk=r.pk) for r in occurrences)
+    assert (first.start, second_r.start, third_r.start) == (
+        start,
+        moved,
+        start + dt.timedelta(weeks=2),
+    )
+    assert CancellationRequest.objects.get().reservation == third_r
+    assert Reservation.objects.count() == 3  # no occurrence booked twice
+    assert sorted(
+        CompanyLogEntry.objects.values_list("operation", "event_id").order_by("id")[3:]
+    ) == sorted([("updated", second), ("deleted", third)])

@@ -208,12 +208,9 @@ def google_rooms(sandbox):
     return google_tenant(key)
 
 
-def test_the_rooms_of_a_google_tenant_are_imported_and_validated_but_not_yet_activated(
-    google_rooms, client
-):
+def test_the_rooms_of_a_google_tenant_are_imported_validated_and_activated(google_rooms, client):
     from django.urls import reverse
 
-    from syncconnections import connection_setup
     from syncconnections.models import SyncConnection
     from tests import factories
     from tests.helpers import member_of, messages_of
@@ -229,7 +226,6 @@ def test_the_rooms_of_a_google_tenant_are_imported_and_validated_but_not_yet_act
         follow=True,
     )
     connection = SyncConnection.objects.get()
-    activated = connection_setup.activate([connection])
 
     assert listed.context["title"] == "Import rooms from Google Workspace"
     assert [(r.address, r.name, r.room_list, r.capacity) for r in listed.context["rows"]] == [
@@ -237,15 +233,15 @@ def test_the_rooms_of_a_google_tenant_are_imported_and_validated_but_not_yet_act
         ("studio@fabrikam.test", "Studio", "", 4),
     ]
     assert messages_of(imported)[-1] == (
-        "Created 1 connection(s); they are being validated (they stay inactive: syncing Google "
-        "Workspace calendars is not built yet). Already connected: 0."
+        "Created 1 connection(s); they are being validated and become active once valid. "
+        "Already connected: 0."
     )
     assert (connection.valid, connection.calendar_id, connection.active) == (
         True,
         "boardroom@fabrikam.test",
-        False,  # "activate after validation" waits: Google syncing is not complete yet
+        True,
     )
-    assert (activated.activated, activated.not_syncable) == ([], [connection])
+    assert connection.delta_token  # activation read the calendar: its sync token is kept
 
 
 def test_a_google_room_the_admin_cannot_reach_is_invalid_naming_it(google_rooms):
@@ -268,10 +264,10 @@ def test_a_google_room_the_admin_cannot_reach_is_invalid_naming_it(google_rooms)
     )
 
 
-def test_the_api_refuses_to_activate_a_google_connection_saying_why(google_rooms):
+def test_the_api_activates_a_google_connection(google_rooms):
     from syncconnections.models import SyncConnection
     from tests import factories
-    from tests.helpers import client_for, error_of, member_of
+    from tests.helpers import client_for, member_of
 
     connection = SyncConnection.objects.create(
         tenant=google_rooms,
@@ -279,16 +275,14 @@ def test_the_api_refuses_to_activate_a_google_connection_saying_why(google_rooms
         resource=factories.ResourceFactory(),
         user_type="resource",
         valid=True,
+        calendar_id="boardroom@fabrikam.test",
     )
 
     answer = client_for(member_of("Integration admin")).post(
         f"/api/sync-connections/{connection.pk}/activate/"
     )
 
-    assert answer.status_code == 409
-    assert error_of(answer)["message"] == (
-        "Not activated: syncing Google Workspace calendars is not complete yet (docs/google.md): "
-        f"{connection}."
-    )
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["message"].startswith(f"Activated {connection}; 0 future")
     connection.refresh_from_db()
-    assert connection.active is False
+    assert connection.active is True

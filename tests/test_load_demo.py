@@ -78,8 +78,8 @@ def test_demo_content():
     call_command("load_demo", force=True)
 
     counts = row_counts()
-    assert counts["bookings.Location"] == 2
-    assert counts["bookings.Resource"] == 12
+    assert counts["bookings.Location"] == 3
+    assert counts["bookings.Resource"] == 14
     assert counts["bookings.Staff"] == 6
     assert counts["bookings.Account"] == 4
     assert counts["bookings.Service"] == 5
@@ -91,13 +91,22 @@ def test_demo_content():
     assert Resource.objects.filter(mailbox_email="").count() == 0
     assert Reservation.objects.filter(series__isnull=False).count() == 10
     assert Reservation.objects.filter(direction=Direction.INBOUND).count() == 3
-    tenant = Tenant.objects.get()
+    tenant = Tenant.objects.get(calendar_provider="microsoft_exchange")
     assert (tenant.directory_id, tenant.client_id, tenant.client_secret) == (
         "sandbox",
         "sandbox-client",
         "sandbox-secret",
     )
     assert SyncConnection.objects.filter(tenant=tenant).count() == 13
+    google = Tenant.objects.get(calendar_provider="google_workspace")
+    assert google.google_admin_email == "admin@contoso.example"
+    assert sorted(
+        SyncConnection.objects.filter(tenant=google).values_list("user_id", flat=True)
+    ) == [
+        "c_domtoren@resource.calendar.google.com",
+        "c_oudegracht@resource.calendar.google.com",
+    ]
+    assert Reservation.objects.filter(resource__location__name="Utrecht Office").count() == 4
     pending = CancellationRequest.objects.get()
     assert (pending.state, pending.external_state) == ("pending", "100")
     assert pending.reservation.log_entries.count() == 2

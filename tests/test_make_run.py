@@ -122,7 +122,7 @@ def test_make_run_twice_on_one_folder(folder):
     assert second.lines[-2].startswith("│ Log in as admin (password set earlier")
     second.ctrl_c()
 
-    assert len(before["valid"]) == 13 and all(before["valid"].values())
+    assert len(before["valid"]) == 15 and all(before["valid"].values())  # 2 in Google
     assert after["valid"] == before["valid"]
     log = (folder / ".sandbox" / "cluster.log").read_text().splitlines()
     assert (

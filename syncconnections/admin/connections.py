@@ -166,14 +166,7 @@ class SyncConnectionAdmin(ObjectActionsMixin, admin.ModelAdmin):
                 f"Not activated, because not valid: {_names(result.refused)}. Validate first.",
                 messages.ERROR,
             )
-        if result.not_syncable:
-            self.message_user(
-                request,
-                "Not activated: syncing Google Workspace calendars is not complete yet "
-                f"(docs/google.md): {_names(result.not_syncable)}.",
-                messages.ERROR,
-            )
-        if not result.activated and not result.refused and not result.not_syncable:
+        if not result.activated and not result.refused:
             self.message_user(
                 request, "The selected connections were already active.", messages.INFO
             )

@@ -77,12 +77,7 @@ def _import(model_admin: Any, request: HttpRequest, tenant: Tenant) -> HttpRespo
     model_admin.message_user(
         request,
         f"Created {len(result.created)} connection(s); they are being validated"
-        + (" and become active once valid" if result.activate and tenant.syncs else "")
-        + (
-            " (they stay inactive: syncing Google Workspace calendars is not complete yet)"
-            if not tenant.syncs
-            else ""
-        )
+        + (" and become active once valid" if result.activate else "")
         + f". Already connected: {len(result.existing)}.{new}",
         messages.SUCCESS,
     )

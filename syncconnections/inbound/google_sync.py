@@ -72,6 +72,9 @@ def _follow(connection: SyncConnection, client: GoogleClient, result: SyncResult
         connection.calendar_id or connection.user_id,
         token,
         window=None if token else (moment(start), moment(end)),
+        # A recurring meeting as its instances (recurringEventId, originalStartTime), which
+        # the engine books as occurrences of one series, as Graph's calendar view gives them.
+        single_events=True,
     )
     for items, next_token in read_ahead(pages):
         events = [GoogleEvent(data) for data in items]

@@ -150,13 +150,6 @@ class Tenant(TimestampedModel):
     def is_google(self) -> bool:
         return self.calendar_provider == CalendarProvider.GOOGLE_WORKSPACE
 
-    @property
-    def syncs(self) -> bool:
-        """Whether its connections can be activated: syncing Google Workspace calendars is
-        not complete yet (docs/google.md: the engine syncs them; decisions, the planner and
-        Find a free room speak only Graph)."""
-        return not self.is_google
-
     def clean(self) -> None:
         """Each provider's own settings are required; the other's may stay empty."""
         super().clean()

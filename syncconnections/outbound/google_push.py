@@ -4,10 +4,8 @@ provider; these are Google's calls for it, answered in the pusher's terms (Batch
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from syncconnections.google import (
     THROTTLE_REASONS,
@@ -19,7 +17,6 @@ from syncconnections.google import (
 from syncconnections.graph import BatchResult
 
 CREATE, UPDATE, DELETE = "create", "update", "delete"
-VIEW_PAGE = 2500  # events of a room's slots read in one call
 
 
 @dataclass
@@ -63,37 +60,6 @@ def send(client: GoogleClient, writes: list[Write]) -> list[BatchResult]:
         if write.kind == DELETE and result.status == 410:  # deleted already: gone, as asked
             result.status, result.error = 404, None
     return results
-
-
-def room_views(
-    client: GoogleClient, windows: list[tuple[str, dt.datetime, dt.datetime]]
-) -> list[list[dict[str, Any]] | GoogleError]:
-    """What each room calendar holds in each (calendar, start, end) window: its events and
-    the instances of its recurring events (singleEvents), in one batch."""
-    calls = [
-        (
-            "GET",
-            GoogleClient.events_path(calendar)
-            + "?"
-            + urlencode(
-                {
-                    "timeMin": start.isoformat(),
-                    "timeMax": end.isoformat(),
-                    "singleEvents": "true",
-                    "maxResults": VIEW_PAGE,
-                }
-            ),
-            None,
-        )
-        for calendar, start, end in windows
-    ]
-    views: list[list[dict[str, Any]] | GoogleError] = []
-    for result in _batch(client, calls):
-        if result.error is not None:
-            views.append(result.error)
-        else:
-            views.append(list((result.body or {}).get("items") or []))
-    return views
 
 
 def _batch(client: GoogleClient, calls: list[tuple[str, str, Any]]) -> list[BatchResult]:

@@ -481,8 +481,7 @@ class Pusher:
         """What each window's room calendar holds in it: one read each, in batches."""
         if isinstance(client, GoogleClient):
             return list(
-                google_push.room_views(
-                    client,
+                client.events_in(
                     [
                         (
                             slots[0][0].connection.calendar_id or slots[0][0].connection.user_id,
