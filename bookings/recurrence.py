@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -85,6 +86,26 @@ def occurrences(
         (start.replace(tzinfo=zone), (start + duration).replace(tzinfo=zone))
         for start in starts[:cap]
     ]
+
+
+def rrule_line(
+    recurrence: dict[str, Any], first: dt.datetime, cap: int, all_day: bool = False
+) -> str:
+    """The series' pattern as an RFC 5545 RRULE line (what Google Calendar takes), for a
+    recurring event that starts at `first` (aware, its zone the series'): the same rule that
+    made the occurrences. An UNTIL is given in UTC, as RFC 5545 asks beside a zoned start,
+    or as a date for an all-day event."""
+    pattern, range_ = recurrence.get("pattern"), recurrence.get("range")
+    if not isinstance(pattern, dict) or not isinstance(range_, dict):
+        raise RecurrenceError('A recurrence is {"pattern": {…}, "range": {…}}.')
+    local = first.replace(tzinfo=None)
+    line = str(_rule(pattern, range_, local, cap)).splitlines()[-1]
+    until = re.search(r"UNTIL=(\d{8}T\d{6})", line)
+    if until:
+        moment = dt.datetime.strptime(until.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=first.tzinfo)
+        value = f"{moment:%Y%m%d}" if all_day else f"{moment.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
+        line = line.replace(until.group(0), f"UNTIL={value}")
+    return line
 
 
 def _rule(

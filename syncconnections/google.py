@@ -260,22 +260,44 @@ class GoogleClient(HttpClient):
         """What each (calendar, start, end) window holds: its events and the instances of its
         recurring events (singleEvents), cancelled ones left out; all windows in batches. A
         window Google refused is its error."""
+        return self._lists(
+            [
+                (self.events_path(calendar), {"singleEvents": "true"}, start, end)
+                for calendar, start, end in windows
+            ]
+        )
+
+    def instances_in(
+        self, series: Sequence[tuple[str, str, dt.datetime, dt.datetime]]
+    ) -> list[list[dict[str, Any]] | GoogleError]:
+        """The instances of each (calendar, recurring event id, start, end), exceptions in
+        their place, cancelled ones left out; all in batches."""
+        return self._lists(
+            [
+                (f"{self.events_path(calendar)}/{quote(event_id)}/instances", {}, start, end)
+                for calendar, event_id, start, end in series
+            ]
+        )
+
+    def _lists(
+        self, reads: Sequence[tuple[str, dict[str, str], dt.datetime, dt.datetime]]
+    ) -> list[list[dict[str, Any]] | GoogleError]:
         calls = [
             (
                 "GET",
-                self.events_path(calendar)
+                path
                 + "?"
                 + urlencode(
                     {
+                        **params,
                         "timeMin": start.isoformat(),
                         "timeMax": end.isoformat(),
-                        "singleEvents": "true",
                         "maxResults": EVENTS_PAGE,
                     }
                 ),
                 None,
             )
-            for calendar, start, end in windows
+            for path, params, start, end in reads
         ]
         try:
             answers = self.batch(calls) if calls else []

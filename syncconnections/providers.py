@@ -6,6 +6,7 @@ engine asks its provider for those, and hands the calls to the provider's own st
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,7 @@ def _outlook_link_fields(body: dict[str, Any]) -> tuple[str, str, str]:
 
 
 def _google_link_fields(body: dict[str, Any]) -> tuple[str, str, str]:
-    return str(body["id"]), str(body.get("iCalUID") or ""), str(body.get("etag") or "")
+    return str(body["id"]), google_events.meeting_uid(body), str(body.get("etag") or "")
 
 
 def _outlook_pushed_from(event: InboundEvent, time_zone: str) -> dict[str, Any]:
@@ -49,8 +50,11 @@ class Provider:
     # Whether a removed entry may still be there (Graph's @removed: deleted, or out of the
     # window): asked before it cancels anything. Google lists only deletions so.
     removals_need_checking: bool
-    # Whether a series goes out as one recurring event (else as its occurrences).
-    recurring_events: bool
+    # An event's times in the provider's JSON, from (start, end, time zone); and back.
+    event_times: Callable[[dt.datetime, dt.datetime, str], dict[str, Any]]
+    times: Callable[[dict[str, Any], str], tuple[dt.datetime, dt.datetime]]
+    # The fields of a recurring event that redraw the series when they change.
+    reshaping: tuple[str, ...]
 
 
 MICROSOFT = Provider(
@@ -62,7 +66,9 @@ MICROSOFT = Provider(
     version_field="changeKey",
     read=InboundEvent,
     removals_need_checking=True,
-    recurring_events=True,
+    event_times=payloads.event_times,
+    times=payloads.times_from_graph,
+    reshaping=("subject", "start", "end", "isAllDay", "recurrence"),
 )
 GOOGLE = Provider(
     name="Google Calendar",
@@ -73,7 +79,9 @@ GOOGLE = Provider(
     version_field="etag",
     read=google_events.GoogleEvent,
     removals_need_checking=False,
-    recurring_events=False,
+    event_times=google_events.event_times,
+    times=google_events.times,
+    reshaping=("summary", "start", "end", "recurrence"),
 )
 
 

@@ -307,3 +307,76 @@ def test_a_recurring_meeting_with_a_moved_and_a_cancelled_occurrence(sandbox, ro
     assert sorted(
         CompanyLogEntry.objects.values_list("operation", "event_id").order_by("id")[3:]
     ) == sorted([("updated", second), ("deleted", third)])
+
+
+# --- series --------------------------------------------------------------------------------
+
+
+def weekday_series(connection, days, title="Stand-up"):
+    """A daily series from 2026-12-07, 09:00-09:15: the series and its occurrences."""
+    series = factories.ReservationSeriesFactory(
+        title=title,
+        resource=connection.resource,
+        recurrence={
+            "pattern": {"type": "daily", "interval": 1},
+            "range": {"type": "numbered", "startDate": "2026-12-07", "numberOfOccurrences": days},
+        },
+    )
+    occurrences = [
+        factories.ReservationFactory(
+            series=series,
+            resource=connection.resource,
+            title=title,
+            start=at(7, 9) + dt.timedelta(days=d),
+            end=at(7, 9, 15) + dt.timedelta(days=d),
+        )
+        for d in range(days)
+    ]
+    series.occurrences_complete = True
+    series.save()
+    return series, occurrences
+
+
+def test_a_series_goes_to_google_as_one_recurring_event_and_its_changes_as_exceptions(
+    sandbox, room
+):
+    # Given a series of four daily stand-ups, booked here
+    series, occurrences = weekday_series(room, 4)
+
+    # Then Google holds one recurring event, with our id and the rule that made them
+    events = events_of(sandbox, room.user_id)
+    assert list(events) == [event_id(series.uuid)]
+    master = events[event_id(series.uuid)]
+    assert master["recurrence"] == ["RRULE:FREQ=DAILY;COUNT=4"]
+    assert master["start"] == {
+        "dateTime": "2026-12-07T09:00:00+01:00",
+        "timeZone": "Europe/Amsterdam",
+    }
+    assert OutlookEvent.objects.get(kind="series").event_id == master["id"]
+    linked = dict(
+        OutlookEvent.objects.filter(kind="occurrence").values_list("reservation_id", "event_id")
+    )
+    assert linked == {
+        o.pk: f"{master['id']}_{o.start.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}" for o in occurrences
+    }
+
+    # When one occurrence moves and another is cancelled
+    occurrences[1].start, occurrences[1].end = at(8, 10), at(8, 10, 15)
+    occurrences[1].save()
+    occurrences[2].status = ReservationStatus.CANCELLED
+    occurrences[2].save()
+
+    # Then Google holds them as exceptions of the series
+    events = events_of(sandbox, room.user_id)
+    moved, cancelled = events[linked[occurrences[1].pk]], events[linked[occurrences[2].pk]]
+    assert moved["start"]["dateTime"] == "2026-12-08T10:00:00+01:00"
+    assert moved["recurringEventId"] == master["id"]
+    assert cancelled["status"] == "cancelled"
+    assert events[master["id"]]["status"] == "confirmed"
+
+    # And reading the room back changes nothing here: our own series, in step
+    result = sync_down(room.pk)
+    assert result.ok and result.changes.created == 0 and result.changes.requested == 0
+    assert Reservation.objects.count() == 4
+    assert not CancellationRequest.objects.exists()
+    assert CompanyLogEntry.objects.count() == 0

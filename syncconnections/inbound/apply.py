@@ -26,7 +26,7 @@ from bookings.models import (
 )
 from bookings.overlaps import RoomDoubleBooked
 from common import bulk
-from syncconnections import providers, room_conflicts, signals
+from syncconnections import google_events, providers, room_conflicts, signals
 from syncconnections.graph import BatchResult, GraphClient, GraphError
 from syncconnections.inbound.events import InboundEvent
 from syncconnections.models import (
@@ -229,8 +229,10 @@ class PageApplier:
                 and e.series_master_id not in self.masters
             }
         )
-        if not unknown or self.client is None:
+        if not unknown:
             return set()
+        if self.client is None:  # Google: our recurring events carry their series in their id
+            return self._ours_by_id(unknown)
         requests = [
             self.client.get_event_request(str(i), self.connection.user_id, master_id)
             for i, master_id in enumerate(unknown)
@@ -247,6 +249,18 @@ class PageApplier:
             str(u)
             for u in ReservationSeries.objects.filter(
                 uuid__in=ids, direction=Direction.OUTBOUND
+            ).values_list("uuid", flat=True)
+        }
+        return {master_id for master_id, tid in made.items() if tid in ours}
+
+    @staticmethod
+    def _ours_by_id(master_ids: list[str]) -> set[str]:
+        """The recurring events made by us, told by their ids (google_events.transaction_id)."""
+        made = {m: t for m in master_ids if (t := google_events.transaction_id(m))}
+        ours = {
+            str(u)
+            for u in ReservationSeries.objects.filter(
+                uuid__in=list(made.values()), direction=Direction.OUTBOUND
             ).values_list("uuid", flat=True)
         }
         return {master_id for master_id, tid in made.items() if tid in ours}

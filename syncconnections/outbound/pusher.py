@@ -234,11 +234,7 @@ class Pusher:
                 continue
             if link is not None:
                 self._plan_update(entry, connection, link)
-            elif (
-                reservation.series_id
-                and key not in self.masters
-                and providers.for_tenant(connection.tenant).recurring_events
-            ):
+            elif reservation.series_id and key not in self.masters:
                 self._plan_series(entry, connection, key, series_ops)
             else:
                 payload = providers.for_tenant(connection.tenant).event(
@@ -413,6 +409,11 @@ class Pusher:
         results = google_push.send(client, [op.google_write() for op in ops])
         for op, result in zip(ops, results, strict=True):
             self._apply(op, result)
+        self._link_occurrences(
+            client,
+            [op for op in ops if op.action in (Action.CREATE_SERIES, Action.UPDATE_SERIES)],
+        )
+        self._delete_surplus(client)
 
     @staticmethod
     def _books_room(op: Op) -> bool:
@@ -525,7 +526,10 @@ class Pusher:
             if (op.connection.pk, event.get("id")) in known:
                 continue  # Bookbridge's own events: its reservations hold those slots
             made_for = (
-                google_events.transaction_id(str(event.get("id") or ""))
+                # an instance of a series of ours is named after its recurring event
+                google_events.transaction_id(
+                    str(event.get("recurringEventId") or event.get("id") or "")
+                )
                 if google
                 else event.get("transactionId")
             )
@@ -651,27 +655,13 @@ class Pusher:
         )
         self.summary.failed += 1
 
-    def _link_occurrences(self, client: GraphClient, created: list[Op]) -> None:
+    def _link_occurrences(self, client: GraphClient | GoogleClient, created: list[Op]) -> None:
         """Pair the occurrences with the instances of a recurring event just made or redrawn
         (a redrawn series has lost its exceptions: they are sent again as follow-ups)."""
         created = [op for op in created if op.done and op.link is not None]
         if not created:
             return
-        requests = [
-            client.instances_request(
-                str(i),
-                op.link.mailbox,
-                op.link.event_id,
-                op.occurrences[0].start - dt.timedelta(days=1),
-                op.occurrences[-1].end + dt.timedelta(days=1),
-            )
-            for i, op in enumerate(created)
-        ]
-        for op, result in zip(created, self._send(client, requests), strict=True):
-            try:
-                instances = client.all_pages(first=result.body) if result.ok else None
-            except GraphError:
-                instances = None
+        for op, instances in zip(created, self._instances(client, created), strict=True):
             if instances is None:
                 # The series exists; its occurrences go out one by one instead.
                 self.follow_up += [o.pk for o in op.occurrences]
@@ -685,18 +675,65 @@ class Pusher:
             self.follow_up += mapping.follow_up
             self.surplus += [(op.connection, op.link.mailbox, i) for i in mapping.surplus]
 
-    def _delete_surplus(self, client: GraphClient) -> None:
+    def _instances(
+        self, client: GraphClient | GoogleClient, ops: list[Op]
+    ) -> list[list[dict[str, Any]] | None]:
+        """Each series' instances over its occurrences' days; None where they were not read."""
+        spans = [
+            (
+                op,
+                op.occurrences[0].start - dt.timedelta(days=1),
+                op.occurrences[-1].end + dt.timedelta(days=1),
+            )
+            for op in ops
+            if op.link is not None
+        ]
+        if isinstance(client, GoogleClient):
+            read = client.instances_in(
+                [
+                    (op.connection.calendar_id or op.link.mailbox, op.link.event_id, start, end)
+                    for op, start, end in spans
+                    if op.link is not None
+                ]
+            )
+            return [None if isinstance(found, GoogleError) else found for found in read]
+        requests = [
+            client.instances_request(str(i), op.link.mailbox, op.link.event_id, start, end)
+            for i, (op, start, end) in enumerate(spans)
+            if op.link is not None
+        ]
+        found: list[list[dict[str, Any]] | None] = []
+        for result in self._send(client, requests):
+            try:
+                found.append(client.all_pages(first=result.body) if result.ok else None)
+            except GraphError:
+                found.append(None)
+        return found
+
+    def _delete_surplus(self, client: GraphClient | GoogleClient) -> None:
         """Instances of a new series that no occurrence stands for (deleted before it went
-        out): cancel them in Outlook."""
+        out): cancel them in their calendar."""
         if not self.surplus:
             return
-        requests = [
-            client.delete_event_request(str(i), mailbox, event_id)
-            for i, (_, mailbox, event_id) in enumerate(self.surplus)
-        ]
-        for (connection, _, event_id), result in zip(
-            self.surplus, self._send(client, requests), strict=True
-        ):
+        if isinstance(client, GoogleClient):
+            results = google_push.send(
+                client,
+                [
+                    google_push.Write(
+                        google_push.DELETE, connection.calendar_id or mailbox, event_id, {}
+                    )
+                    for connection, mailbox, event_id in self.surplus
+                ],
+            )
+        else:
+            results = self._send(
+                client,
+                [
+                    client.delete_event_request(str(i), mailbox, event_id)
+                    for i, (_, mailbox, event_id) in enumerate(self.surplus)
+                ],
+            )
+        for (connection, _, event_id), result in zip(self.surplus, results, strict=True):
             if not result.ok and result.status != 404:
                 record(
                     operation=Operation.DELETE,

@@ -10,7 +10,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bookings.models import Reservation, ReservationSeries, ReservationStatus
-from syncconnections import payloads
+from bookings.recurrence import rrule_line
+from syncconnections import google_events, payloads, providers
 from syncconnections.models import EventKind, OutlookEvent, SyncConnection, Tenant
 
 
@@ -44,11 +45,6 @@ def for_connection(occurrences: list[Reservation], connection: SyncConnection) -
     return [o for o in occurrences if o.staff_id == connection.staff_id]
 
 
-# The fields of a recurring event that describe the series as a whole: when they change,
-# Outlook redraws the series (and drops its exceptions, which are then sent again).
-RESHAPING = ("subject", "start", "end", "isAllDay", "recurrence")
-
-
 def recurring_event(
     series: ReservationSeries,
     occurrences: list[Reservation],
@@ -59,8 +55,8 @@ def recurring_event(
     at the times most occurrences keep, so that one moved on its own stays an exception
     rather than redrawing the series."""
     first = occurrences[0]
-    event = payloads.series_event(series, first, connection, connected)
     zone = ZoneInfo(series.resource.location.time_zone)
+    start, end = first.start.astimezone(zone), first.end.astimezone(zone)
     usual = Counter(
         (o.start.astimezone(zone).time(), o.end - o.start)
         for o in occurrences
@@ -69,13 +65,29 @@ def recurring_event(
     if usual:
         [((at, length), _)] = usual
         start = dt.datetime.combine(first.start.astimezone(zone).date(), at, zone)
-        event.update(payloads.event_times(start, start + length, zone.key))
+        end = start + length
+    if connection.tenant.is_google:
+        # One event with the RRULE that made the occurrences (RFC 5545, as Google takes it).
+        event = google_events.reservation_event(first, connection, connected)
+        all_day = payloads.is_all_day(start, end, zone.key)
+        rule = rrule_line(series.recurrence, start, connection.tenant.max_occurrences, all_day)
+        return {
+            **event,
+            "summary": series.title,
+            **google_events.event_times(start, end, zone.key),
+            "recurrence": [rule],
+        }
+    event = payloads.series_event(series, first, connection, connected)
+    if usual:
+        event.update(payloads.event_times(start, end, zone.key))
     return event
 
 
 def reshaped(desired: dict[str, Any], master: OutlookEvent) -> dict[str, Any]:
-    """What of the series as a whole differs from the recurring event in Outlook."""
-    return {k: desired[k] for k in RESHAPING if k in desired and desired[k] != master.pushed.get(k)}
+    """What of the series as a whole differs from the recurring event in its calendar: the
+    fields that redraw the series (and drop its exceptions, which are then sent again)."""
+    reshaping = providers.for_tenant(master.sync_connection.tenant).reshaping
+    return {k: desired[k] for k in reshaping if k in desired and desired[k] != master.pushed.get(k)}
 
 
 @dataclass
@@ -99,8 +111,9 @@ def map_instances(
     renamed, tentative); cancelled ones are deleted. Instances left over are deleted;
     occurrences left over are pushed as events of their own."""
     mapping = Mapping()
+    provider = providers.for_tenant(connection.tenant)
     time_zone = master.series.resource.location.time_zone
-    times = {i["id"]: payloads.times_from_graph(i, time_zone) for i in instances}
+    times = {i["id"]: provider.times(i, time_zone) for i in instances}
     by_start = {payloads.utc_minute(times[i["id"]][0]): i for i in instances}
     unmatched = []
     paired: list[tuple[Reservation, dict[str, Any]]] = []
@@ -116,20 +129,21 @@ def map_instances(
     mapping.surplus += [i["id"] for i in rest[len(unmatched) :]]
     as_sent = {k: v for k, v in master.pushed.items() if k != "recurrence"}
     for occurrence, instance in paired:
-        held = {**as_sent, **payloads.event_times(*times[instance["id"]], time_zone)}
+        held = {**as_sent, **provider.event_times(*times[instance["id"]], time_zone)}
+        event_id, ical_uid, change_key = provider.link_fields(instance)
         mapping.links.append(
             OutlookEvent(
                 sync_connection=connection,
                 reservation=occurrence,
                 kind=EventKind.OCCURRENCE,
                 mailbox=master.mailbox,
-                event_id=instance["id"],
-                ical_uid=instance.get("iCalUId") or "",
-                change_key=instance.get("changeKey", ""),
+                event_id=event_id,
+                ical_uid=ical_uid,
+                change_key=change_key,
                 pushed=held,
             )
         )
-        desired = payloads.reservation_event(occurrence, connection, connected)
+        desired = provider.event(occurrence, connection, connected)
         if payloads.changes(desired, held) or occurrence.status == ReservationStatus.CANCELLED:
             mapping.follow_up.append(occurrence.pk)
     return mapping
