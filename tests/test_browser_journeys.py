@@ -190,8 +190,8 @@ def test_integration_admin_tests_validates_imports_and_syncs(demo, browser_page)
     sandbox, page = demo, browser_page
     page.set_viewport_size({"width": 1400, "height": 900})
     log_in(page, member_of("Integration admin"))
-    tenant = SyncConnection.objects.first().tenant
     connection = SyncConnection.objects.get(user_id__startswith="room.erasmus")
+    tenant = connection.tenant
 
     # Test the tenant, validate a connection, deactivate and activate it.
     page.goto(f"/admin/syncconnections/tenant/{tenant.pk}/change/")
@@ -217,6 +217,8 @@ def test_integration_admin_tests_validates_imports_and_syncs(demo, browser_page)
         ]
     )
     page.goto("/admin/syncconnections/syncconnection/import-rooms/")
+    page.select_option("#id_tenant", str(tenant.pk))  # two tenants: Microsoft's and Google's
+    page.click("input[type=submit][value='List rooms']")
     page.check("input[name=room][value='room.newton@contoso.example']")
     page.click("input[type=submit][value='Create connections']")
     imported = messages(page, "success")

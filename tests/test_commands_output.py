@@ -23,5 +23,5 @@ def test_reports_with_verbosity_2():
         "Back office: 43 permissions",
         "Support: 18 permissions",
         "Integration admin: 55 permissions",
-        "Demo data ready: 2 locations, 12 rooms, 53 reservations, 13 sync connections.",
+        "Demo data ready: 3 locations, 14 rooms, 57 reservations, 15 sync connections.",
     ]
