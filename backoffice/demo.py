@@ -403,38 +403,44 @@ def _connections(
 ) -> dict[str, SyncConnection]:
     """One connection per room, activated once valid, plus one staff calendar. New ones are
     queued for validation, which the task cluster runs (against the sandbox in `make run`)."""
-    connections, created = {}, []
-    for name, resource in resources.items():
-        connections[name], was_created = SyncConnection.objects.get_or_create(
-            tenant=tenant,
-            user_id=resource.mailbox_email,
-            calendar_name="",
-            defaults={
-                "user_type": UserType.RESOURCE,
-                "resource": resource,
-                "activate_after_validation": True,
-                "use_live_sync": True,
-            },
-        )
-        if was_created:
-            created.append(connections[name])
-    connections["staff"], was_created = SyncConnection.objects.get_or_create(
+    connections = {name: _room_connection(tenant, r) for name, r in resources.items()}
+    connections["staff"], created = SyncConnection.objects.get_or_create(
         tenant=tenant,
         user_id=staff[0].email,
         calendar_name="Room bookings",
         defaults={"user_type": UserType.USER, "staff": staff[0]},
     )
-    if was_created:
-        created.append(connections["staff"])
-    for connection in created:
-        # Always queued, never run on the spot: loading demo data needs no Graph.
-        async_task(
-            connection_setup.validate_job,
-            connection.pk,
-            sync=False,
-            task_name=f"validate {connection.user_id}",
-        )
+    if created:
+        _validate_later(connections["staff"])
     return connections
+
+
+def _room_connection(tenant: Tenant, resource: Resource) -> SyncConnection:
+    """The room's connection, live, activated once valid; a new one queued for validation."""
+    connection, created = SyncConnection.objects.get_or_create(
+        tenant=tenant,
+        user_id=resource.mailbox_email,
+        calendar_name="",
+        defaults={
+            "user_type": UserType.RESOURCE,
+            "resource": resource,
+            "activate_after_validation": True,
+            "use_live_sync": True,
+        },
+    )
+    if created:
+        _validate_later(connection)
+    return connection
+
+
+def _validate_later(connection: SyncConnection) -> None:
+    # Always queued, never run on the spot: loading demo data needs no calendar service.
+    async_task(
+        connection_setup.validate_job,
+        connection.pk,
+        sync=False,
+        task_name=f"validate {connection.user_id}",
+    )
 
 
 def _google_tenant() -> Tenant:
@@ -491,24 +497,7 @@ def _google_rooms(locations: dict[str, Location]) -> dict[str, Resource]:
 def _google_connections(tenant: Tenant, rooms: dict[str, Resource]) -> None:
     """The Utrecht rooms' Google calendars, live, activated once valid."""
     for resource in rooms.values():
-        connection, created = SyncConnection.objects.get_or_create(
-            tenant=tenant,
-            user_id=resource.mailbox_email,
-            calendar_name="",
-            defaults={
-                "user_type": UserType.RESOURCE,
-                "resource": resource,
-                "activate_after_validation": True,
-                "use_live_sync": True,
-            },
-        )
-        if created:
-            async_task(
-                connection_setup.validate_job,
-                connection.pk,
-                sync=False,
-                task_name=f"validate {connection.user_id}",
-            )
+        _room_connection(tenant, resource)
 
 
 def _google_reservations(today: date, rooms: dict[str, Resource], staff: list[Staff]) -> None:

@@ -114,6 +114,33 @@ def live_room(sandbox, tenant, live_server, settings):
 
 
 @pytest.fixture
+def google_key(sandbox):
+    """A service account of the sandbox's Google Workspace: its key file."""
+    return sandbox.google_service_account()
+
+
+@pytest.fixture
+def workspace_room(sandbox, google_key):
+    """A Google Workspace room with a validated, active connection of a Google tenant."""
+    from tests.sync_helpers import google_room, google_tenant
+
+    return google_room(sandbox, google_tenant(google_key))
+
+
+@pytest.fixture
+def eva(sandbox, google_key):
+    """Eva Smit, a person of the Workspace (and staff here), making meetings in her own
+    Google calendar."""
+    from syncconnections.google import GoogleClient
+    from tests import factories
+    from tests.sync_helpers import GOOGLE_EVA
+
+    sandbox.google_user(GOOGLE_EVA)
+    factories.StaffFactory(first_name="Eva", last_name="Smit", email=GOOGLE_EVA)
+    return GoogleClient(google_key, GOOGLE_EVA, sleep=lambda seconds: None)
+
+
+@pytest.fixture
 def stayntouch(sandbox, sandbox_server):
     """StayNTouch settings, enabled, aimed at the sandbox's Rover."""
     from tests.pms_helpers import sandbox_stayntouch

@@ -36,6 +36,7 @@ def sandbox_tenant(**fields):
 
 
 GOOGLE_ADMIN = "admin@fabrikam.test"
+GOOGLE_EVA = "eva@fabrikam.test"  # a person of the Workspace (the eva fixture)
 
 
 def google_tenant(key, admin=GOOGLE_ADMIN, name="Fabrikam", email_domains="fabrikam.test"):
@@ -132,6 +133,32 @@ def reads_delta(request) -> bool:
 def last_request_id(sandbox) -> int:
     log = sandbox.requests()
     return log[-1]["id"] if log else 0
+
+
+def weekday_series(connection, days, title="Stand-up"):
+    """A daily series on consecutive days starting 2026-12-07: the series, its occurrences,
+    then the mark that all occurrences exist."""
+    series = factories.ReservationSeriesFactory(
+        title=title,
+        resource=connection.resource,
+        recurrence={
+            "pattern": {"type": "daily", "interval": 1},
+            "range": {"type": "numbered", "startDate": "2026-12-07", "numberOfOccurrences": days},
+        },
+    )
+    occurrences = [
+        factories.ReservationFactory(
+            series=series,
+            resource=connection.resource,
+            title=title,
+            start=at(7, 9) + dt.timedelta(days=d),
+            end=at(7, 9, 15) + dt.timedelta(days=d),
+        )
+        for d in range(days)
+    ]
+    series.occurrences_complete = True
+    series.save()
+    return series, occurrences
 
 
 def book(connection, **fields):

@@ -80,6 +80,22 @@ def messages(page, kind):
     return shown
 
 
+def book_in_admin(page, title, day, start, end, room):
+    """Book a confirmed reservation on the admin's Add reservation page, as the back office
+    does: `day` an ISO date, `start` and `end` times of the room's location."""
+    page.goto("/admin/bookings/reservation/add/")
+    page.fill("#id_title", title)
+    page.fill("#id_start_0", day)
+    page.fill("#id_start_1", start)
+    page.fill("#id_end_0", day)
+    page.fill("#id_end_1", end)
+    page.select_option("#id_status", "confirmed")
+    page.click(".field-resource .select2-selection")
+    page.fill(".select2-search__field", room)
+    page.click(f".select2-results__option:has-text('{room}')")
+    page.click("input[name=_continue]")
+
+
 def live_events(sandbox, mailbox, subject):
     return [
         e for e in sandbox.events(mailbox) if e["subject"] == subject and not e.get("isCancelled")
@@ -94,17 +110,7 @@ def test_back_office_books_a_room_and_decides_two_cancellations(demo, browser_pa
     day = (timezone.localdate() + dt.timedelta(days=4)).isoformat()
 
     # Book a room.
-    page.goto("/admin/bookings/reservation/add/")
-    page.fill("#id_title", "Strategy day")
-    page.fill("#id_start_0", day)
-    page.fill("#id_start_1", "16:00")
-    page.fill("#id_end_0", day)
-    page.fill("#id_end_1", "17:30")
-    page.select_option("#id_status", "confirmed")
-    page.click(".field-resource .select2-selection")
-    page.fill(".select2-search__field", "Boardroom")
-    page.click(".select2-results__option:has-text('Boardroom')")
-    page.click("input[name=_continue]")
+    book_in_admin(page, "Strategy day", day, "16:00", "17:30", "Boardroom")
     saved = messages(page, "success")
     reservation = Reservation.objects.get(title="Strategy day")
     assert wait_until(lambda: live_events(sandbox, boardroom.mailbox_email, "Strategy day"))
@@ -307,17 +313,7 @@ def test_back_office_meets_a_meeting_booked_in_outlook_while_the_cluster_was_dow
     )
     assert live_events(sandbox, boardroom.mailbox_email, "Budget review")  # the room accepted
 
-    page.goto("/admin/bookings/reservation/add/")
-    page.fill("#id_title", "Strategy day")
-    page.fill("#id_start_0", day.isoformat())
-    page.fill("#id_start_1", "18:30")
-    page.fill("#id_end_0", day.isoformat())
-    page.fill("#id_end_1", "19:30")
-    page.select_option("#id_status", "confirmed")
-    page.click(".field-resource .select2-selection")
-    page.fill(".select2-search__field", "Boardroom")
-    page.click(".select2-results__option:has-text('Boardroom')")
-    page.click("input[name=_continue]")
+    book_in_admin(page, "Strategy day", day.isoformat(), "18:30", "19:30", "Boardroom")
     messages(page, "success")
     reservation = Reservation.objects.get(title="Strategy day")
 
@@ -488,17 +484,7 @@ def test_back_office_books_utrecht_rooms_in_google_and_decides_a_cancellation_fr
 
     # The back office books the Domtoren in the admin: it reaches Google.
     log_in(page, member_of("Back office"))
-    page.goto("/admin/bookings/reservation/add/")
-    page.fill("#id_title", "Strategy day")
-    page.fill("#id_start_0", day.isoformat())
-    page.fill("#id_start_1", "16:00")
-    page.fill("#id_end_0", day.isoformat())
-    page.fill("#id_end_1", "17:30")
-    page.select_option("#id_status", "confirmed")
-    page.click(".field-resource .select2-selection")
-    page.fill(".select2-search__field", "Domtoren")
-    page.click(".select2-results__option:has-text('Domtoren')")
-    page.click("input[name=_continue]")
+    book_in_admin(page, "Strategy day", day.isoformat(), "16:00", "17:30", "Domtoren")
     messages(page, "success")
     ours = Reservation.objects.get(title="Strategy day")
     assert wait_until(lambda: event_id(ours.uuid) in in_google(sandbox, domtoren), timeout=60)

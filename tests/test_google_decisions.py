@@ -15,27 +15,14 @@ from syncconnections.google import GoogleClient, event_id
 from syncconnections.inbound.delta import sync_down
 from syncconnections.models import OutlookConflict, OutlookEvent
 from tests import factories
-from tests.sync_helpers import AMSTERDAM, at, book, google_room, google_tenant
+from tests.sync_helpers import AMSTERDAM, GOOGLE_EVA, at, book
 
 pytestmark = pytest.mark.django_db
-EVA = "eva@fabrikam.test"
 
 
 @pytest.fixture
-def key(sandbox):
-    return sandbox.google_service_account()
-
-
-@pytest.fixture
-def room(sandbox, key):
-    return google_room(sandbox, google_tenant(key))
-
-
-@pytest.fixture
-def eva(sandbox, key):
-    sandbox.google_user(EVA)
-    factories.StaffFactory(first_name="Eva", email=EVA)
-    return GoogleClient(key, EVA, sleep=lambda seconds: None)
+def room(workspace_room):
+    return workspace_room
 
 
 @pytest.fixture
@@ -46,7 +33,7 @@ def person():
 def invite_room(eva, room, summary="Budget talk", start=None, event="evameeting01"):
     start = start or at(7, 10)
     made, _ = eva.insert_event(
-        EVA,
+        GOOGLE_EVA,
         event,
         {
             "summary": summary,
@@ -99,7 +86,7 @@ def test_giving_way_to_a_meeting_read_from_google_books_the_meeting(sandbox, roo
     )
 
 
-def test_status_info_of_a_reservation_deleted_in_google(sandbox, room, key):
+def test_status_info_of_a_reservation_deleted_in_google(sandbox, room):
     reservation = book(room)
     admin = GoogleClient.for_tenant(room.tenant)
     admin.delete_event(room.user_id, event_id(reservation.uuid))

@@ -12,33 +12,19 @@ from django.utils import timezone
 from bookings.models import Direction, Reservation, ReservationStatus
 from cancellations.models import CancellationRequest
 from errors.models import SyncError
-from syncconnections.google import GoogleClient, event_id
+from syncconnections.google import event_id
 from syncconnections.inbound.delta import sync_down
 from syncconnections.models import CompanyLogEntry, OutboxEntry, OutlookConflict, OutlookEvent
 from syncconnections.outbound import push_outbound
 from tests import factories
-from tests.sync_helpers import AMSTERDAM, at, book, google_room, google_tenant
+from tests.sync_helpers import AMSTERDAM, GOOGLE_EVA, at, book, weekday_series
 
 pytestmark = pytest.mark.django_db
-EVA = "eva@fabrikam.test"
 
 
 @pytest.fixture
-def key(sandbox):
-    return sandbox.google_service_account()
-
-
-@pytest.fixture
-def room(sandbox, key):
-    return google_room(sandbox, google_tenant(key))
-
-
-@pytest.fixture
-def eva(sandbox, key):
-    """A person of the Workspace, making meetings in her own Google calendar."""
-    sandbox.google_user(EVA)
-    factories.StaffFactory(first_name="Eva", last_name="Smit", email=EVA)
-    return GoogleClient(key, EVA, sleep=lambda seconds: None)
+def room(workspace_room):
+    return workspace_room
 
 
 def events_of(sandbox, calendar):
@@ -57,7 +43,7 @@ def calendar_writes(sandbox, since=0):
 def invite_room(eva, room, summary="Design review", start=None, hours=1):
     start = start or dt.datetime(2026, 12, 8, 14, 0, tzinfo=AMSTERDAM)
     event, _ = eva.insert_event(
-        EVA,
+        GOOGLE_EVA,
         "evameeting01",
         {
             "summary": summary,
@@ -155,7 +141,7 @@ def test_a_meeting_in_the_slot_holds_the_reservation_back_as_a_conflict(sandbox,
     conflict = OutlookConflict.objects.get(reservation=reservation)
     assert (conflict.subject, conflict.organizer_email, conflict.start) == (
         "Budget talk",
-        EVA,
+        GOOGLE_EVA,
         at(7, 10),
     )
 
@@ -178,13 +164,13 @@ def test_a_meeting_booked_in_google_becomes_a_reservation_and_its_moves_and_dele
         dt.datetime(2026, 12, 8, 15, 0, tzinfo=AMSTERDAM),
     )
     assert reservation.direction == Direction.INBOUND
-    assert (reservation.staff.email, reservation.organizer_email) == (EVA, EVA)
+    assert (reservation.staff.email, reservation.organizer_email) == (GOOGLE_EVA, GOOGLE_EVA)
     assert OutlookEvent.objects.get().ical_uid == event["iCalUID"]
     created = CompanyLogEntry.objects.get()
     assert (created.operation, created.subject, created.organizer_email) == (
         "created",
         "Design review",
-        EVA,
+        GOOGLE_EVA,
     )
     assert created.outlook_data["id"] == "evameeting01"  # Google's own JSON
     assert created.outlook_data["attendees"][0]["responseStatus"] == "accepted"
@@ -193,7 +179,7 @@ def test_a_meeting_booked_in_google_becomes_a_reservation_and_its_moves_and_dele
     # When she moves it an hour later
     moved = dt.datetime(2026, 12, 8, 15, 0, tzinfo=AMSTERDAM)
     eva.patch_event(
-        EVA,
+        GOOGLE_EVA,
         "evameeting01",
         {
             "start": {"dateTime": moved.isoformat(), "timeZone": "Europe/Amsterdam"},
@@ -211,7 +197,7 @@ def test_a_meeting_booked_in_google_becomes_a_reservation_and_its_moves_and_dele
     assert OutboxEntry.objects.count() == 0  # Google's change is not sent back
 
     # And when she deletes it, a person is asked
-    eva.delete_event(EVA, "evameeting01")
+    eva.delete_event(GOOGLE_EVA, "evameeting01")
     sync_down(room.pk)
 
     request = CancellationRequest.objects.get()
@@ -254,7 +240,7 @@ def test_a_recurring_meeting_with_a_moved_and_a_cancelled_occurrence(sandbox, ro
     # Given Eva's weekly meeting for three weeks in the room
     start = dt.datetime(2026, 12, 8, 9, 0, tzinfo=AMSTERDAM)
     eva.insert_event(
-        EVA,
+        GOOGLE_EVA,
         "evaplanning01",
         {
             "summary": "Weekly planning",
@@ -282,7 +268,7 @@ def test_a_recurring_meeting_with_a_moved_and_a_cancelled_occurrence(sandbox, ro
     third = f"evaplanning01_{(start + dt.timedelta(weeks=2)).astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
     moved = start + dt.timedelta(weeks=1, hours=2)
     eva.patch_event(
-        EVA,
+        GOOGLE_EVA,
         second,
         {
             "start": {"dateTime": moved.isoformat(), "timeZone": "Europe/Amsterdam"},
@@ -292,7 +278,7 @@ def test_a_recurring_meeting_with_a_moved_and_a_cancelled_occurrence(sandbox, ro
             },
         },
     )
-    eva.delete_event(EVA, third)
+    eva.delete_event(GOOGLE_EVA, third)
     sync_down(room.pk)
 
     # Then the second follows, the third is put to a person, the first is untouched
@@ -310,31 +296,6 @@ def test_a_recurring_meeting_with_a_moved_and_a_cancelled_occurrence(sandbox, ro
 
 
 # --- series --------------------------------------------------------------------------------
-
-
-def weekday_series(connection, days, title="Stand-up"):
-    """A daily series from 2026-12-07, 09:00-09:15: the series and its occurrences."""
-    series = factories.ReservationSeriesFactory(
-        title=title,
-        resource=connection.resource,
-        recurrence={
-            "pattern": {"type": "daily", "interval": 1},
-            "range": {"type": "numbered", "startDate": "2026-12-07", "numberOfOccurrences": days},
-        },
-    )
-    occurrences = [
-        factories.ReservationFactory(
-            series=series,
-            resource=connection.resource,
-            title=title,
-            start=at(7, 9) + dt.timedelta(days=d),
-            end=at(7, 9, 15) + dt.timedelta(days=d),
-        )
-        for d in range(days)
-    ]
-    series.occurrences_complete = True
-    series.save()
-    return series, occurrences
 
 
 def test_a_series_goes_to_google_as_one_recurring_event_and_its_changes_as_exceptions(

@@ -1,7 +1,5 @@
 """A recurring reservation goes to Outlook as one recurring event, within the tenant's limit."""
 
-import datetime as dt
-
 import pytest
 
 from bookings.models import ReservationStatus
@@ -9,35 +7,9 @@ from errors.models import SyncError
 from syncconnections.graph import Credentials, GraphClient
 from syncconnections.models import OutlookEvent
 from tests import factories
-from tests.sync_helpers import at, graph_writes, last_request_id
+from tests.sync_helpers import at, graph_writes, last_request_id, weekday_series
 
 pytestmark = pytest.mark.django_db
-
-
-def weekday_series(connection, days, title="Stand-up"):
-    """A daily series on consecutive days starting 2026-12-07: the series, its occurrences,
-    then the mark that all occurrences exist."""
-    series = factories.ReservationSeriesFactory(
-        title=title,
-        resource=connection.resource,
-        recurrence={
-            "pattern": {"type": "daily", "interval": 1},
-            "range": {"type": "numbered", "startDate": "2026-12-07", "numberOfOccurrences": days},
-        },
-    )
-    occurrences = [
-        factories.ReservationFactory(
-            series=series,
-            resource=connection.resource,
-            title=title,
-            start=at(7, 9) + dt.timedelta(days=d),
-            end=at(7, 9, 15) + dt.timedelta(days=d),
-        )
-        for d in range(days)
-    ]
-    series.occurrences_complete = True
-    series.save()
-    return series, occurrences
 
 
 def test_a_series_becomes_one_recurring_event_with_linked_occurrences(sandbox, room):

@@ -236,7 +236,7 @@ def test_the_dashboard_and_the_reservation_page_show_an_open_conflict(sandbox, r
 def test_a_series_with_an_occurrence_in_the_way_waits_until_it_is_decided(sandbox, room, client):
     """The whole span is read in one request; the occurrence in the way holds the series back
     (it is one event in Outlook); giving way on that occurrence lets the rest go out."""
-    from tests.test_outbound_series import weekday_series
+    from tests.sync_helpers import weekday_series
 
     sandbox.mailbox(ORGANIZER, kind="user")
     sandbox.outlook_create(
@@ -306,7 +306,7 @@ def test_instances_of_our_series_read_before_the_push_stored_its_links_are_ours(
     """Sync Down may read a new series' instances before the push that made it has stored
     its links (it stores them after all its calls): they are ours, not meetings in the way
     of our own occurrences."""
-    from tests.test_outbound_series import weekday_series
+    from tests.sync_helpers import weekday_series
 
     weekday_series(room, 3)
     OutlookEvent.objects.all().delete()  # as the push has not stored them yet

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from django.db import transaction
 from django.db.models import F
@@ -28,15 +27,8 @@ from syncconnections.graph import BatchResult, DeltaPage, GraphClient, GraphErro
 from syncconnections.inbound import google_sync
 from syncconnections.inbound.apply import PageApplier, PageResult
 from syncconnections.inbound.events import InboundEvent
-from syncconnections.inbound.reading import (
-    SyncResult,
-    current_window,
-    moment,
-    read_ahead,
-)
-from syncconnections.inbound.reading import (
-    failed as _failed,
-)
+from syncconnections.inbound.reading import SyncResult, current_window, moment, read_ahead
+from syncconnections.inbound.reading import failed as _failed
 from syncconnections.models import CompanyLogEntry, OutlookEvent, SyncConnection
 
 logger = logging.getLogger(__name__)
@@ -44,8 +36,6 @@ logger = logging.getLogger(__name__)
 # Asked of Graph with Prefer: odata.maxpagesize. Graph may send fewer (pages are followed
 # whatever their size); bigger pages mean fewer round trips and commits in a first sync.
 PAGE_SIZE = 500
-
-T = TypeVar("T")
 
 
 def _load(connection_id: int) -> SyncConnection:

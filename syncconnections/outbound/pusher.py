@@ -382,13 +382,18 @@ class Pusher:
             by_tenant[op.connection.tenant_id].append(op)
         for ops in by_tenant.values():
             tenant = ops[0].connection.tenant
-            if tenant.is_google:
-                self._execute_google(ops)
+            try:
+                client: GraphClient | GoogleClient = (
+                    GoogleClient.for_tenant(tenant)
+                    if tenant.is_google
+                    else GraphClient.for_tenant(tenant)
+                )
+            except ValueError as exc:  # a Google tenant's key file is none
+                for op in ops:
+                    self._failed(op, GoogleError(str(exc), permanent=True))
                 continue
-            client = GraphClient.for_tenant(tenant)
             ops = self._clear_of_outlook(client, ops)
-            results = self._send(client, [op.request(client, str(i)) for i, op in enumerate(ops)])
-            for op, result in zip(ops, results, strict=True):
+            for op, result in zip(ops, self._write(client, ops), strict=True):
                 self._apply(op, result)
             self._link_occurrences(
                 client,
@@ -396,24 +401,11 @@ class Pusher:
             )
             self._delete_surplus(client)
 
-    def _execute_google(self, ops: list[Op]) -> None:
-        """The same ops through Google Calendar: its rooms read for the slots first, then the
-        writes, each in Google's batches."""
-        try:
-            client = GoogleClient.for_tenant(ops[0].connection.tenant)
-        except ValueError as exc:  # the tenant's key file is none
-            for op in ops:
-                self._failed(op, GoogleError(str(exc), permanent=True))
-            return
-        ops = self._clear_of_outlook(client, ops)
-        results = google_push.send(client, [op.google_write() for op in ops])
-        for op, result in zip(ops, results, strict=True):
-            self._apply(op, result)
-        self._link_occurrences(
-            client,
-            [op for op in ops if op.action in (Action.CREATE_SERIES, Action.UPDATE_SERIES)],
-        )
-        self._delete_surplus(client)
+    def _write(self, client: GraphClient | GoogleClient, ops: list[Op]) -> list[BatchResult]:
+        """The ops' creates, updates and deletes, in the provider's batches."""
+        if isinstance(client, GoogleClient):
+            return google_push.send(client, [op.google_write() for op in ops])
+        return self._send(client, [op.request(client, str(i)) for i, op in enumerate(ops)])
 
     @staticmethod
     def _books_room(op: Op) -> bool:
@@ -480,28 +472,19 @@ class Pusher:
         self, client: GraphClient | GoogleClient, windows: list[list[tuple[Op, Reservation]]]
     ) -> list[list[dict[str, Any]] | TransportError]:
         """What each window's room calendar holds in it: one read each, in batches."""
+        spans = [
+            (slots[0][0].connection, slots[0][1].start, max(r.end for _, r in slots))
+            for slots in windows
+        ]
         if isinstance(client, GoogleClient):
             return list(
                 client.events_in(
-                    [
-                        (
-                            slots[0][0].connection.calendar_id or slots[0][0].connection.user_id,
-                            slots[0][1].start,
-                            max(r.end for _, r in slots),
-                        )
-                        for slots in windows
-                    ],
+                    [(c.calendar_id or c.user_id, start, end) for c, start, end in spans]
                 )
             )
         requests = [
-            client.calendar_view_request(
-                str(i),
-                slots[0][0].connection.user_id,
-                slots[0][1].start,
-                max(r.end for _, r in slots),
-                slots[0][0].connection.calendar_id or None,
-            )
-            for i, slots in enumerate(windows)
+            client.calendar_view_request(str(i), c.user_id, start, end, c.calendar_id or None)
+            for i, (c, start, end) in enumerate(spans)
         ]
         views: list[list[dict[str, Any]] | TransportError] = []
         for result in self._send(client, requests):
