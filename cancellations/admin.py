@@ -236,6 +236,7 @@ def _status_row(info: decisions.StatusInfo) -> dict[str, Any]:
         "detected_at": shown_in(request.created_at, zone),
         "reservation_start": shown_in(request.reservation.start, zone),
         "reservation_end": shown_in(request.reservation.end, zone),
+        "calendar": "Google Calendar" if info.google else "Outlook",
         "deleted": info.deleted,
         "error": info.error,
         "event": info.event,

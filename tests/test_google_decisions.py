@@ -117,7 +117,12 @@ def test_the_status_info_page_shows_googles_event(sandbox, room, client, person)
     )
 
     assert page.status_code == 200
-    assert b"Quarterly review" in page.content  # the reservation's title, its event deleted
+    assert b"Quarterly review" in page.content  # the reservation's title
+    assert (
+        f"Deleted in Google Calendar: the event no longer exists in {room.user_id}.".encode()
+        in page.content
+    )
+    assert b"Could not be checked" not in page.content
 
 
 def test_find_a_free_room_asks_googles_free_busy(sandbox, room, eva):
