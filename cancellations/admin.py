@@ -17,7 +17,7 @@ from bookings.times import shown_in
 from cancellations import decisions
 from cancellations.models import CancellationRequest, Decision
 from common.admin_helpers import ObjectActionsMixin, is_changelist, pretty_json
-from syncconnections import google_events
+from syncconnections import google_events, providers
 from syncconnections.payloads import times_from_graph
 
 # Each status check is a Graph call made while the person waits.
@@ -236,7 +236,7 @@ def _status_row(info: decisions.StatusInfo) -> dict[str, Any]:
         "detected_at": shown_in(request.created_at, zone),
         "reservation_start": shown_in(request.reservation.start, zone),
         "reservation_end": shown_in(request.reservation.end, zone),
-        "calendar": "Google Calendar" if info.google else "Outlook",
+        "calendar": (providers.GOOGLE if info.google else providers.MICROSOFT).name,
         "deleted": info.deleted,
         "error": info.error,
         "event": info.event,

@@ -20,6 +20,7 @@ from typing import Any
 
 from bookings.models import OCCUPYING_STATUSES, Location, Reservation, Resource
 from bookings.overlaps import occupied_message, times_text
+from syncconnections import providers
 from syncconnections.google import GoogleClient, GoogleError
 from syncconnections.graph import (
     SCHEDULE_PERIOD_LIMIT,
@@ -286,7 +287,7 @@ def _google_schedule(
             answers[address] = busy.message
         else:
             answers[address] = {
-                "calendar": "Google Calendar",
+                "calendar": providers.GOOGLE.name,
                 "scheduleItems": [
                     {
                         "status": "busy",

@@ -45,8 +45,6 @@ class Provider:
     holds: Callable[[dict[str, Any], dict[str, Any]], bool]
     # The name of that version in the provider's JSON, as the company log keeps it.
     version_field: str
-    # Reads one entry of a listing.
-    read: type[InboundEvent]
     # Whether a removed entry may still be there (Graph's @removed: deleted, or out of the
     # window): asked before it cancels anything. Google lists only deletions so.
     removals_need_checking: bool
@@ -64,7 +62,6 @@ MICROSOFT = Provider(
     link_fields=_outlook_link_fields,
     holds=payloads.holds,
     version_field="changeKey",
-    read=InboundEvent,
     removals_need_checking=True,
     event_times=payloads.event_times,
     times=payloads.times_from_graph,
@@ -77,7 +74,6 @@ GOOGLE = Provider(
     link_fields=_google_link_fields,
     holds=google_events.holds,
     version_field="etag",
-    read=google_events.GoogleEvent,
     removals_need_checking=False,
     event_times=google_events.event_times,
     times=google_events.times,
