@@ -396,7 +396,7 @@ def _mark_conflicts(rows: list[Row]) -> None:
     for conflict in (
         OutlookConflict.objects.open()
         .filter(reservation_id__in=list(blocks))
-        .select_related("reservation__resource__location")
+        .select_related("reservation__resource__location", "sync_connection__tenant")
         .order_by("pk")
     ):
         block = blocks[conflict.reservation_id]

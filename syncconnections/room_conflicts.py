@@ -20,7 +20,7 @@ from bookings.models import Reservation
 from bookings.overlaps import times_text
 from errors.models import Operation
 from errors.recording import record
-from syncconnections import google_events
+from syncconnections import google_events, providers
 from syncconnections.models import (
     ConflictOrigin,
     OutlookConflict,
@@ -101,12 +101,13 @@ def found(
 
 def describe(conflict: OutlookConflict) -> str:
     """ "Outlook holds 'Budget review' (anna@contoso.com) 09:00–10:00 in Boardroom", in the
-    location's time zone."""
+    location's time zone ("Google Calendar holds …" for a Google room)."""
     organizer = f" ({conflict.organizer_email})" if conflict.organizer_email else ""
     resource = conflict.reservation.resource
     when = times_text(conflict.start, conflict.end, resource.location.time_zone)
+    calendar = providers.for_tenant(conflict.sync_connection.tenant).name
     return (
-        f"Outlook holds '{conflict.subject or '(no subject)'}'{organizer} {when} in "
+        f"{calendar} holds '{conflict.subject or '(no subject)'}'{organizer} {when} in "
         f"{conflict.reservation.resource.name}, in the way of '{conflict.reservation.title}' "
         f"(#{conflict.reservation_id})."
     )

@@ -10,6 +10,7 @@ import pytest
 from bookings.models import Direction, Reservation, ReservationStatus
 from cancellations import decisions
 from cancellations.models import CancellationRequest
+from errors.models import SyncError
 from syncconnections import availability, conflict_decisions, planner
 from syncconnections.google import GoogleClient, event_id
 from syncconnections.inbound.delta import sync_down
@@ -72,6 +73,9 @@ def test_giving_way_to_a_meeting_read_from_google_books_the_meeting(sandbox, roo
     sync_down(room.pk)
     conflict = OutlookConflict.objects.get(reservation=ours)
     assert conflict.subject == "Board visit"
+    assert SyncError.objects.get(reservation=ours).error_message.startswith(
+        "Google Calendar holds 'Board visit' (eva@fabrikam.test) 10:00–11:00 in Boardroom"
+    )
 
     conflict_decisions.give_way(conflict, person, "The board comes first.")
 

@@ -32,7 +32,11 @@ class OutlookConflictAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         "decided_by",
     )
     list_filter = ("state", "origin")
-    list_select_related = ("reservation__resource__location", "decided_by")
+    list_select_related = (
+        "reservation__resource__location",
+        "decided_by",
+        "sync_connection__tenant",
+    )
     search_fields = ("reservation__title", "subject", "event_id__exact")
     # Open first (served by the (state, created_at) index for the usual filtered view).
     ordering = (

@@ -52,7 +52,7 @@ class ReservationAdmin(BaseReservationAdmin):
         found = list(
             OutlookConflict.objects.open()
             .filter(reservation=obj)
-            .select_related("reservation__resource__location")
+            .select_related("reservation__resource__location", "sync_connection__tenant")
             .order_by("pk")
         )
         if not found:
