@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -193,7 +194,7 @@ def load(today: date | None = None) -> DemoSummary:
         _series(today, resources["Rembrandt"], staff[0])
         tenant = _tenant()
         connections = _connections(tenant, resources, staff)
-        google_rooms = _google_rooms(locations)
+        google_rooms = _resources(locations, GOOGLE_ROOMS, google_room_address)
         _google_connections(_google_tenant(), google_rooms)
         _google_reservations(today, google_rooms, staff)
         _inbound(today, resources, connections, reservations)
@@ -217,19 +218,23 @@ def _locations() -> dict[str, Location]:
     }
 
 
-def _resources(locations: dict[str, Location]) -> dict[str, Resource]:
+def _resources(
+    locations: dict[str, Location],
+    rooms: list[tuple[str, str, int, str, str]] = ROOMS,
+    address: Callable[[str], str] = mailbox,
+) -> dict[str, Resource]:
     return {
         name: Resource.objects.get_or_create(
             location=locations[location],
             name=name,
             defaults={
-                "mailbox_email": mailbox(name),
+                "mailbox_email": address(name),
                 "capacity": capacity,
                 "price": Decimal(price),
                 "charge_code": code,
             },
         )[0]
-        for location, name, capacity, price, code in ROOMS
+        for location, name, capacity, price, code in rooms
     }
 
 
@@ -475,22 +480,6 @@ def _service_account_key() -> dict[str, str]:
         "client_email": GOOGLE_SERVICE_ACCOUNT,
         "client_id": str(100000000000000000000 + random.SystemRandom().randrange(10**20)),
         "token_uri": "https://oauth2.googleapis.com/token",
-    }
-
-
-def _google_rooms(locations: dict[str, Location]) -> dict[str, Resource]:
-    return {
-        name: Resource.objects.get_or_create(
-            location=locations[location],
-            name=name,
-            defaults={
-                "mailbox_email": google_room_address(name),
-                "capacity": capacity,
-                "price": Decimal(price),
-                "charge_code": code,
-            },
-        )[0]
-        for location, name, capacity, price, code in GOOGLE_ROOMS
     }
 
 

@@ -579,11 +579,15 @@ def google_expire_sync(app: Any, request: Request) -> Response:
 
 @router.route("POST", "/_sandbox/google/resources")
 def google_resource(app: Any, request: Request) -> Response:
-    """A calendar resource (room) of the Workspace, with its calendar."""
+    """A calendar resource (room) of the Workspace, with its calendar. `acceptAll` sets its
+    calendar to "Automatically add all invitations" (conflicting ones too)."""
     body = body_of(request)
     email, name = body.pop("resourceEmail", None), body.pop("resourceName", None)
+    accept_all = bool(body.pop("acceptAll", False))
     if not isinstance(email, str) or not isinstance(name, str):
         raise bad("'resourceEmail' and 'resourceName' are required.")
     with app.state.lock:
         resource = app.state.google.add_resource(email, name, **body)
+        if accept_all:
+            app.state.google.accept_all.add(email.lower())
     return Response.json(201, resource)

@@ -222,10 +222,13 @@ def _invited(event: dict[str, Any]) -> list[str]:
 def _invite(app: Any, calendar: dict[str, Any], event: dict[str, Any], before: list[str]) -> None:
     """The organizer's change reaches each invited calendar of the Workspace, as Google puts
     an invitation there: the same event (id, iCalUID), the attendee marked `self`. A room
-    accepts (Workspace rooms accept invitations on their own); a person has not answered
-    yet. A calendar no longer invited, or every one when the event is cancelled, has its
-    copy cancelled. A copy's own changes stay in its calendar. An instance of a recurring
-    event that the organizer moves or cancels becomes an exception in every copy."""
+    answers on its own, at each change: "Auto-accept invitations that do not conflict"
+    (Google's default for Workspace rooms) declines a time the room already holds, and
+    accepts otherwise; a room set to "Automatically add all invitations" accepts all. A
+    person has not answered yet. A calendar no longer invited, or every one when the event
+    is cancelled, has its copy cancelled. A copy's own changes stay in its calendar. An
+    instance of a recurring event that the organizer moves or cancels becomes an exception
+    in every copy."""
     if not (event.get("organizer") or {}).get("self"):
         return
     state = app.state.google
@@ -249,7 +252,8 @@ def _invite(app: Any, calendar: dict[str, Any], event: dict[str, Any], before: l
             if str(attendee.get("email") or "").lower() == email:
                 attendee["self"] = True
                 if attendee.get("resource"):
-                    attendee["responseStatus"] = "accepted"
+                    busy = email not in state.accept_all and _holds_time(target, event)
+                    attendee["responseStatus"] = "declined" if busy else "accepted"
                 else:
                     previous = [a for a in (held or {}).get("attendees") or [] if a.get("self")]
                     attendee["responseStatus"] = (
@@ -258,6 +262,31 @@ def _invite(app: Any, calendar: dict[str, Any], event: dict[str, Any], before: l
             attendees.append(attendee)
         organizer = {k: v for k, v in event["organizer"].items() if k != "self"}
         _stored(app, target, {**event, "attendees": attendees, "organizer": organizer})
+
+
+def _holds_time(calendar: dict[str, Any], event: dict[str, Any]) -> bool:
+    """Whether another event of the calendar holds part of the event's time: not cancelled,
+    not free (transparent), not declined there. (Recurring events are not weighed: a room's
+    answer to a series, instance by instance, is not modelled.)"""
+    start, end = _when(event.get("start")), _when(event.get("end"))
+    if start is None or end is None or event.get("recurrence"):
+        return False
+    for other in calendar["events"].values():
+        if (
+            other["id"] == event["id"]
+            or other.get("status") == "cancelled"
+            or other.get("transparency") == "transparent"
+            or other.get("recurrence")
+            or any(
+                a.get("self") and a.get("responseStatus") == "declined"
+                for a in other.get("attendees") or []
+            )
+        ):
+            continue
+        begins, ends = _when(other.get("start")), _when(other.get("end"))
+        if begins is not None and ends is not None and begins < end and ends > start:
+            return True
+    return False
 
 
 @router.route("GET", BASE)

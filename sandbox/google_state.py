@@ -55,12 +55,20 @@ class GoogleState:
     # oldest change a sync token may start from (older ones answer 410).
     calendars: dict[str, dict[str, Any]] = field(default_factory=dict)
     changes: int = 1
+    # Rooms set to "Automatically add all invitations to this calendar" (the others
+    # "Auto-accept invitations that do not conflict", Google's default), by address.
+    accept_all: set[str] = field(default_factory=set)
     # Push notification channels (events.watch), by channel id.
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for email in self.users:
             self.add_calendar(email)
+
+    def __setstate__(self, kept: dict[str, Any]) -> None:
+        """Unpickled from a state file an older sandbox saved: what it did not keep yet
+        starts empty."""
+        self.__dict__.update({**GoogleState().__dict__, **kept})
 
     def add_calendar(self, email: str, time_zone: str = "Europe/Amsterdam") -> dict[str, Any]:
         return self.calendars.setdefault(

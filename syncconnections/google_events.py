@@ -136,13 +136,18 @@ def meeting_uid(data: dict[str, Any]) -> str:
 class GoogleEvent(InboundEvent):
     """An event of a Google calendar as the engine reads one. Google lists a deleted event
     (showDeleted, or any incremental sync) with status "cancelled", often with its id alone:
-    that is a removal (there is nothing more to ask Google, unlike Graph's @removed)."""
+    that is a removal (there is nothing more to ask Google, unlike Graph's @removed), as is
+    an invitation the calendar declined."""
 
     __slots__ = ()
 
     def read(self, data: dict[str, Any]) -> None:
         self.data = data
-        self.removed = data.get("status") == "cancelled"
+        # Declined by this calendar's own attendee (the room, after "Keep ours"): Google keeps
+        # the event there, but it holds nothing, as a deleted one does not.
+        self.removed = data.get("status") == "cancelled" or any(
+            a.get("self") and a.get("responseStatus") == "declined" for a in attendees_of(data)
+        )
         self.cancelled = False
         self.subject = str(data.get("summary") or "")[:255]
         start, end = data.get("start"), data.get("end")

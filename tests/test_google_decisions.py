@@ -66,8 +66,16 @@ def test_keeping_ours_has_the_room_decline_the_meeting_and_sends_the_reservation
     assert events[event_id(reservation.uuid)]["status"] == "confirmed"  # ours, sent
     assert OutlookEvent.objects.get(reservation=reservation)
 
+    # And the declined meeting, which Google keeps in the room's calendar, holds nothing
+    result = sync_down(room.pk)
+    assert (result.ok, result.changes.created, result.changes.conflicts) == (True, 0, 0)
+    assert list(OutlookConflict.objects.values_list("state", flat=True)) == ["kept_ours"]
+    assert Reservation.objects.count() == 1
+
 
 def test_giving_way_to_a_meeting_read_from_google_books_the_meeting(sandbox, room, eva, person):
+    # A room set to "Automatically add all invitations" accepts one for a time it holds
+    sandbox.google_resource(room.user_id, "Boardroom", acceptAll=True)
     ours = book(room)
     invite_room(eva, room, "Board visit")
     sync_down(room.pk)

@@ -264,3 +264,47 @@ def test_a_series_with_a_moved_and_a_cancelled_instance(google):
     assert [e["id"] for e in singles] == [i["id"] for i in after]
     # Without singleEvents: the series and its moved exception (the cancelled one is deleted)
     assert sorted(e["id"] for e in plain) == ["bbseries01", "bbseries01_20270112T080000Z"]
+
+
+def test_a_room_declines_an_invitation_for_a_time_it_holds_unless_it_adds_all(google, sandbox):
+    """support.google.com/calendar/answer/34584: "Auto-accept invitations that do not
+    conflict" (a Workspace room's default) declines when the time is booked already;
+    "Automatically add all invitations" accepts regardless."""
+    sandbox.google_resource("hall@fabrikam.test", "Hall", acceptAll=True)
+    google("POST", EVENTS, json=meeting(id="bbheld001"))  # the room's own booking, 9-10
+    invite = meeting(
+        attendees=[
+            {"email": ROOM, "resource": True},
+            {"email": "hall@fabrikam.test", "resource": True},
+        ]
+    )
+    first = google("POST", "/calendar/v3/calendars/admin@fabrikam.test/events", json=invite)
+    later = {"dateTime": "2027-01-12T11:00:00+01:00"}
+    google(  # moved to a free time: the room answers again
+        "PATCH",
+        f"/calendar/v3/calendars/admin@fabrikam.test/events/{first.json()['id']}",
+        json={"start": later, "end": {"dateTime": "2027-01-12T12:00:00+01:00"}},
+    )
+
+    def answer(calendar):
+        copy = next(e for e in sandbox.google_events(calendar) if e["id"] == first.json()["id"])
+        return [a["responseStatus"] for a in copy["attendees"] if a.get("self")]
+
+    assert first.status_code == 200
+    assert answer(ROOM) == ["accepted"]  # after the move
+    assert answer("hall@fabrikam.test") == ["accepted"]
+    sandbox.google_resource("annex@fabrikam.test", "Annex")
+    google(
+        "POST",
+        "/calendar/v3/calendars/annex@fabrikam.test/events",
+        json=meeting(id="bbheld002"),
+    )
+    clash = google(
+        "POST",
+        "/calendar/v3/calendars/admin@fabrikam.test/events",
+        json=meeting(attendees=[{"email": "annex@fabrikam.test", "resource": True}]),
+    )
+    copies = [
+        e for e in sandbox.google_events("annex@fabrikam.test") if e["id"] == clash.json()["id"]
+    ]
+    assert [a["responseStatus"] for a in copies[0]["attendees"]] == ["declined"]

@@ -208,6 +208,23 @@ def test_a_meeting_booked_in_google_becomes_a_reservation_and_its_moves_and_dele
     assert (deleted.operation, deleted.subject) == ("deleted", "Design review")
 
 
+def test_a_meeting_the_room_declines_for_a_time_it_holds_is_neither_booked_nor_a_conflict(
+    sandbox, room, eva
+):
+    ours = book(room)
+    event = invite_room(eva, room, "Budget talk", start=at(7, 10))
+    [answer] = [
+        a for a in events_of(sandbox, room.user_id)[event["id"]]["attendees"] if a.get("self")
+    ]
+    assert answer["responseStatus"] == "declined"  # Google's default for a room
+
+    result = sync_down(room.pk)
+
+    assert (result.ok, result.changes.created, result.changes.conflicts) == (True, 0, 0)
+    assert list(Reservation.objects.all()) == [ours]
+    assert not OutlookConflict.objects.exists()
+
+
 def test_our_own_events_read_back_are_echoes(sandbox, room):
     book(room)
 
